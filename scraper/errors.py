@@ -1,0 +1,67 @@
+"""Every error the scraper raises on purpose, as one tree.
+
+    ScraperError
+    ├── ConfigError          a settings file or option is wrong
+    ├── FetchError           a request failed for good (after retries)
+    │   ├── BlockedError     the site served its bot-protection page
+    │   ├── RobotsError      robots.txt forbids the URL
+    │   └── RedirectError    a redirect left the site or was not http(s)
+    ├── ParseError           a page is not a release page, or lacks a field we need
+    │   └── BlockPageError   the text is the bot-protection page, not a release
+    ├── DocumentError        an archive file cannot be read (encoding, front matter, YAML)
+    ├── StoreError           the archive on disk cannot be written or locked
+    └── IdentityError        an old file matches more than one release, or a path is taken
+
+Each message names the input and says what to do about it.
+"""
+
+from __future__ import annotations
+
+
+class ScraperError(Exception):
+    """Base of every error the scraper raises on purpose."""
+
+
+class ConfigError(ScraperError):
+    """A settings file or command-line option is invalid."""
+
+
+class FetchError(ScraperError):
+    """A request failed for good, after any retries."""
+
+    def __init__(self, message: str, url: str = "", status: int | None = None) -> None:
+        super().__init__(message)
+        self.url = url
+        self.status = status
+
+
+class BlockedError(FetchError):
+    """The site answered with its bot-protection page instead of content."""
+
+
+class RobotsError(FetchError):
+    """robots.txt forbids fetching the URL."""
+
+
+class RedirectError(FetchError):
+    """A redirect pointed outside the configured site or to a non-http(s) scheme."""
+
+
+class ParseError(ScraperError):
+    """A page is not a release page, or lacks a field the archive needs."""
+
+
+class BlockPageError(ParseError):
+    """The page is the site's bot-protection page, not a release."""
+
+
+class DocumentError(ScraperError):
+    """An archive file cannot be read: bad encoding, no front matter, or broken YAML."""
+
+
+class StoreError(ScraperError):
+    """The archive on disk cannot be written, read or locked."""
+
+
+class IdentityError(ScraperError):
+    """A file cannot be matched to exactly one release, or two releases claim one path."""
