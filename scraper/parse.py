@@ -1,0 +1,198 @@
+"""A release page (whole, or only its main column) → Release. Pure: no I/O, no clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import quote, urljoin
+from zoneinfo import ZoneInfo
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from scraper.blockpage import is_block_page
+from scraper.errors import BlockPageError, ParseError
+from scraper.markdown import node_to_markdown
+from scraper.models import Release
+from scraper.urls import PUBLIC_SITE, canonical_url, content_type_of
+
+_SPACES = re.compile(r"\s+")
+_URL_SAFE = "/:?#[]@!$&'()*+,;=%~"
+
+
+@dataclass(frozen=True)
+class Selectors:
+    """CSS selectors for the fields of a page; in configuration because the markup moves."""
+
+    title: str = "h1.article__title"
+    main: str = "div.ds-three-col__main"
+    # The outer <time class="meta__date" datetime=""> is empty; the instant is on the inner one.
+    # Tried in order: the meta date first, then any dated <time> in the main column.
+    dates: tuple[str, ...] = ("time.meta__date time[datetime]", "time[datetime]")
+    ministers: str = "ul.meta--ministers > li"
+    minister_name: str = ".minister__title, span.is-archived"
+    portfolios: str = "em.tag--portfolio"
+    body: str = "div.field--name-body"
+    attachments: str = (
+        "aside.article__related a[href], aside.ds-three-col__right .file a[href],"
+        " .ds-three-col__right .file a[href]"
+    )
+    canonical: str = 'link[rel="canonical"], meta[property="og:url"]'
+
+
+@dataclass(frozen=True)
+class ParseOptions:
+    """How to read a page: the public site, the date's time zone and the selectors."""
+
+    site: str = PUBLIC_SITE
+    timezone: str = "Pacific/Auckland"
+    selectors: Selectors = Selectors()
+
+
+def parse_page(
+    html: str,
+    *,
+    url: str | None = None,
+    fallback_date: dt.date | None = None,
+    source: str = "<page>",
+    options: ParseOptions = ParseOptions(),
+) -> Release:
+    """Parse a release, speech or feature page into the archive's fields."""
+    if is_block_page(html):
+        raise BlockPageError(
+            f"{source} is the site's bot-protection page, not a release: nothing was written;"
+            " fetch it again later or from a browser session"
+        )
+    tree = LexborHTMLParser(html)
+    sel = options.selectors
+    # Fields come from the main column when the page has one, so that navigation, sidebars
+    # and footers (with links and dates of their own) cannot leak into them.
+    main = tree.css_first(sel.main) or tree.root
+    if main is None:
+        raise ParseError(f"{source} is empty: it is not a release page")
+    title = _title(main, sel, source)
+    page_url = _url(tree, url, sel, options.site, source)
+    return Release(
+        title=title,
+        date=_date(main, sel, fallback_date, options.timezone, page_url),
+        url=page_url,
+        ministers=_ministers(main, sel),
+        portfolios=_texts(main.css(sel.portfolios)),
+        attachments=_attachments(tree, sel, options.site),
+        body=_body(main, sel),
+    )
+
+
+def _title(tree: LexborNode, sel: Selectors, source: str) -> str:
+    """The page's release title, stripped; a page without one is no release."""
+    node = tree.css_first(sel.title)
+    title = node.text().strip() if node is not None else ""
+    if not title:
+        raise ParseError(
+            f"{source} has no release title ({sel.title}): it is not a release page;"
+            " check the URL, or report the page if the site's markup changed"
+        )
+    return title
+
+
+def _url(
+    tree: LexborHTMLParser, given: str | None, sel: Selectors, site: str, source: str
+) -> str:
+    """The release's public URL: as given, else the page's canonical link."""
+    candidate = given
+    if candidate is None:
+        node = tree.css_first(sel.canonical)
+        if node is not None:
+            candidate = node.attributes.get("href") or node.attributes.get("content")
+    if not candidate:
+        raise ParseError(
+            f"{source} has no canonical link: pass the release URL with --url"
+        )
+    url = canonical_url(candidate, site)
+    if content_type_of(url) is None:
+        raise ParseError(
+            f"{source}: {candidate} is not a release, speech or feature URL;"
+            " pass the page's real URL with --url"
+        )
+    return url
+
+
+def _date(
+    tree: LexborNode,
+    sel: Selectors,
+    fallback: dt.date | None,
+    timezone: str,
+    url: str,
+) -> dt.date:
+    """The release date in the chosen zone, from the page's instant or the fallback."""
+    for selector in sel.dates:
+        for node in tree.css(selector):
+            stamp = (node.attributes.get("datetime") or "").strip()
+            if stamp:
+                return _local_date(stamp, timezone, url)
+    if fallback is not None:
+        return fallback
+    raise ParseError(
+        f"no publication date in {url}: neither time[datetime] nor a listing date;"
+        " pass --date YYYY-MM-DD or report the page"
+    )
+
+
+def _local_date(stamp: str, timezone: str, url: str) -> dt.date:
+    """Convert an ISO instant such as 2025-12-09T21:37:58Z to a date in `timezone`."""
+    try:
+        instant = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ParseError(f"{url}: unreadable time datetime={stamp!r}: {exc}") from exc
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=dt.UTC)
+    return instant.astimezone(_zone(timezone)).date()
+
+
+@lru_cache(maxsize=8)
+def _zone(name: str) -> ZoneInfo:
+    """A cached time zone (ZoneInfo lookups read the tz database)."""
+    return ZoneInfo(name)
+
+
+def _ministers(tree: LexborNode, sel: Selectors) -> tuple[str, ...]:
+    """Minister names from the meta list only, in both the linked and the archived form."""
+    names = []
+    for item in tree.css(sel.ministers):
+        name_node = item.css_first(sel.minister_name)
+        name = _clean(name_node if name_node is not None else item)
+        if name:
+            names.append(name)
+    return tuple(names)
+
+
+def _texts(nodes: list[LexborNode]) -> tuple[str, ...]:
+    """The cleaned, non-empty texts of some nodes, in order."""
+    return tuple(text for text in (_clean(node) for node in nodes) if text)
+
+
+def _clean(node: LexborNode) -> str:
+    """A node's text with runs of white space folded to one space."""
+    return _SPACES.sub(" ", node.text()).strip()
+
+
+def _attachments(tree: LexborHTMLParser, sel: Selectors, site: str) -> tuple[str, ...]:
+    """Absolute, de-duplicated URLs of the files linked from the sidebar."""
+    seen: dict[str, None] = {}
+    for node in tree.css(sel.attachments):
+        href = (node.attributes.get("href") or "").strip()
+        if href and not href.startswith(("#", "mailto:", "javascript:")):
+            seen.setdefault(_encode(urljoin(site + "/", href)), None)
+    return tuple(seen)
+
+
+def _encode(url: str) -> str:
+    """Percent-encode spaces and non-ASCII as the site links files, keeping existing escapes."""
+    return quote(url, safe=_URL_SAFE)
+
+
+def _body(tree: LexborNode, sel: Selectors) -> str:
+    """The body converted to Markdown; a page without a body has an empty one."""
+    node = tree.css_first(sel.body)
+    return node_to_markdown(node) if node is not None else ""

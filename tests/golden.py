@@ -1,0 +1,107 @@
+"""Golden pages: a recorded page, and the archive file expected from it."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import html
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from scraper.document import dumps, loads
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PAGES = FIXTURES / "pages"
+EXPECTED = FIXTURES / "expected"
+NZ = ZoneInfo("Pacific/Auckland")
+
+#: Pages with no <time>: the date a listing would give (the record has none).
+LISTING_DATES = {"challenge-laid-new-zealands-digital-future": dt.date(2007, 5, 3)}
+
+#: Bodies that differ from the archive's twin on purpose, with the reason.
+KNOWN_BODY_DIFFERENCES: dict[str, str] = {
+    "2020-08-05-infrastructure-transform-omokoroa": "GFM table instead of a flattened one",
+    "2020-12-17-small-business-support-expanded": "GFM table instead of a flattened one",
+    "2021-02-12-billion-dollar-milestone-regional-economies": "GFM table instead of a flattened one",
+    "2022-05-25-passport-fees-increase-25-may": "GFM table instead of a flattened one",
+    "2024-11-18-police-stats-show-promising-change": "GFM table instead of a flattened one",
+}
+
+
+@dataclass(frozen=True)
+class Golden:
+    """One recorded page and the file expected from it."""
+
+    name: str
+    record: dict[str, object]
+    expected: str
+
+    @property
+    def main_column(self) -> str:
+        """The recorded inner HTML of the page's main column."""
+        return str(self.record["content"])
+
+    @property
+    def url(self) -> str:
+        """The release URL the record holds."""
+        return str(self.record["url"])
+
+    @property
+    def fallback_date(self) -> dt.date | None:
+        """The listing date for an undated page, else None."""
+        return LISTING_DATES.get(str(self.record["id"]))
+
+    def whole_page(self) -> str:
+        """The main column wrapped in a page with a canonical link and an attachment sidebar."""
+        links = "".join(
+            f'<div class="file"><a href="{html.escape(a)}">{html.escape(a)}</a></div>'
+            for a in self.attachments()
+        )
+        return (
+            f'<!DOCTYPE html><html><head><link rel="canonical" href="{html.escape(self.url)}">'
+            '</head><body><nav><a href="/minister/x">Minister X</a><time datetime="2001-01-01T'
+            '00:00:00Z">1 January 2001</time></nav><div class="ds-three-col">'
+            f'<div class="ds-three-col__main">{self.main_column}</div>'
+            f'<aside class="ds-three-col__right article__related">{links}</aside></div>'
+            "<footer><a href='/portfolio/y'>Y</a></footer></body></html>"
+        )
+
+    def attachments(self) -> list[str]:
+        """The sidebar attachment URLs the record holds."""
+        value = self.record.get("attachments") or []
+        assert isinstance(value, list)
+        return [str(a) for a in value]
+
+
+def record_date(record: dict[str, object]) -> dt.date | None:
+    """The New Zealand date of a record's UTC instant, or None when it had no <time>."""
+    stamp = str(record.get("time") or "")
+    if not stamp or stamp.startswith("0001-"):
+        return None
+    instant = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return instant.astimezone(NZ).date()
+
+
+def corrected_twin(record: dict[str, object], twin: str) -> str:
+    """The archive's twin with the deliberate corrections applied, and nothing else."""
+    release = loads(twin, source="twin")
+    date = record_date(record) or LISTING_DATES[str(record["id"])]
+    return dumps(dataclasses.replace(release, date=date, url=str(record["url"])))
+
+
+def goldens() -> Iterator[Golden]:
+    """Every recorded page with its expected file; a page with neither twin nor file fails."""
+    for path in sorted(PAGES.glob("*.json")):
+        record = json.loads(path.read_text(encoding="utf-8"))
+        twin = path.with_suffix(".md")
+        reviewed = EXPECTED / f"{path.stem}.md"
+        if reviewed.exists():
+            expected = reviewed.read_text(encoding="utf-8")
+        elif twin.exists():
+            expected = corrected_twin(record, twin.read_text(encoding="utf-8"))
+        else:
+            raise AssertionError(f"no expected file for {path.name}: add {reviewed}")
+        yield Golden(path.stem, record, expected)

@@ -1,0 +1,145 @@
+"""The page parser on hand-made edge cases (the golden tests cover real pages)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from scraper.errors import BlockPageError, ParseError
+from scraper.parse import ParseOptions, parse_page
+
+BLOCKED = Path(__file__).parent / "fixtures" / "blocked"
+URL = "https://www.beehive.govt.nz/release/x"
+
+
+def _page(meta: str = "", body: str = "<p>Hello.</p>", head: str = "") -> str:
+    """A small page in the site's template."""
+    return (
+        f"<html><head>{head}</head><body><div class='ds-three-col__main'>"
+        '<time class="meta meta__date" datetime="">'
+        '<time datetime="2025-12-09T21:37:58Z">10 December 2025</time></time>'
+        f'<h1 class="article__title">\n  A title \n</h1>{meta}'
+        f'<div class="field--name-body">{body}</div></div></body></html>'
+    )
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in BLOCKED.iterdir()))
+def test_block_pages_are_refused(name: str) -> None:
+    with pytest.raises(BlockPageError, match="bot-protection"):
+        parse_page((BLOCKED / name).read_text(), url=URL)
+
+
+def test_pardon_our_interruption_is_refused() -> None:
+    page = "<html><head><title>Pardon Our Interruption</title></head><body>...</body></html>"
+    with pytest.raises(BlockPageError):
+        parse_page(page, url=URL)
+
+
+def test_a_page_without_a_title_is_refused() -> None:
+    with pytest.raises(ParseError, match="no release title"):
+        parse_page("<html><body><p>Not found</p></body></html>", url=URL)
+
+
+def test_date_is_new_zealand_date_of_the_inner_time() -> None:
+    assert parse_page(_page(), url=URL).date == dt.date(2025, 12, 10)
+
+
+def test_utc_setting_reproduces_the_old_rule() -> None:
+    release = parse_page(_page(), url=URL, options=ParseOptions(timezone="UTC"))
+    assert release.date == dt.date(2025, 12, 9)
+
+
+def test_undated_page_without_fallback_is_an_error_naming_the_url() -> None:
+    page = _page().replace('datetime="2025-12-09T21:37:58Z"', "")
+    with pytest.raises(ParseError, match="no publication date in .*release/x.*--date"):
+        parse_page(page, url=URL)
+
+
+def test_undated_page_takes_the_fallback_date() -> None:
+    page = _page().replace('datetime="2025-12-09T21:37:58Z"', "")
+    assert parse_page(page, url=URL, fallback_date=dt.date(2001, 2, 3)).date == dt.date(2001, 2, 3)
+
+
+def test_page_date_wins_over_fallback() -> None:
+    release = parse_page(_page(), url=URL, fallback_date=dt.date(2001, 2, 3))
+    assert release.date == dt.date(2025, 12, 10)
+
+
+def test_title_is_stripped_and_decoded() -> None:
+    page = _page().replace("A title", "Peters&#39; talks &amp; more")
+    assert parse_page(page, url=URL).title == "Peters' talks & more"
+
+
+def test_url_comes_from_the_canonical_link() -> None:
+    head = '<link rel="canonical" href="https://www.beehive.govt.nz/release/t%c4%81maki">'
+    release = parse_page(_page(head=head))
+    assert release.url == "https://www.beehive.govt.nz/release/t%C4%81maki"
+
+
+def test_url_from_a_mirror_is_rewritten_to_the_public_site() -> None:
+    release = parse_page(_page(), url="http://127.0.0.1:8000/speech/abc")
+    assert release.url == "https://www.beehive.govt.nz/speech/abc"
+
+
+def test_missing_url_is_an_error_that_says_pass_url() -> None:
+    with pytest.raises(ParseError, match="--url"):
+        parse_page(_page())
+
+
+def test_non_content_url_is_refused() -> None:
+    with pytest.raises(ParseError, match="not a release"):
+        parse_page(_page(), url="https://www.beehive.govt.nz/minister/hon-x")
+
+
+def test_ministers_in_linked_and_archived_forms() -> None:
+    meta = (
+        '<ul class="meta--ministers"><li><a class="minister__link" href="/minister/a">'
+        '<img alt="A portrait"><div class="minister__title"> Hon  A  Person\n</div></a></li>'
+        '<li><span class="is-archived">\n   Winston Peters\n</span></li></ul>'
+    )
+    assert parse_page(_page(meta=meta), url=URL).ministers == ("Hon A Person", "Winston Peters")
+
+
+def test_ministers_never_come_from_body_links() -> None:
+    body = '<p><a href="http://executive.govt.nz/minister/clark/x.pdf">Helen Clark</a></p>'
+    assert parse_page(_page(body=body), url=URL).ministers == ()
+
+
+def test_portfolios_in_linked_and_archived_forms() -> None:
+    meta = (
+        '<em class="tag tag--portfolio"><a href="/portfolio/x/finance">Finance</a></em>'
+        '<em class="tag tag--portfolio"><span class="is-archived"> Māori Crown Relations:'
+        " Te Arawhiti </span></em>"
+    )
+    release = parse_page(_page(meta=meta), url=URL)
+    assert release.portfolios == ("Finance", "Māori Crown Relations: Te Arawhiti")
+
+
+def test_attachments_from_the_sidebar_are_absolute_and_encoded() -> None:
+    page = _page().replace(
+        "</body>",
+        '<aside class="article__related"><div class="file">'
+        '<a href="/sites/default/files/2019-05/Budget A3.pdf">Budget</a>'
+        '<a href="/sites/default/files/2019-05/Budget A3.pdf">again</a></div></aside></body>',
+    )
+    assert parse_page(page, url=URL).attachments == (
+        "https://www.beehive.govt.nz/sites/default/files/2019-05/Budget%20A3.pdf",
+    )
+
+
+def test_navigation_dates_and_titles_outside_the_main_column_are_ignored() -> None:
+    page = _page().replace(
+        "<body>",
+        '<body><nav><h1 class="article__title">Menu</h1>'
+        '<time datetime="1999-01-01T00:00:00Z">1 January 1999</time></nav>',
+    )
+    release = parse_page(page, url=URL)
+    assert (release.title, release.date) == ("A title", dt.date(2025, 12, 10))
+
+
+def test_unreadable_datetime_is_an_error() -> None:
+    page = _page().replace("2025-12-09T21:37:58Z", "yesterday")
+    with pytest.raises(ParseError, match="unreadable time"):
+        parse_page(page, url=URL)
