@@ -1,0 +1,498 @@
+"""The only network code: one HTTP client, politeness, retries, conditional requests, blocks.
+
+Decisions worth knowing:
+
+- robots.txt comes from ``base_url + "/robots.txt"`` on first use and is kept for
+  ``robots_ttl`` seconds (by the injected clock). 404/410 mean "no rules". When it cannot be
+  had otherwise (5xx or network errors after retries, 401/403, a redirect off the site, an
+  oversized body) every URL is allowed until the TTL runs out, a warning is logged and
+  `Fetcher.robots_problem` says why, so a run report can show it. A bot-protection page
+  served for robots.txt raises BlockedError, since every other request would be blocked too.
+- Validators (ETag, Last-Modified) are stored under the requested absolute URL, before any
+  redirect: ``base_url`` + path for a path. Changing ``base_url`` therefore costs one full
+  fetch per page, never a wrong 304.
+- Retries: connection errors, timeouts, bodies cut short, 429 and 5xx; up to
+  ``max_attempts`` attempts; exponential backoff from ``backoff_initial`` doubling to
+  ``backoff_max`` plus up to ``backoff_initial`` of jitter; a Retry-After replaces the
+  backoff, and one over ``retry_after_cap`` gives up on the URL at once. Never retried:
+  other 4xx, block pages, oversized bodies, refused redirects.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Protocol, Self
+
+import httpx
+from tenacity import (
+    RetryCallState,
+    RetryError,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from scraper.blockpage import is_block_page
+from scraper.errors import BlockedError, ConfigError, FetchError, RedirectError, RobotsError
+from scraper.politeness import RateLimiter, RobotsRules, parse_retry_after, product_token
+
+log = logging.getLogger(__name__)
+
+MAX_REDIRECTS = 5
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+# Transport failures worth another try; others (bad URL, unsupported scheme) never heal.
+_TRANSIENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    """How to reach the site and how gently; every limit in one place."""
+
+    base_url: str = "https://www.beehive.govt.nz"  # a site root: the site, a mirror, a stand-in
+    user_agent: str = "beehive-scraper/0.1 (+https://github.com/...; contact: set in config)"
+    interval: float = 1.0  # least seconds between request starts; robots.txt may raise it
+    concurrency: int = 1  # most requests in flight at once
+    timeout: float = 30.0  # seconds, for connect, each read, write and pool wait
+    max_attempts: int = 5  # attempts per request, the first included
+    backoff_initial: float = 1.0  # first retry wait, and the most jitter added to any
+    backoff_max: float = 60.0
+    retry_after_cap: float = 120.0  # a longer Retry-After gives the URL up instead of waiting
+    max_body_bytes: int = 10 * 1024 * 1024  # decoded bytes; more is an error, not a truncation
+    robots_ttl: float = 86400.0
+    obey_robots: bool = True
+    cookies_file: Path | None = None  # Netscape cookies.txt from a browser that passed the check
+
+    def __post_init__(self) -> None:
+        url = _parse_url(self.base_url)
+        if url is None or url.scheme not in _DEFAULT_PORTS or not url.host:
+            raise ConfigError(f"base_url {self.base_url!r} is not an http(s) URL with a host")
+        if url.path not in ("", "/") or url.query or url.fragment:
+            raise ConfigError(f"base_url {self.base_url!r} must be a site root, without a path")
+        if not self.user_agent.strip() or not self.user_agent.isascii():
+            raise ConfigError(f"user_agent {self.user_agent!r} must be non-empty ASCII")
+        for name in ("interval", "backoff_initial", "backoff_max", "retry_after_cap"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must not be negative, got {getattr(self, name)}")
+        for name in ("concurrency", "max_attempts", "max_body_bytes"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.timeout <= 0 or self.robots_ttl <= 0:
+            raise ConfigError("timeout and robots_ttl must be positive")
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A successful response: the content, or a 304 saying the stored copy is current."""
+
+    url: str
+    status: int
+    body: bytes
+    etag: str | None
+    last_modified: str | None
+    #: The URL as requested, before redirects: the key its validators are stored under.
+    requested: str = ""
+
+    @property
+    def not_modified(self) -> bool:
+        """Whether the server answered 304 to a conditional request."""
+        return self.status == 304
+
+
+class ValidatorStore(Protocol):
+    """Where ETag and Last-Modified of earlier fetches are kept, keyed by requested URL."""
+
+    def get_validators(self, url: str) -> tuple[str | None, str | None] | None:
+        """Return (etag, last_modified) stored for `url`, or None."""
+        ...
+
+    def put_validators(self, url: str, etag: str | None, last_modified: str | None) -> None:
+        """Store the validators of a fresh 200 response for `url`."""
+        ...
+
+
+@dataclass(frozen=True)
+class _Response:
+    status: int
+    headers: httpx.Headers
+    body: bytes
+    location: str | None = None
+
+
+class _Retryable(Exception):
+    """One attempt failed in a way another attempt may not."""
+
+    def __init__(self, reason: str, status: int | None = None, wait: float | None = None) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.wait = wait
+
+
+class Fetcher:
+    """Polite GETs against one site; see the module docstring for the policies."""
+
+    def __init__(
+        self,
+        settings: FetchSettings,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        validators: ValidatorStore | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._settings = settings
+        self._site = httpx.URL(settings.base_url)
+        self._agent = product_token(settings.user_agent)
+        self._validators = validators
+        self._sleep = sleep
+        self._clock = clock
+        self._limiter = RateLimiter(settings.interval, sleep=sleep, clock=clock)
+        self._slots = threading.BoundedSemaphore(settings.concurrency)
+        self._count_lock = threading.Lock()
+        self._requests = 0
+        self._robots_lock = threading.Lock()
+        self._robots: RobotsRules | None = None
+        self._backoff = wait_exponential_jitter(
+            multiplier=settings.backoff_initial,
+            max=settings.backoff_max,
+            jitter=settings.backoff_initial,
+            min=settings.backoff_initial,
+        )
+        # Cookies first: a bad file must not leave an open client behind.
+        cookies = _load_cookies(settings.cookies_file)
+        self._client = httpx.Client(
+            headers={"User-Agent": settings.user_agent},
+            cookies=cookies,
+            timeout=httpx.Timeout(settings.timeout),
+            limits=httpx.Limits(max_connections=settings.concurrency),
+            follow_redirects=False,
+            transport=transport,
+        )
+
+    @property
+    def requests_made(self) -> int:
+        """Every HTTP request sent so far: retries, redirect hops and robots.txt included."""
+        with self._count_lock:
+            return self._requests
+
+    @property
+    def robots_problem(self) -> str | None:
+        """Why robots.txt could not be used (so everything is allowed), or None."""
+        with self._robots_lock:
+            return None if self._robots is None else self._robots.problem
+
+    def get(self, path_or_url: str, *, conditional: bool = False) -> Fetched:
+        """Fetch a path (``/release/x``) or absolute URL on the site; raise FetchError if not."""
+        url = self._resolve(path_or_url)
+        key = str(url)
+        stored = self._stored_validators(key) if conditional else None
+        headers = _conditional_headers(stored)
+        final, response = self._follow(url, headers, check_robots=self._settings.obey_robots)
+        etag = response.headers.get("ETag")
+        last_modified = response.headers.get("Last-Modified")
+        if response.status == 304:
+            old_etag, old_modified = stored or (None, None)
+            return Fetched(
+                str(final), 304, b"", etag or old_etag, last_modified or old_modified, key
+            )
+        if self._validators is not None:
+            self._validators.put_validators(key, etag, last_modified)
+        return Fetched(str(final), response.status, response.body, etag, last_modified, key)
+
+    def close(self) -> None:
+        """Close the HTTP client and its connections."""
+        self._client.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- addresses ---------------------------------------------------------------------------
+
+    def _resolve(self, path_or_url: str) -> httpx.URL:
+        if path_or_url.startswith("/") and not path_or_url.startswith("//"):
+            url = _parse_url(str(self._site).rstrip("/") + path_or_url)
+        else:
+            url = _parse_url(path_or_url)
+        if url is None or url.scheme not in _DEFAULT_PORTS:
+            raise FetchError(
+                f"{path_or_url!r} is not a path or an http(s) URL; pass a path like /release/x",
+                url=path_or_url,
+            )
+        if not self._on_site(url):
+            raise FetchError(
+                f"{url} is not on the configured site {self._site}; pass its path instead",
+                url=str(url),
+            )
+        return url.copy_with(fragment=None)
+
+    def _on_site(self, url: httpx.URL) -> bool:
+        return (url.scheme, url.host, _port(url)) == (
+            self._site.scheme,
+            self._site.host,
+            _port(self._site),
+        )
+
+    def _redirect_target(self, current: httpx.URL, location: str) -> httpx.URL:
+        try:
+            target = current.join(location).copy_with(fragment=None)
+        except httpx.InvalidURL as exc:
+            raise RedirectError(
+                f"{current} redirects to an unreadable Location {location!r}", url=str(current)
+            ) from exc
+        if target.scheme not in _DEFAULT_PORTS:
+            raise RedirectError(
+                f"{current} redirects to {target}, which is not http(s); not followed",
+                url=str(current),
+            )
+        if not self._on_site(target):
+            raise RedirectError(
+                f"{current} redirects to {target}, outside {self._site}; not followed "
+                "(if base_url is a mirror, it is sending us to another host: fix the mirror)",
+                url=str(current),
+            )
+        return target
+
+    # -- robots.txt --------------------------------------------------------------------------
+
+    def _check_robots(self, url: httpx.URL) -> None:
+        if not self._robots_rules().allows(str(url), self._agent):
+            raise RobotsError(
+                f"{url}: {self._site}/robots.txt disallows it for {self._agent}; not fetched",
+                url=str(url),
+            )
+
+    def _robots_rules(self) -> RobotsRules:
+        # One lock for the check and the fetch, so concurrent callers fetch robots.txt once.
+        with self._robots_lock:
+            if self._robots is None or self._robots.expired(
+                self._clock(), self._settings.robots_ttl
+            ):
+                self._robots = self._load_robots()
+                delay = self._robots.delay(self._agent)
+                self._limiter.interval = max(self._settings.interval, delay)
+            return self._robots
+
+    def _load_robots(self) -> RobotsRules:
+        url = self._site.join("/robots.txt")
+        try:
+            _, response = self._follow(url, {}, check_robots=False)
+        except BlockedError:
+            raise
+        except FetchError as exc:
+            if exc.status in (404, 410):
+                return RobotsRules.allow_all(self._clock())
+            problem = f"robots.txt unavailable, so every URL is allowed: {exc}"
+            log.warning("%s", problem)
+            return RobotsRules.allow_all(self._clock(), problem)
+        text = response.body.decode("utf-8", errors="replace")
+        return RobotsRules.parse(text, self._clock())
+
+    # -- requests ----------------------------------------------------------------------------
+
+    def _follow(
+        self, url: httpx.URL, headers: dict[str, str], *, check_robots: bool
+    ) -> tuple[httpx.URL, _Response]:
+        current = url
+        for _ in range(MAX_REDIRECTS + 1):
+            if check_robots:
+                self._check_robots(current)
+            response = self._request(current, headers)
+            if response.location is None:
+                return current, response
+            current = self._redirect_target(current, response.location)
+        raise RedirectError(f"{url}: more than {MAX_REDIRECTS} redirects", url=str(url))
+
+    def _request(self, url: httpx.URL, headers: dict[str, str]) -> _Response:
+        attempts = self._settings.max_attempts
+        retrying = Retrying(
+            sleep=self._sleep,
+            stop=stop_after_attempt(attempts),
+            wait=self._wait,
+            retry=retry_if_exception_type(_Retryable),
+            before_sleep=lambda state: _log_retry(url, attempts, state),
+        )
+        try:
+            return retrying(self._attempt, url, headers)
+        except RetryError as exc:
+            last = exc.last_attempt.exception()
+            status = last.status if isinstance(last, _Retryable) else None
+            raise FetchError(
+                f"{url}: gave up after {attempts} attempts; last: {last}; try again later",
+                url=str(url),
+                status=status,
+            ) from last
+
+    def _wait(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome is not None else None
+        if isinstance(error, _Retryable) and error.wait is not None:
+            return error.wait
+        return float(self._backoff(state))
+
+    def _attempt(self, url: httpx.URL, headers: dict[str, str]) -> _Response:
+        try:
+            status, response_headers, body = self._send(url, headers)
+        except _TRANSIENT as exc:
+            raise _Retryable(f"{type(exc).__name__}: {exc}") from exc
+        except httpx.HTTPError as exc:
+            raise FetchError(f"{url}: {type(exc).__name__}: {exc}", url=str(url)) from exc
+        # By body, whatever the status: the site serves its challenge with 200.
+        if is_block_page(body):
+            raise BlockedError(
+                f"{url}: the site is serving its bot-protection page to this client instead of "
+                "content. Wait and retry later, lower the rate (a larger interval), or export "
+                "cookies from a browser that passed the check and pass them with --cookies FILE",
+                url=str(url),
+                status=status,
+            )
+        return self._judge(url, status, response_headers, body, conditional=bool(headers))
+
+    def _send(self, url: httpx.URL, headers: dict[str, str]) -> tuple[int, httpx.Headers, bytes]:
+        with self._slots:
+            self._limiter.wait()
+            with self._count_lock:
+                self._requests += 1
+            request = self._client.build_request("GET", url, headers=headers)
+            response = self._client.send(request, stream=True)
+            try:
+                return response.status_code, response.headers, self._read_body(url, response)
+            finally:
+                response.close()
+
+    def _read_body(self, url: httpx.URL, response: httpx.Response) -> bytes:
+        cap = self._settings.max_body_bytes
+        declared = _content_length(response)
+        if declared is not None and declared > cap:
+            raise _too_large(url, cap, f"Content-Length {declared}")
+        # A body handed over whole (MockTransport's content=) cannot have been cut short, and
+        # a 304's Content-Length describes the stored copy, not a body that follows.
+        checked = declared is not None and not response.is_stream_consumed
+        checked = checked and response.status_code not in (204, 304)
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > cap:
+                raise _too_large(url, cap, f"over {size} bytes read")
+            chunks.append(chunk)
+        # A real socket raises RemoteProtocolError for this; other transports may not.
+        received = response.num_bytes_downloaded
+        if checked and declared is not None and received < declared:
+            raise _Retryable(f"body cut short: {received} of {declared} bytes")
+        return b"".join(chunks)
+
+    def _judge(
+        self,
+        url: httpx.URL,
+        status: int,
+        headers: httpx.Headers,
+        body: bytes,
+        *,
+        conditional: bool,
+    ) -> _Response:
+        if status == 200 or (status == 304 and conditional):
+            return _Response(status, headers, body)
+        if status in _REDIRECTS and headers.get("Location"):
+            return _Response(status, headers, body, location=headers["Location"])
+        if status == 429 or 500 <= status <= 599:
+            wait = parse_retry_after(headers.get("Retry-After"), date=headers.get("Date"))
+            if wait is not None and wait > self._settings.retry_after_cap:
+                raise FetchError(
+                    f"{url}: HTTP {status} asking to wait {wait:.0f}s (Retry-After), over the "
+                    f"{self._settings.retry_after_cap:.0f}s cap; given up, try again later",
+                    url=str(url),
+                    status=status,
+                )
+            if wait is not None:
+                # Every thread waits, not only this one: the server is speaking for the host.
+                self._limiter.hold_off(wait)
+            raise _Retryable(f"HTTP {status}", status=status, wait=wait)
+        if status in (404, 410):
+            raise FetchError(f"{url}: HTTP {status}, no such page", url=str(url), status=status)
+        raise FetchError(f"{url}: unexpected HTTP {status}", url=str(url), status=status)
+
+    def _stored_validators(self, key: str) -> tuple[str | None, str | None] | None:
+        return None if self._validators is None else self._validators.get_validators(key)
+
+
+def _conditional_headers(stored: tuple[str | None, str | None] | None) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    if stored is not None:
+        etag, last_modified = stored
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+    return headers
+
+
+def _load_cookies(path: Path | None) -> http.cookiejar.CookieJar | None:
+    if path is None:
+        return None
+    jar = http.cookiejar.MozillaCookieJar(str(path))
+    try:
+        jar.load(ignore_discard=True, ignore_expires=True)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            f"cannot load cookies from {path}: {exc}; export them from a browser that passed "
+            "the site's check, as a Netscape cookies.txt file"
+        ) from exc
+    for cookie in jar:
+        # Browsers export session cookies (the bot check's incap_ses_*) with expiry 0, which
+        # the jar would take for long expired and never send.
+        if cookie.expires == 0:
+            cookie.expires = None
+            cookie.discard = True
+    jar.clear_expired_cookies()
+    if not list(jar):
+        log.warning("%s holds no unexpired cookies; the bot check may block requests", path)
+    return jar
+
+
+def _parse_url(text: str) -> httpx.URL | None:
+    try:
+        return httpx.URL(text)
+    except httpx.InvalidURL:
+        return None
+
+
+def _port(url: httpx.URL) -> int | None:
+    return url.port or _DEFAULT_PORTS.get(url.scheme)
+
+
+def _content_length(response: httpx.Response) -> int | None:
+    value = response.headers.get("Content-Length", "")
+    return int(value) if value.strip().isdigit() else None
+
+
+def _too_large(url: httpx.URL, cap: int, seen: str) -> FetchError:
+    return FetchError(
+        f"{url}: body larger than max_body_bytes ({cap}): {seen}; not stored", url=str(url)
+    )
+
+
+def _log_retry(url: httpx.URL, attempts: int, state: RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome is not None else None
+    log.warning(
+        "%s: %s; attempt %d of %d, retrying in %.1fs",
+        url,
+        error,
+        state.attempt_number,
+        attempts,
+        state.upcoming_sleep,
+    )
