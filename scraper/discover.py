@@ -1,0 +1,397 @@
+"""Find pages to fetch: parse the feed and listing pages into links. Pure, no I/O.
+
+The feed (``/rss.xml``) is seen; the listing and search pages are only reported, so their
+parser does not rely on one class chain: it takes every link to a content path inside the
+results region, with the ``time[datetime]`` of the same result row. The selectors and paths
+below are module constants, to be changed in one place when the real markup is seen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, replace
+from urllib.parse import urljoin, urlsplit
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from scraper.blockpage import is_block_page
+from scraper.errors import BlockPageError, ParseError
+from scraper.urls import (
+    ASCII_WHITESPACE,
+    PUBLIC_SITE,
+    SITE_HOSTS,
+    canonical_url,
+    content_type_of,
+    node_id_of,
+)
+
+# --- Listing and search URLs (reported) ---------------------------------------------------
+
+#: Listing pages, 0-based ``?page=N``, current government only. Features have no listing
+#: reported (only ``/releases`` and ``/speeches`` are), so none is guessed: features are found
+#: through the feed and through :func:`search_path`.
+LISTING_PATHS: dict[str, str] = {"release": "/releases", "speech": "/speeches"}
+
+#: Government facet ids of the search, newest first (2023–2026 … 1993–96).
+SEARCH_GOVERNMENTS: tuple[int, ...] = (
+    6700,
+    6455,
+    6203,
+    6064,
+    5926,
+    4775,
+    4637,
+    4507,
+    4376,
+    4265,
+    4194,
+)
+
+#: Our content type → the search's ``content_type_facet`` value.
+SEARCH_TYPES: dict[str, str] = {"release": "article", "speech": "speech", "feature": "feature"}
+
+#: The search path. Brackets are written as the site writes them: httpx sends a query as it
+#: is given (``f[0]`` stays ``f[0]``), and Drupal reads ``f%5B0%5D`` the same anyway.
+SEARCH_TEMPLATE = (
+    "/search?f[0]=government_facet:{government}&f[1]=content_type_facet:{facet}&page={page}"
+)
+
+# --- Listing markup (reported, not seen) --------------------------------------------------
+
+#: Elements holding the results. Links are taken from inside any of them; when a page has
+#: none of them, from the whole document.
+RESULTS_REGION_SELECTORS: tuple[str, ...] = (
+    "main",
+    "[role=main]",
+    ".view-content",
+    ".views-element-container",
+    ".search-results",
+)
+
+#: Links inside these are never results (site chrome, sidebars, pagers), even inside a region.
+EXCLUDED_SELECTORS: tuple[str, ...] = (
+    "header",
+    "nav",
+    "footer",
+    "aside",
+    "[role=banner]",
+    "[role=navigation]",
+    "[role=contentinfo]",
+    "[role=complementary]",
+    ".pager",
+    ".breadcrumb",
+)
+
+#: The date of a result: the first of these inside its row with a usable ``datetime``.
+TIME_SELECTOR = "time[datetime]"
+
+#: A link to the next page of results (Drupal pager, full or mini).
+NEXT_PAGE_SELECTORS: tuple[str, ...] = (
+    'a[rel~="next"]',
+    'link[rel~="next"]',
+    "li.pager__item--next a[href]",
+    "li.pager-next a[href]",
+)
+
+_SPACES = re.compile(r"[ \t\r\n\f\v]+")
+_HTML_START = re.compile(rb"(?:<!--.*?-->\s*)*(?:<!doctype\s+html|<html[\s>])", re.I | re.S)
+
+
+@dataclass(frozen=True)
+class Discovered:
+    """A page found in the feed or a listing, not yet fetched."""
+
+    #: Canonical public URL (see ``urls.canonical_url``); ``/node/<id>`` links stay
+    #: ``https://www.beehive.govt.nz/node/<id>``.
+    url: str
+    #: "release", "speech" or "feature"; None for ``/node/<id>`` links (known once fetched).
+    content_type: str | None
+    #: Aware UTC instant when the source gave one.
+    published: dt.datetime | None
+    title: str | None
+
+
+# --- Shared helpers -----------------------------------------------------------------------
+
+
+def _clean(text: str | None) -> str | None:
+    """Trim and collapse ASCII whitespace (no-break spaces are kept); None when empty."""
+    if text is None:
+        return None
+    cleaned = _SPACES.sub(" ", text).strip(" ")
+    return cleaned or None
+
+
+def _site_link(href: str | None) -> tuple[str, str | None] | None:
+    """(canonical URL, content type) for a link to a content or node path of the site, else None.
+
+    Relative links are resolved against the site root (listings are top-level pages);
+    absolute links count only on the site's own hosts.
+    """
+    cleaned = (href or "").strip(ASCII_WHITESPACE)
+    if not cleaned:
+        return None
+    try:
+        parts = urlsplit(urljoin(PUBLIC_SITE + "/", cleaned))
+    except ValueError:  # e.g. "http://[broken"
+        return None
+    if parts.scheme not in ("http", "https") or (parts.hostname or "") not in SITE_HOSTS:
+        return None
+    content_type = content_type_of(parts.path)
+    if content_type is None and node_id_of(parts.path) is None:
+        return None
+    return canonical_url(parts.path), content_type
+
+
+def _aware_utc(value: dt.datetime) -> dt.datetime:
+    """The instant as an aware UTC datetime; a naive value is taken to be UTC already."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
+
+
+def _parse_instant(text: str | None) -> dt.datetime | None:
+    """An RFC 822 (``Tue, 01 Apr 2025 17:42:54 +1300``) or ISO 8601 date-time, as aware UTC.
+
+    A bare date (no time of day) is not an instant and gives None, as does anything
+    unreadable.
+    """
+    cleaned = _clean(text)
+    if cleaned is None:
+        return None
+    try:
+        return _aware_utc(email.utils.parsedate_to_datetime(cleaned))
+    except (TypeError, ValueError, IndexError):
+        pass
+    if "T" not in cleaned and " " not in cleaned:
+        return None  # a bare date
+    try:
+        return _aware_utc(dt.datetime.fromisoformat(cleaned))
+    except ValueError:
+        return None
+
+
+def _dedupe(found: list[Discovered]) -> list[Discovered]:
+    """One entry per URL, at its first position; missing fields filled from later duplicates."""
+    by_url: dict[str, Discovered] = {}
+    for item in found:
+        first = by_url.get(item.url)
+        if first is None:
+            by_url[item.url] = item
+        elif first.title is None or first.published is None:
+            by_url[item.url] = replace(
+                first,
+                title=first.title if first.title is not None else item.title,
+                published=first.published if first.published is not None else item.published,
+            )
+    return list(by_url.values())
+
+
+# --- Feed ---------------------------------------------------------------------------------
+
+
+def parse_feed(xml: bytes) -> list[Discovered]:
+    """The content pages listed in an RSS 2.0 feed (``/rss.xml``), in feed order.
+
+    ``link`` gives the URL (canonicalised), ``title`` the title (whitespace collapsed),
+    ``pubDate`` the instant (RFC 822 with its offset, returned as aware UTC; None when missing
+    or unreadable). Items whose link is not a release, speech, feature or ``/node/<id>`` page
+    of the site are skipped; a URL listed twice is kept once. A valid feed with no such items
+    gives an empty list.
+
+    Raises BlockPageError for the bot-protection page and ParseError for anything else that
+    is not an RSS 2.0 document (an HTML page, broken XML, a document with entity
+    declarations).
+    """
+    data = xml.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if is_block_page(data):
+        raise BlockPageError(
+            "the feed response is the site's bot-protection page, not RSS: "
+            "retry later or with clearance cookies"
+        )
+    if _HTML_START.match(data):
+        start = data[:60].decode("utf-8", "replace")
+        raise ParseError(
+            f"the feed response is an HTML page, not RSS 2.0 (it starts {start!r}): "
+            "check that the URL serves /rss.xml; the site may have sent an error page"
+        )
+    if b"<!ENTITY" in data[:4096].upper():
+        raise ParseError("the feed declares XML entities, which a real RSS feed never does")
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as exc:
+        start = data[:60].decode("utf-8", "replace")
+        raise ParseError(
+            f"the feed is not well-formed XML ({exc}); it starts {start!r}: "
+            "check that the URL serves /rss.xml and not an HTML page"
+        ) from None
+    if root.tag != "rss":
+        raise ParseError(
+            f"the feed's root element is <{root.tag}>, not <rss>: "
+            "the response is not an RSS 2.0 feed (an HTML page?); check the feed URL"
+        )
+    channel = root.find("channel")
+    if channel is None:
+        raise ParseError("the RSS document has no <channel>: it is not a usable feed")
+    found: list[Discovered] = []
+    for item in channel.findall("item"):
+        link = _site_link(item.findtext("link"))
+        if link is None:
+            continue
+        url, content_type = link
+        found.append(
+            Discovered(
+                url=url,
+                content_type=content_type,
+                published=_parse_instant(item.findtext("pubDate")),
+                title=_clean(item.findtext("title")),
+            )
+        )
+    return _dedupe(found)
+
+
+# --- Listings -----------------------------------------------------------------------------
+
+
+def _ids(tree: LexborHTMLParser, selectors: tuple[str, ...]) -> set[int]:
+    return {node.mem_id for selector in selectors for node in tree.css(selector)}
+
+
+def _ancestors(node: LexborNode) -> list[LexborNode]:
+    chain: list[LexborNode] = []
+    parent = node.parent
+    while parent is not None:
+        chain.append(parent)
+        parent = parent.parent
+    return chain
+
+
+def _content_urls(node: LexborNode) -> set[str]:
+    urls: set[str] = set()
+    for anchor in node.css("a[href]"):
+        link = _site_link(anchor.attributes.get("href"))
+        if link is not None:
+            urls.add(link[0])
+    return urls
+
+
+def _row_of(anchor: LexborNode, url: str, stop_ids: set[int]) -> LexborNode:
+    """The result row of a link: its largest ancestor holding no other content URL.
+
+    Climbing stops below any element in ``stop_ids`` (the results region, or body), so a
+    lone result never takes in the page around it.
+    """
+    row = anchor
+    for ancestor in _ancestors(anchor):
+        if ancestor.mem_id in stop_ids or ancestor.tag in ("body", "html"):
+            break
+        if _content_urls(ancestor) != {url}:
+            break
+        row = ancestor
+    return row
+
+
+def _published_in(row: LexborNode) -> dt.datetime | None:
+    for node in row.css(TIME_SELECTOR):
+        instant = _parse_instant(node.attributes.get("datetime"))
+        if instant is not None:
+            return instant
+    return None
+
+
+def parse_listing(html: str) -> list[Discovered]:
+    """The content pages linked from a listing or search results page, in page order.
+
+    For ``/releases?page=N``, ``/speeches?page=N`` and ``/search?…``. Every link to a
+    release, speech, feature or ``/node/<id>`` path inside the results region
+    (:data:`RESULTS_REGION_SELECTORS`, or the whole page when none is present) and outside
+    site chrome (:data:`EXCLUDED_SELECTORS`) is a result. Its row is its largest ancestor
+    that links to no other content page; ``published`` is the first ``time[datetime]`` in
+    that row that holds an instant (None when the row has none: never a neighbour's date);
+    ``title`` is the link text. A URL linked twice (image and title links) is kept once, at
+    its first place, with the title and date of whichever link has them.
+
+    Raises BlockPageError for the bot-protection page.
+    """
+    if is_block_page(html):
+        raise BlockPageError(
+            "the listing response is the site's bot-protection page, not results: "
+            "retry later or with clearance cookies"
+        )
+    tree = LexborHTMLParser(html)
+    region_ids = _ids(tree, RESULTS_REGION_SELECTORS)
+    excluded_ids = _ids(tree, EXCLUDED_SELECTORS)
+    found: list[Discovered] = []
+    for anchor in tree.css("a[href]"):
+        link = _site_link(anchor.attributes.get("href"))
+        if link is None:
+            continue
+        chain_ids = {node.mem_id for node in _ancestors(anchor)}
+        if chain_ids & excluded_ids or (region_ids and not chain_ids & region_ids):
+            continue
+        url, content_type = link
+        row = _row_of(anchor, url, region_ids)
+        found.append(
+            Discovered(
+                url=url,
+                content_type=content_type,
+                published=_published_in(row),
+                title=_clean(anchor.text(deep=True, separator=" ")),
+            )
+        )
+    return _dedupe(found)
+
+
+def has_next_page(html: str) -> bool:
+    """Whether a listing or search page links to a further page (:data:`NEXT_PAGE_SELECTORS`).
+
+    Raises BlockPageError for the bot-protection page, which must not read as "last page".
+    """
+    if is_block_page(html):
+        raise BlockPageError(
+            "the listing response is the site's bot-protection page: "
+            "it cannot tell whether more pages follow"
+        )
+    tree = LexborHTMLParser(html)
+    return any(tree.css_first(selector) is not None for selector in NEXT_PAGE_SELECTORS)
+
+
+def listing_path(content_type: str, page: int) -> str:
+    """``/releases?page=N`` or ``/speeches?page=N`` (0-based).
+
+    Raises ValueError for features (no ``/features`` listing is reported: use
+    :func:`search_path` with "feature") and for a negative page.
+    """
+    if page < 0:
+        raise ValueError(f"page must be 0 or more, not {page}")
+    try:
+        base = LISTING_PATHS[content_type]
+    except KeyError:
+        raise ValueError(
+            f"no listing is known for content type {content_type!r} "
+            f"(known: {', '.join(sorted(LISTING_PATHS))}); "
+            "use search_path() to list it by government"
+        ) from None
+    return f"{base}?page={page}"
+
+
+def search_path(government: int, content_type: str, page: int) -> str:
+    """``/search?f[0]=government_facet:<id>&f[1]=content_type_facet:<type>&page=N`` (0-based).
+
+    ``government`` is a facet id such as those in :data:`SEARCH_GOVERNMENTS` (not limited to
+    them: a new government gets a new id); ``content_type`` a key of :data:`SEARCH_TYPES`.
+    """
+    if page < 0:
+        raise ValueError(f"page must be 0 or more, not {page}")
+    if government <= 0:
+        raise ValueError(f"government facet id must be a positive number, not {government}")
+    try:
+        facet = SEARCH_TYPES[content_type]
+    except KeyError:
+        raise ValueError(
+            f"unknown content type {content_type!r} (known: {', '.join(sorted(SEARCH_TYPES))})"
+        ) from None
+    return SEARCH_TEMPLATE.format(government=government, facet=facet, page=page)
