@@ -95,7 +95,7 @@ def test_sends_user_agent_on_every_request() -> None:
     site = Site({"/release/a": [reply()]})
     with make(site, user_agent="testbot/1.0 (+https://example.test)") as fetcher:
         fetched = fetcher.get("/release/a")
-    assert fetched == Fetched(f"{SITE}/release/a", 200, PAGE, None, None)
+    assert fetched == Fetched(f"{SITE}/release/a", 200, PAGE, None, None, f"{SITE}/release/a")
     assert site.paths() == ["/robots.txt", "/release/a"]
     assert {r.headers["User-Agent"] for r in site.requests} == {
         "testbot/1.0 (+https://example.test)"
@@ -358,7 +358,7 @@ def test_conditional_get_sends_validators_and_returns_not_modified() -> None:
     assert "If-None-Match" not in site.requests[1].headers
     assert site.requests[2].headers["If-None-Match"] == '"v1"'
     assert site.requests[2].headers["If-Modified-Since"] == modified
-    assert second == Fetched(f"{SITE}/release/a", 304, b"", '"v1"', modified)
+    assert second == Fetched(f"{SITE}/release/a", 304, b"", '"v1"', modified, f"{SITE}/release/a")
     assert second.not_modified
 
 
