@@ -9,7 +9,8 @@
     ├── ParseError           a page is not a release page, or lacks a field we need
     │   └── BlockPageError   the text is the bot-protection page, not a release
     ├── DocumentError        an archive file cannot be read (encoding, front matter, YAML)
-    ├── StoreError           the archive on disk cannot be written or locked
+    ├── StoreError           the archive on disk cannot be written or read
+    │   └── LockedError      another sync or the daemon holds the archive's lock
     └── IdentityError        an old file matches more than one release, or a path is taken
 
 Each message names the input and says what to do about it.
@@ -61,6 +62,10 @@ class DocumentError(ScraperError):
 
 class StoreError(ScraperError):
     """The archive on disk cannot be written, read or locked."""
+
+
+class LockedError(StoreError):
+    """Another process holds the archive's lock."""
 
 
 class IdentityError(ScraperError):

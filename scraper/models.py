@@ -27,9 +27,29 @@ class Release:
 
 
 @dataclass(frozen=True)
-class Document:
-    """An archive file as read from disk: the release and whether its text was canonical."""
+class Failure:
+    """A URL that could not be synced, and why."""
 
-    release: Release
-    canonical: bool
-    problems: tuple[str, ...] = field(default=())
+    url: str
+    reason: str
+
+
+@dataclass
+class SyncReport:
+    """What a sync did; filled in as it runs, printed at the end."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    failed: list[Failure] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+    ambiguous: list[Failure] = field(default_factory=list)
+    planned: list[str] = field(default_factory=list)
+    requests: int = 0
+    seconds: float = 0.0
+    stopped: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether everything that was found was synced."""
+        return not (self.failed or self.blocked or self.ambiguous or self.stopped)

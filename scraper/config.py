@@ -1,0 +1,157 @@
+"""Settings: a TOML file → a frozen Config. Unknown keys are errors; nothing loads at import."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from scraper.errors import ConfigError, ScraperError
+from scraper.fetch import FetchSettings
+from scraper.models import CONTENT_FOLDERS
+from scraper.parse import ParseOptions, Selectors
+
+
+@dataclass(frozen=True)
+class SyncSettings:
+    """What a sync covers by default."""
+
+    types: tuple[str, ...] = ("release",)
+    recheck_days: int = 3
+    block_limit: int = 3
+
+
+@dataclass(frozen=True)
+class DaemonSettings:
+    """When the background daemon syncs."""
+
+    interval_minutes: float = 60.0
+    jitter_seconds: float = 300.0
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every setting of the tool, with its default."""
+
+    archive: Path = Path("seeds")
+    date_timezone: str = "Pacific/Auckland"
+    fetch: FetchSettings = field(default_factory=FetchSettings)
+    sync: SyncSettings = field(default_factory=SyncSettings)
+    daemon: DaemonSettings = field(default_factory=DaemonSettings)
+    selectors: Selectors = field(default_factory=Selectors)
+
+    def parse_options(self) -> ParseOptions:
+        """The parser's options under these settings."""
+        return ParseOptions(timezone=self.date_timezone, selectors=self.selectors)
+
+
+#: TOML table → (Config field, dataclass of that table).
+_TABLES: dict[str, type[Any]] = {
+    "fetch": FetchSettings,
+    "sync": SyncSettings,
+    "daemon": DaemonSettings,
+    "selectors": Selectors,
+}
+_TOP = {"archive", "date_timezone"}
+
+
+def load_config(path: Path | None) -> Config:
+    """Read a settings file (None: the defaults); every error names the file and the key."""
+    if path is None:
+        return Config()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read the settings file {path}: {exc.strerror}") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    return config_from_mapping(data, str(path))
+
+
+def config_from_mapping(data: dict[str, Any], source: str = "<settings>") -> Config:
+    """Build a Config from parsed TOML, refusing unknown keys and wrong types."""
+    unknown = set(data) - _TOP - set(_TABLES)
+    if unknown:
+        raise ConfigError(f"{source}: unknown setting {sorted(unknown)[0]!r}; see config/scraper.toml")
+    changes: dict[str, Any] = {}
+    if "archive" in data:
+        changes["archive"] = Path(_typed(data["archive"], str, source, "archive"))
+    if "date_timezone" in data:
+        changes["date_timezone"] = _zone(_typed(data["date_timezone"], str, source, "date_timezone"), source)
+    for table, cls in _TABLES.items():
+        if table in data:
+            changes[table] = _table(cls, data[table], source, table)
+    try:
+        config = dataclasses.replace(Config(), **changes)
+    except ScraperError as exc:
+        raise ConfigError(f"{source}: {exc}") from exc
+    _check(config, source)
+    return config
+
+
+def _table(cls: type[Any], values: object, source: str, name: str) -> Any:
+    """One TOML table as its dataclass, each value checked against the field's default."""
+    if not isinstance(values, dict):
+        raise ConfigError(f"{source}: [{name}] must be a table")
+    defaults = cls()
+    known = {f.name for f in fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in known:
+            raise ConfigError(f"{source}: unknown setting {name}.{key}; see config/scraper.toml")
+        kwargs[key] = _coerce(getattr(defaults, key), value, source, f"{name}.{key}")
+    try:
+        return cls(**kwargs)
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from exc
+
+
+def _coerce(default: object, value: object, source: str, key: str) -> object:
+    """A TOML value in the type of the setting's default."""
+    if isinstance(default, bool) or default is None and isinstance(value, bool):
+        return _typed(value, bool, source, key)
+    if isinstance(default, tuple):
+        items = _typed(value, list, source, key)
+        return tuple(_typed(i, str, source, key) for i in items)
+    if isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{source}: {key} must be a number, got {value!r}")
+        return float(value)
+    if isinstance(default, int):
+        return _typed(value, int, source, key)
+    if isinstance(default, Path) or default is None:
+        text = _typed(value, str, source, key)
+        return Path(text) if text else None
+    return _typed(value, str, source, key)
+
+
+def _typed(value: Any, kind: type[Any], source: str, key: str) -> Any:
+    """The value itself when it has the expected type, else a ConfigError."""
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ConfigError(f"{source}: {key} must be {kind.__name__}, got {value!r}")
+    return value
+
+
+def _zone(name: str, source: str) -> str:
+    """A time zone name that exists."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"{source}: unknown time zone {name!r} (try Pacific/Auckland or UTC)") from exc
+    return name
+
+
+def _check(config: Config, source: str) -> None:
+    """Cross-field checks that no single field can make."""
+    bad = [t for t in config.sync.types if t not in CONTENT_FOLDERS]
+    if bad:
+        raise ConfigError(
+            f"{source}: sync.types has {bad[0]!r}; choose from {', '.join(CONTENT_FOLDERS)}"
+        )
+    if config.sync.recheck_days < 0 or config.sync.block_limit < 1:
+        raise ConfigError(f"{source}: sync.recheck_days must be ≥ 0 and sync.block_limit ≥ 1")
+    if config.daemon.interval_minutes <= 0:
+        raise ConfigError(f"{source}: daemon.interval_minutes must be positive")

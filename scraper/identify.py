@@ -1,0 +1,59 @@
+"""Which archive file, if any, holds a release: the identity rules of the archive format."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Protocol
+
+from scraper.store import Entry
+from scraper.urls import PUBLIC_SITE, folded_id
+
+
+class Index(Protocol):
+    """The lookups identity needs from the archive's index."""
+
+    def by_url(self, url: str) -> list[Entry]:
+        """The files holding exactly this URL."""
+
+    def by_folded(self, kind: str, folded: str) -> list[Entry]:
+        """Files of a type whose URL folds to this id."""
+
+
+@dataclass(frozen=True)
+class Match:
+    """The outcome of identifying a release: one file, none, or several (never guessed)."""
+
+    entry: Entry | None
+    ambiguous: tuple[Entry, ...] = ()
+
+
+def identify(
+    index: Index, kind: str, url: str, date: dt.date | None, title: str | None
+) -> Match:
+    """Find the file that holds the release at `url` (known date and title narrow it)."""
+    folded = folded_id(url)
+    old_url = f"{PUBLIC_SITE}/{kind}/{folded}"
+    exact = index.by_url(url)
+    if url != old_url and len(exact) == 1:
+        # Only a file we wrote holds a non-ASCII real URL: it is this release for sure.
+        return Match(exact[0])
+    # An old exporter's file holds the ASCII-folded URL, which releases whose real slugs
+    # differ only in non-ASCII characters share; date and title tell them apart.
+    candidates = exact or [e for e in index.by_folded(kind, folded) if e.url == old_url]
+    if date is not None:
+        # The old archive wrote the UTC date: the New Zealand date or the day before.
+        days = {date, date - dt.timedelta(days=1)}
+        candidates = [e for e in candidates if e.date in days]
+    if len(candidates) > 1 and title is not None:
+        candidates = [e for e in candidates if _same_title(e.title, title)]
+    if len(candidates) == 1:
+        return Match(candidates[0])
+    if not candidates:
+        return Match(None)
+    return Match(None, tuple(candidates))
+
+
+def _same_title(a: str, b: str) -> bool:
+    """Titles equal once white space (no-break spaces included) is folded."""
+    return " ".join(a.split()) == " ".join(b.split())

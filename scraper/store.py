@@ -1,0 +1,323 @@
+"""The archive on disk: its files, their index, the sync state and the lock.
+
+The files are the source of truth. The state database (`.scraper/state.db`, which git is told
+to ignore) caches an index of them, keyed by path and checked against each file's size and
+modification time, so a sync need not re-read 55,000 files; it rebuilds itself when missing
+or stale. It also remembers HTTP validators and what each sync wrote.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import hashlib
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from scraper.atomic import atomic_write
+from scraper.document import loads
+from scraper.errors import DocumentError, LockedError, StoreError
+from scraper.models import CONTENT_FOLDERS
+from scraper.urls import folded_id
+
+STATE_DIR = ".scraper"
+_FOLDER_TYPES = {folder: kind for kind, folder in CONTENT_FOLDERS.items()}
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (
+    relpath TEXT PRIMARY KEY, kind TEXT NOT NULL, url TEXT NOT NULL, folded TEXT NOT NULL,
+    date TEXT NOT NULL, title TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS files_url ON files (url);
+CREATE INDEX IF NOT EXISTS files_folded ON files (kind, folded);
+CREATE TABLE IF NOT EXISTS unreadable (
+    relpath TEXT PRIMARY KEY, reason TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS validators (
+    url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT
+);
+CREATE TABLE IF NOT EXISTS written (
+    url TEXT PRIMARY KEY, relpath TEXT NOT NULL, sha256 TEXT NOT NULL, published TEXT NOT NULL,
+    written_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS nodes (node_url TEXT PRIMARY KEY, url TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One archive file as the index knows it."""
+
+    relpath: str
+    kind: str
+    url: str
+    folded: str
+    date: dt.date
+    title: str
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """What a refresh of the index found."""
+
+    files: int
+    reread: int
+    removed: int
+    unreadable: tuple[tuple[str, str], ...]
+
+
+class Archive:
+    """An archive folder, with its state database open."""
+
+    def __init__(self, root: Path) -> None:
+        """Open (creating when needed) the archive at `root` and its state database."""
+        self.root = root
+        state = root / STATE_DIR
+        try:
+            state.mkdir(parents=True, exist_ok=True)
+            ignore = state / ".gitignore"
+            if not ignore.exists():
+                # Keeps the state out of the user's git checkout without touching their files.
+                ignore.write_text("*\n", encoding="utf-8")
+            self._db = sqlite3.connect(state / "state.db", check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(
+                f"cannot open the archive at {root}: {exc}; check the path and its permissions"
+            ) from exc
+        self._mutex = threading.Lock()
+
+    def close(self) -> None:
+        """Close the state database."""
+        self._db.close()
+
+    def __enter__(self) -> Archive:
+        """Use as a context manager."""
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Close on leaving the block."""
+        self.close()
+
+    # -- the index -------------------------------------------------------------------------
+
+    def refresh_index(self) -> IndexStats:
+        """Bring the index up to date with the files on disk, re-reading only changed ones."""
+        with self._mutex:
+            known = {
+                row[0]: (row[1], row[2])
+                for row in self._db.execute("SELECT relpath, size, mtime_ns FROM files")
+            }
+            bad = {
+                row[0]: (row[1], row[2])
+                for row in self._db.execute("SELECT relpath, size, mtime_ns FROM unreadable")
+            }
+            seen: set[str] = set()
+            reread = 0
+            for relpath, size, mtime_ns in self._scan():
+                seen.add(relpath)
+                if known.get(relpath) == (size, mtime_ns) or bad.get(relpath) == (size, mtime_ns):
+                    continue
+                reread += 1
+                self._index_file(relpath, size, mtime_ns)
+            gone = (set(known) | set(bad)) - seen
+            self._db.executemany("DELETE FROM files WHERE relpath = ?", [(p,) for p in gone])
+            self._db.executemany("DELETE FROM unreadable WHERE relpath = ?", [(p,) for p in gone])
+            self._db.commit()
+            problems = tuple(self._db.execute("SELECT relpath, reason FROM unreadable ORDER BY 1"))
+            count = self._db.execute("SELECT count(*) FROM files").fetchone()[0]
+        return IndexStats(count, reread, len(gone), problems)
+
+    def _scan(self) -> Iterator[tuple[str, int, int]]:
+        """Every archive file under the content folders: relative path, size, mtime."""
+        for folder in CONTENT_FOLDERS.values():
+            yield from _walk(self.root / folder, folder)
+
+    def _index_file(self, relpath: str, size: int, mtime_ns: int) -> None:
+        """Read one file's front matter into the index, or record why it cannot be read."""
+        kind = _FOLDER_TYPES[relpath.split("/", 1)[0]]
+        try:
+            text = (self.root / relpath).read_bytes().decode("utf-8")
+            release = loads(text, source=relpath)
+        except (OSError, UnicodeDecodeError, DocumentError) as exc:
+            self._db.execute("DELETE FROM files WHERE relpath = ?", (relpath,))
+            self._db.execute(
+                "INSERT OR REPLACE INTO unreadable VALUES (?, ?, ?, ?)",
+                (relpath, str(exc), size, mtime_ns),
+            )
+            return
+        self._db.execute("DELETE FROM unreadable WHERE relpath = ?", (relpath,))
+        self._db.execute(
+            "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                relpath,
+                kind,
+                release.url,
+                folded_id(release.url),
+                release.date.isoformat(),
+                release.title,
+                size,
+                mtime_ns,
+            ),
+        )
+
+    def by_url(self, url: str) -> list[Entry]:
+        """The files that hold exactly this URL (old files can share one)."""
+        return self._many("SELECT * FROM files WHERE url = ? ORDER BY relpath", (url,))
+
+    def by_folded(self, kind: str, folded: str) -> list[Entry]:
+        """Every file of a content type whose URL folds to this id."""
+        return self._many("SELECT * FROM files WHERE kind = ? AND folded = ?", (kind, folded))
+
+    def at(self, relpath: str) -> Entry | None:
+        """The file at a relative path, if the index has one."""
+        return self._one("SELECT * FROM files WHERE relpath = ?", (relpath,))
+
+    def count(self) -> int:
+        """How many readable files the index holds."""
+        with self._mutex:
+            return int(self._db.execute("SELECT count(*) FROM files").fetchone()[0])
+
+    def _one(self, sql: str, args: tuple[str, ...]) -> Entry | None:
+        """The first entry a query returns, or None."""
+        rows = self._many(sql, args)
+        return rows[0] if rows else None
+
+    def _many(self, sql: str, args: tuple[str, ...]) -> list[Entry]:
+        """The entries a query over `files` returns."""
+        with self._mutex:
+            rows = self._db.execute(sql, args).fetchall()
+        return [
+            Entry(r[0], r[1], r[2], r[3], dt.date.fromisoformat(r[4]), r[5]) for r in rows
+        ]
+
+    # -- files -----------------------------------------------------------------------------
+
+    def read_text(self, relpath: str) -> str:
+        """The text of an archive file."""
+        path = self.root / relpath
+        try:
+            return path.read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise StoreError(f"cannot read {path}: {exc}") from exc
+
+    def write(self, relpath: str, text: str, url: str, published: dt.date, now: dt.datetime) -> None:
+        """Write one file atomically, then record it in the index and the sync state."""
+        path = self.root / relpath
+        data = text.encode("utf-8")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, data)
+        stat = path.stat()
+        with self._mutex:
+            self._index_file(relpath, stat.st_size, stat.st_mtime_ns)
+            self._db.execute(
+                "INSERT OR REPLACE INTO written VALUES (?, ?, ?, ?, ?)",
+                (url, relpath, hashlib.sha256(data).hexdigest(), published.isoformat(),
+                 now.isoformat(timespec="seconds")),
+            )
+            self._db.commit()
+
+    def written_since(self, since: dt.date) -> list[tuple[str, str]]:
+        """(url, relpath) of files a sync wrote for releases published on or after `since`."""
+        with self._mutex:
+            rows = self._db.execute(
+                "SELECT url, relpath FROM written WHERE published >= ? ORDER BY published DESC",
+                (since.isoformat(),),
+            ).fetchall()
+        return [(str(u), str(p)) for u, p in rows]
+
+    # -- HTTP validators and node redirects ------------------------------------------------
+
+    def get_validators(self, url: str) -> tuple[str | None, str | None] | None:
+        """The ETag and Last-Modified last seen for a URL."""
+        with self._mutex:
+            row = self._db.execute(
+                "SELECT etag, last_modified FROM validators WHERE url = ?", (url,)
+            ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def put_validators(self, url: str, etag: str | None, last_modified: str | None) -> None:
+        """Remember a URL's ETag and Last-Modified for the next conditional request."""
+        with self._mutex:
+            self._db.execute(
+                "INSERT OR REPLACE INTO validators VALUES (?, ?, ?)", (url, etag, last_modified)
+            )
+            self._db.commit()
+
+    def node_target(self, node_url: str) -> str | None:
+        """The content URL a /node/<id> link was last found to lead to."""
+        with self._mutex:
+            row = self._db.execute("SELECT url FROM nodes WHERE node_url = ?", (node_url,)).fetchone()
+        return str(row[0]) if row else None
+
+    def remember_node(self, node_url: str, url: str) -> None:
+        """Remember where a /node/<id> link leads, so it need not be fetched again."""
+        with self._mutex:
+            self._db.execute("INSERT OR REPLACE INTO nodes VALUES (?, ?)", (node_url, url))
+            self._db.commit()
+
+    # -- the lock --------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def locked(
+        self,
+        wait: float = 0.0,
+        sleep: Callable[[float], None] | None = None,
+        poll: float = 1.0,
+    ) -> Iterator[None]:
+        """Hold the archive's lock; wait up to `wait` seconds for another holder to finish."""
+        path = self.root / STATE_DIR / "lock"
+        handle = path.open("a+", encoding="utf-8")
+        try:
+            _acquire(handle, path, wait, sleep, poll)
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"{os.getpid()}\n")
+            handle.flush()
+            yield
+        finally:
+            handle.close()  # closing releases the flock
+
+
+def _acquire(
+    handle: IO[str], path: Path, wait: float, sleep: Callable[[float], None] | None, poll: float
+) -> None:
+    """Take an exclusive flock, polling until `wait` seconds have been spent waiting."""
+    pause = sleep or time.sleep
+    waited = 0.0
+    fd = handle.fileno()
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if waited >= wait:
+                holder = path.read_text(encoding="utf-8").strip() or "another process"
+                raise LockedError(
+                    f"the archive {path.parent.parent} is in use by process {holder}"
+                    " (a sync or the daemon); wait for it to finish, or pass --wait SECONDS"
+                ) from None
+            pause(poll)
+            waited += poll
+
+
+def _walk(folder: Path, rel: str) -> Iterator[tuple[str, int, int]]:
+    """Recursively list *.md files under a folder as (relative path, size, mtime_ns)."""
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        name = f"{rel}/{entry.name}"
+        if entry.is_dir(follow_symlinks=False):
+            yield from _walk(Path(entry.path), name)
+        elif entry.name.endswith(".md") and entry.is_file():
+            stat = entry.stat()
+            yield name, stat.st_size, stat.st_mtime_ns

@@ -1,0 +1,58 @@
+"""Settings files: defaults, overrides, and clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scraper.config import Config, config_from_mapping, load_config
+from scraper.errors import ConfigError
+
+REPO = Path(__file__).parent.parent
+
+
+def test_the_shipped_file_states_the_defaults() -> None:
+    assert load_config(REPO / "config" / "scraper.toml") == Config()
+
+
+def test_no_file_means_defaults() -> None:
+    assert load_config(None) == Config()
+
+
+def test_values_override_defaults() -> None:
+    config = config_from_mapping(
+        {"archive": "a", "fetch": {"interval": 0, "concurrency": 4}, "sync": {"types": ["speech"]}}
+    )
+    assert (config.archive, config.fetch.interval, config.fetch.concurrency) == (Path("a"), 0.0, 4)
+    assert config.sync.types == ("speech",)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"archiv": "x"}, "unknown setting 'archiv'"),
+        ({"fetch": {"intervall": 1}}, "unknown setting fetch.intervall"),
+        ({"fetch": {"interval": "fast"}}, "fetch.interval must be a number"),
+        ({"fetch": {"concurrency": 0}}, "concurrency must be at least 1"),
+        ({"fetch": {"base_url": "ftp://x"}}, "base_url"),
+        ({"sync": {"types": ["blog"]}}, "sync.types has 'blog'"),
+        ({"date_timezone": "Mars/Olympus"}, "unknown time zone"),
+        ({"fetch": {"obey_robots": "yes"}}, "fetch.obey_robots must be bool"),
+    ],
+)
+def test_bad_settings_are_named(data: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        config_from_mapping(data, "my.toml")
+
+
+def test_a_broken_file_is_named(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("archive = \n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="bad.toml is not valid TOML"):
+        load_config(bad)
+
+
+def test_a_missing_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read the settings file .*nope.toml"):
+        load_config(tmp_path / "nope.toml")

@@ -1,0 +1,117 @@
+"""The archive on disk: index, writes, validators and the lock."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from scraper.errors import LockedError
+from scraper.store import Archive
+
+SEED = Path(__file__).parent.parent / "seeds"
+SEED_FILE = "releases/2007/11/2007-11-20-north-korea-leads-peters-talks-washington.md"
+NOW = dt.datetime(2026, 11, 28, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    """An archive holding the seed release."""
+    shutil.copytree(SEED / "releases", tmp_path / "releases")
+    return tmp_path
+
+
+def test_index_reads_each_file_once(root: Path) -> None:
+    with Archive(root) as archive:
+        first = archive.refresh_index()
+        second = archive.refresh_index()
+    assert (first.files, first.reread) == (1, 1)
+    assert (second.files, second.reread) == (1, 0)
+
+
+def test_index_survives_reopening(root: Path) -> None:
+    with Archive(root) as archive:
+        archive.refresh_index()
+    with Archive(root) as archive:
+        assert archive.refresh_index().reread == 0
+        entry = archive.at(SEED_FILE)
+    assert entry is not None
+    assert entry.title == "North Korea leads Peters' talks in Washington"
+    assert entry.folded == "north-korea-leads-peters-talks-washington"
+
+
+def test_index_notices_changed_and_removed_files(root: Path) -> None:
+    path = root / SEED_FILE
+    with Archive(root) as archive:
+        archive.refresh_index()
+        path.write_text(path.read_text().replace("North Korea leads", "Changed"))
+        os.utime(path, ns=(1, 1))
+        stats = archive.refresh_index()
+        assert stats.reread == 1
+        assert archive.by_url(
+            "https://www.beehive.govt.nz/release/north-korea-leads-peters-talks-washington"
+        )[0].title.startswith("Changed")
+        path.unlink()
+        assert archive.refresh_index().files == 0
+
+
+def test_unreadable_files_are_listed_not_fatal(root: Path) -> None:
+    bad = root / "releases" / "2020" / "01" / "bad.md"
+    bad.parent.mkdir(parents=True)
+    bad.write_bytes(b"no front matter \xff")
+    with Archive(root) as archive:
+        stats = archive.refresh_index()
+    assert stats.files == 1
+    assert [p for p, _ in stats.unreadable] == ["releases/2020/01/bad.md"]
+
+
+def test_write_is_indexed_and_remembered(root: Path) -> None:
+    text = (root / SEED_FILE).read_text()
+    with Archive(root) as archive:
+        archive.refresh_index()
+        archive.write("releases/2030/01/x.md", text, "https://u/x", dt.date(2030, 1, 1), NOW)
+        assert archive.refresh_index().reread == 0
+        assert archive.written_since(dt.date(2029, 12, 30)) == [
+            ("https://u/x", "releases/2030/01/x.md")
+        ]
+        assert archive.written_since(dt.date(2030, 1, 2)) == []
+    assert (root / "releases/2030/01/x.md").read_text() == text
+
+
+def test_state_is_ignored_by_git(root: Path) -> None:
+    Archive(root).close()
+    assert (root / ".scraper" / ".gitignore").read_text() == "*\n"
+
+
+def test_validators_round_trip(root: Path) -> None:
+    with Archive(root) as archive:
+        assert archive.get_validators("u") is None
+        archive.put_validators("u", '"e1"', None)
+        assert archive.get_validators("u") == ('"e1"', None)
+
+
+def test_second_holder_of_the_lock_is_refused_clearly(root: Path) -> None:
+    with Archive(root) as one, Archive(root) as two, one.locked():
+        with pytest.raises(LockedError, match=f"in use by process {os.getpid()}.*--wait"):
+            with two.locked():
+                pass
+
+
+def test_waiting_for_the_lock_polls_then_gives_up(root: Path) -> None:
+    waits: list[float] = []
+    with Archive(root) as one, Archive(root) as two, one.locked():
+        with pytest.raises(LockedError):
+            with two.locked(wait=3, sleep=waits.append, poll=1):
+                pass
+    assert waits == [1, 1, 1]
+
+
+def test_lock_is_released_after_use(root: Path) -> None:
+    with Archive(root) as one, Archive(root) as two:
+        with one.locked():
+            pass
+        with two.locked():
+            pass
