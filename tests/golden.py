@@ -12,22 +12,24 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from scraper.document import dumps, loads
+from tests.standin.model import LISTED
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PAGES = FIXTURES / "pages"
 EXPECTED = FIXTURES / "expected"
 NZ = ZoneInfo("Pacific/Auckland")
 
-#: Pages with no <time>: the date a listing would give (the record has none).
-LISTING_DATES = {"challenge-laid-new-zealands-digital-future": dt.date(2007, 5, 3)}
+#: Pages with no <time>: the date a listing gives (the stand-in site shows the same).
+LISTING_DATES = {slug: when.astimezone(NZ).date() for slug, when in LISTED.items()}
 
+TABLE = "GFM table instead of a flattened one"
 #: Bodies that differ from the archive's twin on purpose, with the reason.
 KNOWN_BODY_DIFFERENCES: dict[str, str] = {
-    "2020-08-05-infrastructure-transform-omokoroa": "GFM table instead of a flattened one",
-    "2020-12-17-small-business-support-expanded": "GFM table instead of a flattened one",
-    "2021-02-12-billion-dollar-milestone-regional-economies": "GFM table instead of a flattened one",
-    "2022-05-25-passport-fees-increase-25-may": "GFM table instead of a flattened one",
-    "2024-11-18-police-stats-show-promising-change": "GFM table instead of a flattened one",
+    "2020-08-05-infrastructure-transform-omokoroa": TABLE,
+    "2020-12-17-small-business-support-expanded": TABLE,
+    "2021-02-12-billion-dollar-milestone-regional-economies": TABLE,
+    "2022-05-25-passport-fees-increase-25-may": TABLE,
+    "2024-11-18-police-stats-show-promising-change": TABLE,
 }
 
 

@@ -1,0 +1,236 @@
+"""`StandIn`: the local site with its control API for tests (thread-safe)."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import NamedTuple
+from urllib.parse import unquote
+
+from tests.standin.clock import as_utc, utc_now
+from tests.standin.conditional import with_validators
+from tests.standin.editing import Draft, drafted, edited, encode_slug
+from tests.standin.fault_responses import fault_response
+from tests.standin.faults import Fault, FaultBook
+from tests.standin.handler import Plan, Server
+from tests.standin.model import Item, Site, build_items
+from tests.standin.response import Response
+from tests.standin.robots import robots_txt
+from tests.standin.routes import Settings, decode_path, route
+
+
+class LoggedRequest(NamedTuple):
+    """A request as received: method, raw path and query, headers (lower-case names)."""
+
+    method: str
+    target: str
+    headers: dict[str, str]
+
+
+class StandIn:
+    """A local www.beehive.govt.nz built from recorded pages; see tests/standin/README.md."""
+
+    def __init__(
+        self,
+        pages_dir: Path | str | None = None,
+        *,
+        latency: float = 0.0,
+        with_derived: bool = True,
+        listing_size: int = 10,
+        search_size: int = 24,
+        crawl_delay: float | None = None,
+        verbose: bool = False,
+    ) -> None:
+        """Load the pages (default: the fixtures); `latency` is added to every response."""
+        self.latency = latency
+        self.verbose = verbose
+        self._lock = threading.RLock()
+        self._site = Site.of(build_items(Path(pages_dir) if pages_dir else None, with_derived))
+        self._settings = Settings(listing_size, search_size, robots_txt(crawl_delay))
+        self._faults = FaultBook()
+        self._log: list[LoggedRequest] = []
+        self._last_change = max((i.changed for i in self._site.items), default=utc_now())
+        self._stopping = threading.Event()
+        self._server: Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- running -------------------------------------------------------------------------
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Start serving in a daemon thread; return the base URL (`http://host:port`)."""
+        if self._server is not None:
+            raise RuntimeError("the stand-in is already running")
+        self._stopping.clear()
+        self._server = Server((host, port), self)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+        self._thread.start()
+        return self.base_url
+
+    def stop(self) -> None:
+        """Stop serving: wake delayed responses, close connections, free the port."""
+        server, thread = self._server, self._thread
+        if server is None:
+            return
+        self._stopping.set()
+        server.shutdown()
+        server.close_connections()
+        server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+        self._server = self._thread = None
+
+    @contextlib.contextmanager
+    def running(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+        """Serve for the duration of a `with` block, yielding the base URL."""
+        url = self.start(host, port)
+        try:
+            yield url
+        finally:
+            self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """Return `http://host:port` of the running server."""
+        if self._server is None:
+            raise RuntimeError("the stand-in is not running")
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    # --- faults and request log -------------------------------------------------------------
+
+    def fail(self, path: str, kind: str, times: int | None = 1, **opts: object) -> Fault:
+        """Make requests to `path` (`*` ends a prefix; `?` adds the query) fail `times` times."""
+        return self._faults.add(path, kind, times, dict(opts))
+
+    def clear_faults(self) -> None:
+        """Remove every fault rule."""
+        self._faults.clear()
+
+    @property
+    def faults(self) -> list[Fault]:
+        """Return the fault rules still active."""
+        return self._faults.pending()
+
+    @property
+    def requests(self) -> list[LoggedRequest]:
+        """Return a copy of the request log, oldest first."""
+        with self._lock:
+            return list(self._log)
+
+    def clear_log(self) -> None:
+        """Forget the requests logged so far."""
+        with self._lock:
+            self._log.clear()
+
+    def count(self, path_prefix: str = "/") -> int:
+        """Count logged requests whose raw or decoded target starts with a prefix."""
+        decoded = unquote(path_prefix)
+        return sum(
+            1
+            for r in self.requests
+            if r.target.startswith(path_prefix) or unquote(r.target).startswith(decoded)
+        )
+
+    # --- content --------------------------------------------------------------------------
+
+    @property
+    def items(self) -> tuple[Item, ...]:
+        """Return every item, newest first (undated last)."""
+        return self._site.items
+
+    def item(self, path: str) -> Item | None:
+        """Return the item at a path (encoded or decoded), if any."""
+        return self._site.find(decode_path(path.split("?", 1)[0]))
+
+    def set_robots(self, text: str | None = None, crawl_delay: float | None = None) -> None:
+        """Replace robots.txt (None: Drupal's stock text), optionally with a Crawl-delay."""
+        with self._lock:
+            self._settings = dataclasses.replace(
+                self._settings, robots=robots_txt(crawl_delay, text), robots_changed=self._tick()
+            )
+
+    def change(
+        self,
+        path: str,
+        new_title_or_html: str | None = None,
+        *,
+        when: dt.datetime | None = None,
+        attachments: Sequence[str] | None = None,
+    ) -> Item:
+        """Edit a page: a string starting with `<` replaces the main column, else the title."""
+        with self._lock:
+            item = edited(self._require(path), new_title_or_html, when, attachments, self._tick())
+            self._site = self._site.with_item(item)
+            return item
+
+    def publish(
+        self,
+        slug: str,
+        *,
+        kind: str = "release",
+        title: str | None = None,
+        when: dt.datetime | None = None,
+        undated: bool = False,
+        copy_of: str | None = None,
+        html: str | None = None,
+        attachments: Sequence[str] | None = None,
+    ) -> Item:
+        """Add a new item (default: dated now, test-made text; `copy_of` copies a page)."""
+        date = None if undated else as_utc(when or utc_now())
+        draft = Draft(slug, kind, title, date, html, attachments)
+        with self._lock:
+            path = f"/{kind}/{encode_slug(slug)}"
+            if self.item(path) is not None:
+                raise ValueError(f"{path} already exists")
+            source = None
+            if copy_of is not None:
+                source = self._require(copy_of if "/" in copy_of else f"/release/{copy_of}")
+            item = drafted(draft, source, self._site.next_node_id(), self._tick())
+            self._site = self._site.with_item(item)
+            return item
+
+    # --- serving (called by the handler) ----------------------------------------------------
+
+    def plan(self, method: str, target: str, headers: Mapping[str, str]) -> Plan:
+        """Log a request and decide its answer: a fault if one matches, else the content."""
+        with self._lock:
+            self._log.append(LoggedRequest(method, target, dict(headers)))
+        fault = self._faults.take(target)
+        delay = self.latency
+        if fault is None:
+            return Plan(self._respond(target, headers), delay)
+        if fault.kind == "reset":
+            return Plan(None, delay, hard_reset=bool(fault.opts["hard"]))
+        if fault.kind == "slow":
+            return Plan(self._respond(target, headers), delay + float(str(fault.opts["delay"])))
+        if fault.kind == "truncate":
+            keep = float(str(fault.opts["keep"]))
+            return Plan(self._respond(target, {}), delay, keep=keep)
+        return Plan(fault_response(fault), delay)
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep unless the server stops meanwhile; return whether the whole time passed."""
+        return not self._stopping.wait(seconds)
+
+    def _respond(self, target: str, headers: Mapping[str, str]) -> Response:
+        """Route a request against the current snapshot and apply conditional headers."""
+        response = route(self._site, target, headers.get("host"), self._settings)
+        return with_validators(response, headers)
+
+    def _require(self, path: str) -> Item:
+        """Return the item at a path or raise KeyError."""
+        item = self.item(path)
+        if item is None:
+            raise KeyError(f"no page at {path}")
+        return item
+
+    def _tick(self) -> dt.datetime:
+        """Return a change time later than every earlier one by at least a second."""
+        self._last_change = max(utc_now(), self._last_change + dt.timedelta(seconds=1))
+        return self._last_change
