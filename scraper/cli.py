@@ -42,7 +42,7 @@ def format_command(check: bool, paths: tuple[Path, ...]) -> None:
     """Rewrite archive files (or folders of them) into the canonical form."""
     from scraper.reformat import format_paths
 
-    report = format_paths(list(paths), check=check)
+    report = _run(lambda: format_paths(list(paths), check=check))
     listed = report.not_canonical if check else report.rewritten
     for path in listed:
         click.echo(str(path))

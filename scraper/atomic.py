@@ -1,0 +1,67 @@
+"""Write a file so that readers see either the old bytes or the new ones, never a mix."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import stat
+from pathlib import Path
+
+from scraper.errors import StoreError
+
+__all__ = ["atomic_write"]
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` atomically and durably.
+
+    Writes a temporary file ``.<name>.<random>.tmp`` in the same folder (created with
+    ``O_EXCL``, mode ``0o666`` less the umask, or the mode of the file it replaces),
+    flushes and fsyncs it, renames it over `path` with `os.replace`, then fsyncs the folder
+    so the rename itself survives a crash. On any failure the temporary file is removed and
+    `StoreError` naming `path` is raised; `path` then still holds its old bytes.
+    """
+    folder = path.parent
+    tmp: Path | None = None
+    try:
+        mode: int | None = None
+        with contextlib.suppress(FileNotFoundError):
+            mode = stat.S_IMODE(path.stat().st_mode)
+        while True:
+            candidate = folder / f".{path.name}.{secrets.token_hex(4)}.tmp"
+            try:
+                fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+            except FileExistsError:
+                continue
+            tmp = candidate
+            break
+        try:
+            if mode is not None:
+                os.fchmod(fd, mode)  # os.open applied the umask; keep the old file's mode
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(candidate, path)
+        tmp = None
+        _fsync_dir(folder)
+    except OSError as e:
+        raise StoreError(
+            f"{path}: could not write the file ({e.strerror or e}); check that the folder "
+            "exists, is writable and the disk has room"
+        ) from e
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
