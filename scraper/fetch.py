@@ -89,6 +89,18 @@ class FetchSettings:
             raise ConfigError("timeout and robots_ttl must be positive")
 
 
+class RobotsCache(Protocol):
+    """Where robots.txt is kept between runs, so a day's runs fetch it once."""
+
+    def load_robots(self, site: str) -> tuple[str, float] | None:
+        """Return (text, age in seconds) of the robots.txt kept for `site`, or None."""
+        ...
+
+    def save_robots(self, site: str, text: str) -> None:
+        """Keep a freshly fetched robots.txt for `site`."""
+        ...
+
+
 @dataclass(frozen=True)
 class Fetched:
     """A successful response: the content, or a 304 saying the stored copy is current."""
@@ -145,10 +157,12 @@ class Fetcher:
         *,
         transport: httpx.BaseTransport | None = None,
         validators: ValidatorStore | None = None,
+        robots_cache: RobotsCache | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._settings = settings
+        self._robots_cache = robots_cache
         self._site = httpx.URL(settings.base_url)
         self._agent = product_token(settings.user_agent)
         self._validators = validators
@@ -289,6 +303,9 @@ class Fetcher:
             return self._robots
 
     def _load_robots(self) -> RobotsRules:
+        kept = self._kept_robots()
+        if kept is not None:
+            return kept
         url = self._site.join("/robots.txt")
         try:
             _, response = self._follow(url, {}, check_robots=False)
@@ -296,12 +313,29 @@ class Fetcher:
             raise
         except FetchError as exc:
             if exc.status in (404, 410):
+                self._keep_robots("")
                 return RobotsRules.allow_all(self._clock())
             problem = f"robots.txt unavailable, so every URL is allowed: {exc}"
             log.warning("%s", problem)
             return RobotsRules.allow_all(self._clock(), problem)
         text = response.body.decode("utf-8", errors="replace")
+        self._keep_robots(text)
         return RobotsRules.parse(text, self._clock())
+
+    def _kept_robots(self) -> RobotsRules | None:
+        """robots.txt from the cache of earlier runs, while younger than robots_ttl."""
+        if self._robots_cache is None or self._robots is not None:
+            return None  # a refresh after the TTL in this run goes to the site
+        kept = self._robots_cache.load_robots(str(self._site))
+        if kept is None or kept[1] >= self._settings.robots_ttl:
+            return None
+        text, age = kept
+        return RobotsRules.parse(text, self._clock() - age)
+
+    def _keep_robots(self, text: str) -> None:
+        """Keep a fetched robots.txt (empty when the site has none) for later runs."""
+        if self._robots_cache is not None:
+            self._robots_cache.save_robots(str(self._site), text)
 
     # -- requests ----------------------------------------------------------------------------
 

@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS written (
     written_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS nodes (node_url TEXT PRIMARY KEY, url TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS robots (site TEXT PRIMARY KEY, text TEXT NOT NULL, fetched_at REAL);
 """
 
 
@@ -261,6 +262,22 @@ class Archive:
         """Remember where a /node/<id> link leads, so it need not be fetched again."""
         with self._mutex:
             self._db.execute("INSERT OR REPLACE INTO nodes VALUES (?, ?)", (node_url, url))
+            self._db.commit()
+
+    def load_robots(self, site: str) -> tuple[str, float] | None:
+        """The robots.txt kept for a site and its age in seconds (by the wall clock)."""
+        with self._mutex:
+            row = self._db.execute(
+                "SELECT text, fetched_at FROM robots WHERE site = ?", (site,)
+            ).fetchone()
+        return None if row is None else (str(row[0]), max(0.0, time.time() - float(row[1])))
+
+    def save_robots(self, site: str, text: str) -> None:
+        """Keep a site's robots.txt, stamped with the wall clock, for later runs."""
+        with self._mutex:
+            self._db.execute(
+                "INSERT OR REPLACE INTO robots VALUES (?, ?, ?)", (site, text, time.time())
+            )
             self._db.commit()
 
     # -- the lock --------------------------------------------------------------------------

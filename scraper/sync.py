@@ -405,7 +405,7 @@ def sync_archive(
     """Open the configured archive, take its lock, and run one sync against the site."""
     with Archive(config.archive) as archive, archive.locked(wait=lock_wait):
         validators = DeferredValidators(archive)
-        with Fetcher(config.fetch, validators=validators) as fetcher:
+        with Fetcher(config.fetch, validators=validators, robots_cache=archive) as fetcher:
             sync = Sync(
                 archive, fetcher, options, config.parse_options(), now, progress, validators
             )

@@ -39,7 +39,15 @@ class Golden:
 
     name: str
     record: dict[str, object]
-    expected: str
+    #: None when the page has neither an archive twin nor a reviewed file: a failing test.
+    expected_text: str | None
+
+    @property
+    def expected(self) -> str:
+        """The expected file text; a page without one fails its tests."""
+        if self.expected_text is None:
+            raise AssertionError(f"no expected file for {self.name}: add {EXPECTED}/{self.name}.md")
+        return self.expected_text
 
     @property
     def main_column(self) -> str:
@@ -95,15 +103,16 @@ def corrected_twin(record: dict[str, object], twin: str) -> str:
 
 
 def goldens() -> Iterator[Golden]:
-    """Every recorded page with its expected file; a page with neither twin nor file fails."""
+    """Every recorded page with its expected file (a reviewed one wins over the twin)."""
     for path in sorted(PAGES.glob("*.json")):
         record = json.loads(path.read_text(encoding="utf-8"))
         twin = path.with_suffix(".md")
         reviewed = EXPECTED / f"{path.stem}.md"
+        expected: str | None
         if reviewed.exists():
             expected = reviewed.read_text(encoding="utf-8")
         elif twin.exists():
             expected = corrected_twin(record, twin.read_text(encoding="utf-8"))
         else:
-            raise AssertionError(f"no expected file for {path.name}: add {reviewed}")
+            expected = None
         yield Golden(path.stem, record, expected)

@@ -77,7 +77,11 @@ class Site:
 
 
 def make(
-    site: Site, time: FakeTime | None = None, validators: Any = None, **settings: Any
+    site: Site,
+    time: FakeTime | None = None,
+    validators: Any = None,
+    robots_cache: Any = None,
+    **settings: Any,
 ) -> Fetcher:
     """A Fetcher on `site`; interval 0 unless a test is about spacing."""
     clock = time or FakeTime()
@@ -86,6 +90,7 @@ def make(
         config,
         transport=httpx.MockTransport(site),
         validators=validators,
+        robots_cache=robots_cache,
         sleep=clock.sleep,
         clock=clock.clock,
     )
@@ -133,6 +138,35 @@ def test_robots_group_matched_by_product_token() -> None:
     with fetcher, pytest.raises(RobotsError):
         fetcher.get("/release/a")
     assert product_token("beehive-scraper/0.1 (+https://x)") == "beehive-scraper"
+
+
+class MemoryRobots:
+    """A robots.txt cache shared between fetchers, with a settable age."""
+
+    def __init__(self) -> None:
+        self.kept: dict[str, str] = {}
+        self.age = 0.0
+
+    def load_robots(self, site: str) -> tuple[str, float] | None:
+        return (self.kept[site], self.age) if site in self.kept else None
+
+    def save_robots(self, site: str, text: str) -> None:
+        self.kept[site] = text
+
+
+def test_robots_kept_between_runs_until_the_ttl() -> None:
+    site = Site({"/robots.txt": [reply(body=ROBOTS)], "/private/x": [reply()]})
+    cache = MemoryRobots()
+    with make(site, robots_cache=cache) as fetcher:
+        with pytest.raises(RobotsError):
+            fetcher.get("/private/x")
+    with make(site, robots_cache=cache) as fetcher, pytest.raises(RobotsError):
+        fetcher.get("/private/x")
+    assert site.paths() == ["/robots.txt"]
+    cache.age = 86400.0
+    with make(site, robots_cache=cache) as fetcher, pytest.raises(RobotsError):
+        fetcher.get("/private/x")
+    assert site.paths() == ["/robots.txt", "/robots.txt"]
 
 
 def test_robots_fetched_once_then_again_after_ttl() -> None:

@@ -34,7 +34,12 @@ def _parsed(golden: Golden) -> str:
 
 @pytest.mark.parametrize("golden", GOLDENS, ids=lambda g: g.name)
 def test_front_matter_equals_the_corrected_twin(golden: Golden) -> None:
-    assert _split(_parsed(golden))[0] == _split(golden.expected)[0]
+    # Titles too lost their no-break spaces in the records: the twin's quoted title has
+    # New\u00a0Zealand where the recorded page has a plain space.
+    ours, theirs = (
+        _spaces(_split(t)[0]).replace("\\u00a0", " ") for t in (_parsed(golden), golden.expected)
+    )
+    assert ours == theirs
 
 
 @pytest.mark.parametrize("golden", GOLDENS, ids=lambda g: g.name)
@@ -49,7 +54,8 @@ def test_body_equals_the_twin(golden: Golden) -> None:
 
 
 @pytest.mark.parametrize(
-    "golden", [g for g in GOLDENS if "table" in KNOWN_BODY_DIFFERENCES.get(g.name, "")],
+    "golden",
+    [g for g in GOLDENS if "table" in KNOWN_BODY_DIFFERENCES.get(g.name, "")],
     ids=lambda g: g.name,
 )
 def test_tables_become_gfm_tables(golden: Golden) -> None:
