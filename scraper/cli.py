@@ -97,7 +97,9 @@ def _parse_date(text: str, option: str = "--date") -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError as exc:
-        raise click.BadParameter(f"{text!r} is not a date like 2025-12-10", param_hint=option) from exc
+        raise click.BadParameter(
+            f"{text!r} is not a date like 2025-12-10", param_hint=option
+        ) from exc
 
 
 def _read_text(path: Path) -> str:
@@ -231,8 +233,12 @@ class _Progress:
 
 @main.command("sync")
 @click.option("--archive", type=click.Path(file_okay=False, path_type=Path), help="Archive folder.")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Settings file (TOML); see config/scraper.toml.")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Settings file (TOML); see config/scraper.toml.",
+)
 @click.option("--base-url", help="Where requests go (a mirror); files keep the public URL.")
 @click.option("--types", help="Content types, comma-separated: release,speech,feature.")
 @click.option("--since", "since_text", metavar="YYYY-MM-DD", help="Only releases from this date.")
@@ -242,10 +248,18 @@ class _Progress:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--interval", type=click.FloatRange(min=0), help="Seconds between requests.")
 @click.option("--concurrency", type=click.IntRange(min=1), help="Requests in flight at once.")
-@click.option("--cookies", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Netscape cookies.txt from a browser that passed the site's bot check.")
-@click.option("--wait", "lock_wait", type=click.FloatRange(min=0), default=0.0,
-              help="Seconds to wait for another sync holding the archive.")
+@click.option(
+    "--cookies",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Netscape cookies.txt from a browser that passed the site's bot check.",
+)
+@click.option(
+    "--wait",
+    "lock_wait",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    help="Seconds to wait for another sync holding the archive.",
+)
 def sync_command(**opts: Any) -> None:
     """Fetch what the archive lacks from the site and write it."""
     from scraper.sync import sync_archive
@@ -256,7 +270,10 @@ def sync_command(**opts: Any) -> None:
     with progress:
         report = _run(
             lambda: sync_archive(
-                config, options, now=dt.datetime.now(dt.UTC), progress=progress.update,
+                config,
+                options,
+                now=dt.datetime.now(dt.UTC),
+                progress=progress.update,
                 lock_wait=opts["lock_wait"],
             )
         )

@@ -75,12 +75,16 @@ def config_from_mapping(data: dict[str, Any], source: str = "<settings>") -> Con
     """Build a Config from parsed TOML, refusing unknown keys and wrong types."""
     unknown = set(data) - _TOP - set(_TABLES)
     if unknown:
-        raise ConfigError(f"{source}: unknown setting {sorted(unknown)[0]!r}; see config/scraper.toml")
+        raise ConfigError(
+            f"{source}: unknown setting {sorted(unknown)[0]!r}; see config/scraper.toml"
+        )
     changes: dict[str, Any] = {}
     if "archive" in data:
         changes["archive"] = Path(_typed(data["archive"], str, source, "archive"))
     if "date_timezone" in data:
-        changes["date_timezone"] = _zone(_typed(data["date_timezone"], str, source, "date_timezone"), source)
+        changes["date_timezone"] = _zone(
+            _typed(data["date_timezone"], str, source, "date_timezone"), source
+        )
     for table, cls in _TABLES.items():
         if table in data:
             changes[table] = _table(cls, data[table], source, table)
@@ -111,7 +115,7 @@ def _table(cls: type[Any], values: object, source: str, name: str) -> Any:
 
 def _coerce(default: object, value: object, source: str, key: str) -> object:
     """A TOML value in the type of the setting's default."""
-    if isinstance(default, bool) or default is None and isinstance(value, bool):
+    if isinstance(default, bool) or (default is None and isinstance(value, bool)):
         return _typed(value, bool, source, key)
     if isinstance(default, tuple):
         items = _typed(value, list, source, key)
@@ -140,7 +144,9 @@ def _zone(name: str, source: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(f"{source}: unknown time zone {name!r} (try Pacific/Auckland or UTC)") from exc
+        raise ConfigError(
+            f"{source}: unknown time zone {name!r} (try Pacific/Auckland or UTC)"
+        ) from exc
     return name
 
 

@@ -9,6 +9,9 @@ from typing import Protocol
 from scraper.store import Entry
 from scraper.urls import PUBLIC_SITE, folded_id
 
+#: The date the old exporter wrote for pages without one.
+UNDATED = dt.date(1, 1, 1)
+
 
 class Index(Protocol):
     """The lookups identity needs from the archive's index."""
@@ -28,9 +31,7 @@ class Match:
     ambiguous: tuple[Entry, ...] = ()
 
 
-def identify(
-    index: Index, kind: str, url: str, date: dt.date | None, title: str | None
-) -> Match:
+def identify(index: Index, kind: str, url: str, date: dt.date | None, title: str | None) -> Match:
     """Find the file that holds the release at `url` (known date and title narrow it)."""
     folded = folded_id(url)
     old_url = f"{PUBLIC_SITE}/{kind}/{folded}"
@@ -43,7 +44,8 @@ def identify(
     candidates = exact or [e for e in index.by_folded(kind, folded) if e.url == old_url]
     if date is not None:
         # The old archive wrote the UTC date: the New Zealand date or the day before.
-        days = {date, date - dt.timedelta(days=1)}
+        # Its 0001-01-01 stood for "no date": such a file may be any day's.
+        days = {date, date - dt.timedelta(days=1), UNDATED}
         candidates = [e for e in candidates if e.date in days]
     if len(candidates) > 1 and title is not None:
         candidates = [e for e in candidates if _same_title(e.title, title)]

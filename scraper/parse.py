@@ -96,9 +96,7 @@ def _title(tree: LexborNode, sel: Selectors, source: str) -> str:
     return title
 
 
-def _url(
-    tree: LexborHTMLParser, given: str | None, sel: Selectors, site: str, source: str
-) -> str:
+def _url(tree: LexborHTMLParser, given: str | None, sel: Selectors, site: str, source: str) -> str:
     """The release's public URL: as given, else the page's canonical link."""
     candidate = given
     if candidate is None:
@@ -106,9 +104,7 @@ def _url(
         if node is not None:
             candidate = node.attributes.get("href") or node.attributes.get("content")
     if not candidate:
-        raise ParseError(
-            f"{source} has no canonical link: pass the release URL with --url"
-        )
+        raise ParseError(f"{source} has no canonical link: pass the release URL with --url")
     url = canonical_url(candidate, site)
     if content_type_of(url) is None:
         raise ParseError(

@@ -38,4 +38,14 @@ def report_lines(report: SyncReport) -> list[str]:
     lines += [f"ambiguous: {f.url}: {f.reason}" for f in report.ambiguous]
     if report.stopped:
         lines.append(f"stopped early: {report.stopped}")
+    elif report.blocked:
+        lines.append(BLOCKED_ADVICE)
     return lines
+
+
+#: What to tell a user whose requests met the site's bot protection.
+BLOCKED_ADVICE = (
+    "the site served its bot-protection page instead of content (nothing of it was stored):"
+    " wait and try again later, raise --interval, or pass --cookies FILE with cookies"
+    " exported from a browser that can see the site"
+)

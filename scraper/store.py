@@ -195,9 +195,7 @@ class Archive:
         """The entries a query over `files` returns."""
         with self._mutex:
             rows = self._db.execute(sql, args).fetchall()
-        return [
-            Entry(r[0], r[1], r[2], r[3], dt.date.fromisoformat(r[4]), r[5]) for r in rows
-        ]
+        return [Entry(r[0], r[1], r[2], r[3], dt.date.fromisoformat(r[4]), r[5]) for r in rows]
 
     # -- files -----------------------------------------------------------------------------
 
@@ -209,7 +207,9 @@ class Archive:
         except (OSError, UnicodeDecodeError) as exc:
             raise StoreError(f"cannot read {path}: {exc}") from exc
 
-    def write(self, relpath: str, text: str, url: str, published: dt.date, now: dt.datetime) -> None:
+    def write(
+        self, relpath: str, text: str, url: str, published: dt.date, now: dt.datetime
+    ) -> None:
         """Write one file atomically, then record it in the index and the sync state."""
         path = self.root / relpath
         data = text.encode("utf-8")
@@ -220,8 +220,13 @@ class Archive:
             self._index_file(relpath, stat.st_size, stat.st_mtime_ns)
             self._db.execute(
                 "INSERT OR REPLACE INTO written VALUES (?, ?, ?, ?, ?)",
-                (url, relpath, hashlib.sha256(data).hexdigest(), published.isoformat(),
-                 now.isoformat(timespec="seconds")),
+                (
+                    url,
+                    relpath,
+                    hashlib.sha256(data).hexdigest(),
+                    published.isoformat(),
+                    now.isoformat(timespec="seconds"),
+                ),
             )
             self._db.commit()
 
@@ -255,7 +260,9 @@ class Archive:
     def node_target(self, node_url: str) -> str | None:
         """The content URL a /node/<id> link was last found to lead to."""
         with self._mutex:
-            row = self._db.execute("SELECT url FROM nodes WHERE node_url = ?", (node_url,)).fetchone()
+            row = self._db.execute(
+                "SELECT url FROM nodes WHERE node_url = ?", (node_url,)
+            ).fetchone()
         return str(row[0]) if row else None
 
     def remember_node(self, node_url: str, url: str) -> None:

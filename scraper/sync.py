@@ -28,6 +28,7 @@ from scraper.fetch import Fetched, Fetcher
 from scraper.identify import identify
 from scraper.models import Failure, Release, SyncReport
 from scraper.parse import ParseOptions, parse_page
+from scraper.report import BLOCKED_ADVICE
 from scraper.store import Archive
 from scraper.urls import archive_relpath, canonical_url, content_type_of
 
@@ -323,12 +324,7 @@ class Sync:
         self.report.blocked.append(url)
         self._blocks_in_a_row += 1
         if self._blocks_in_a_row >= self.options.block_limit:
-            raise _Stop(
-                f"the site served its bot-protection page {self._blocks_in_a_row} times in a"
-                " row, so this run stopped early: wait and try again later, raise --interval,"
-                " or pass --cookies FILE with cookies exported from a browser that can see"
-                " the site"
-            )
+            raise _Stop(f"{self._blocks_in_a_row} blocked requests in a row; {BLOCKED_ADVICE}")
 
     def _get(self, path: str, conditional: bool = False) -> Fetched | None:
         """Fetch a discovery page; a failure is reported and ends that source."""
@@ -344,8 +340,10 @@ class Sync:
         return fetched
 
     def _parse(
-        self, parser: Callable[[bytes], list[Discovered]] | Callable[[str], list[Discovered]],
-        body: bytes | str, path: str,
+        self,
+        parser: Callable[[bytes], list[Discovered]] | Callable[[str], list[Discovered]],
+        body: bytes | str,
+        path: str,
     ) -> list[Discovered]:
         """Run a discovery parser, reporting a page it cannot read."""
         try:

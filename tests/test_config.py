@@ -49,10 +49,10 @@ def test_bad_settings_are_named(data: dict[str, object], message: str) -> None:
 def test_a_broken_file_is_named(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text("archive = \n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="bad.toml is not valid TOML"):
+    with pytest.raises(ConfigError, match=r"bad\.toml is not valid TOML"):
         load_config(bad)
 
 
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="cannot read the settings file .*nope.toml"):
+    with pytest.raises(ConfigError, match=r"cannot read the settings file .*nope\.toml"):
         load_config(tmp_path / "nope.toml")

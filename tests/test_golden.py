@@ -8,7 +8,7 @@ import pytest
 
 from scraper.document import dumps
 from scraper.parse import parse_page
-from tests.golden import KNOWN_BODY_DIFFERENCES, Golden, goldens
+from tests.golden import KNOWN_BODY_DIFFERENCES, Golden, comparable, goldens
 
 GOLDENS = list(goldens())
 
@@ -17,11 +17,6 @@ def _split(text: str) -> tuple[str, str]:
     """Front matter and body of an archive file's text."""
     head, _, body = text.partition("\n---\n\n")
     return head, body
-
-
-def _spaces(text: str) -> str:
-    """No-break spaces read as spaces: the records lost them (see fixtures/README.md)."""
-    return text.replace("\u00a0", " ")
 
 
 def _parsed(golden: Golden) -> str:
@@ -34,18 +29,13 @@ def _parsed(golden: Golden) -> str:
 
 @pytest.mark.parametrize("golden", GOLDENS, ids=lambda g: g.name)
 def test_front_matter_equals_the_corrected_twin(golden: Golden) -> None:
-    # Titles too lost their no-break spaces in the records: the twin's quoted title has
-    # New\u00a0Zealand where the recorded page has a plain space.
-    ours, theirs = (
-        _spaces(_split(t)[0]).replace("\\u00a0", " ") for t in (_parsed(golden), golden.expected)
-    )
-    assert ours == theirs
+    assert comparable(_split(_parsed(golden))[0]) == comparable(_split(golden.expected)[0])
 
 
 @pytest.mark.parametrize("golden", GOLDENS, ids=lambda g: g.name)
 def test_body_equals_the_twin(golden: Golden) -> None:
-    ours = _spaces(_split(_parsed(golden))[1])
-    theirs = _spaces(_split(golden.expected)[1])
+    ours = comparable(_split(_parsed(golden))[1])
+    theirs = comparable(_split(golden.expected)[1])
     if golden.name in KNOWN_BODY_DIFFERENCES:
         # A listed difference that went away must leave the list, so the README stays true.
         assert ours != theirs, f"{golden.name} now matches: remove it from the known list"

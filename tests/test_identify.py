@@ -26,14 +26,26 @@ class FakeIndex:
 
 def _old(folded: str, date: dt.date, title: str, name: str = "") -> Entry:
     """A file as the old exporter wrote it: the ASCII-folded URL, the UTC date."""
-    return Entry(name or f"releases/{date:%Y/%m/%Y-%m-%d}-{folded}.md", "release",
-                 SITE + folded, folded, date, title)
+    return Entry(
+        name or f"releases/{date:%Y/%m/%Y-%m-%d}-{folded}.md",
+        "release",
+        SITE + folded,
+        folded,
+        date,
+        title,
+    )
 
 
-PULSE_A = _old("pulse-nation-report-exposes-digital-divide", D(2017, 12, 4),
-               "'Pulse of the Nation' report exposes digital divide")
-PULSE_B = _old("pulse-nation-report-exposes-digital-divide", D(2017, 12, 5),
-               "‘Pulse of the Nation’ report exposes digital divide")
+PULSE_A = _old(
+    "pulse-nation-report-exposes-digital-divide",
+    D(2017, 12, 4),
+    "'Pulse of the Nation' report exposes digital divide",
+)
+PULSE_B = _old(
+    "pulse-nation-report-exposes-digital-divide",
+    D(2017, 12, 5),
+    "‘Pulse of the Nation’ report exposes digital divide",
+)
 
 
 def test_exact_real_url_wins() -> None:
@@ -83,3 +95,11 @@ def test_content_types_do_not_mix() -> None:
     old = _old("same", D(2020, 1, 1), "S")
     url = "https://www.beehive.govt.nz/speech/same"
     assert identify(FakeIndex(old), "speech", url, D(2020, 1, 1), None).entry is None
+
+
+def test_an_undated_old_file_matches_any_date() -> None:
+    old = _old("challenge-laid", D(1, 1, 1), "Challenge laid")
+    assert (
+        identify(FakeIndex(old), "release", SITE + "challenge-laid", D(2007, 5, 3), None).entry
+        == old
+    )

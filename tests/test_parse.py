@@ -53,7 +53,7 @@ def test_utc_setting_reproduces_the_old_rule() -> None:
 
 def test_undated_page_without_fallback_is_an_error_naming_the_url() -> None:
     page = _page().replace('datetime="2025-12-09T21:37:58Z"', "")
-    with pytest.raises(ParseError, match="no publication date in .*release/x.*--date"):
+    with pytest.raises(ParseError, match=r"no publication date in .*release/x.*--date"):
         parse_page(page, url=URL)
 
 

@@ -6,7 +6,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import unquote
@@ -47,6 +47,8 @@ class StandIn:
     ) -> None:
         """Load the pages (default: the fixtures); `latency` is added to every response."""
         self.latency = latency
+        #: Called with each request's target as it arrives (on the server's thread).
+        self.on_request: Callable[[str], None] | None = None
         self.verbose = verbose
         self._lock = threading.RLock()
         self._site = Site.of(build_items(Path(pages_dir) if pages_dir else None, with_derived))
@@ -201,6 +203,9 @@ class StandIn:
         """Log a request and decide its answer: a fault if one matches, else the content."""
         with self._lock:
             self._log.append(LoggedRequest(method, target, dict(headers)))
+        if self.on_request is not None:
+            # Lets a test wait for a request to arrive instead of sleeping.
+            self.on_request(target)
         fault = self._faults.take(target)
         delay = self.latency
         if fault is None:

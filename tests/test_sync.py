@@ -1,0 +1,354 @@
+"""`scraper sync` end to end: the real CLI against the stand-in site."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from scraper.cli import EXIT_BLOCKED, EXIT_FAILED, EXIT_LOCKED, EXIT_OK, main
+from scraper.store import Archive
+from scraper.urls import archive_relpath
+from tests.golden import comparable, goldens
+from tests.standin import StandIn
+from tests.standin.model import Item
+
+#: Settings that make retries and spacing wait for nothing (the stand-in answers at once).
+NO_WAIT = """
+[fetch]
+interval = 0.0
+backoff_initial = 0.0
+backoff_max = 0.0
+max_attempts = 3
+timeout = 5.0
+user_agent = "scraper-tests/1.0 (+tests)"
+"""
+GOLDEN = {g.url: g for g in goldens()}
+
+
+@pytest.fixture(scope="module")
+def config_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A settings file with no waiting."""
+    path = tmp_path_factory.mktemp("config") / "scraper.toml"
+    path.write_text(NO_WAIT, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def site() -> Iterator[StandIn]:
+    """A fresh stand-in site, running."""
+    stand_in = StandIn()
+    with stand_in.running():
+        yield stand_in
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Path:
+    """An empty archive folder."""
+    return tmp_path / "archive"
+
+
+class Run:
+    """The outcome of one CLI run."""
+
+    def __init__(self, code: int, stdout: str, stderr: str) -> None:
+        self.code, self.stdout, self.stderr = code, stdout, stderr
+
+    @property
+    def report(self) -> dict[str, object]:
+        """The --json summary."""
+        result: dict[str, object] = json.loads(self.stdout)
+        return result
+
+
+def sync(site: StandIn, archive: Path, config: Path, *args: str) -> Run:
+    """Run `scraper sync --json` against the stand-in."""
+    argv = ["sync", "--archive", str(archive), "--base-url", site.base_url]
+    argv += ["--config", str(config), "--json", *args]
+    result = CliRunner().invoke(main, argv, catch_exceptions=False)
+    return Run(result.exit_code, result.stdout, result.stderr)
+
+
+def files(archive: Path) -> dict[str, str]:
+    """Every archive file's text by relative path."""
+    return {
+        p.relative_to(archive).as_posix(): p.read_text(encoding="utf-8")
+        for p in archive.rglob("*.md")
+    }
+
+
+def comparable_files(archive: Path) -> dict[str, str]:
+    """Every archive file's text, no-break spaces read as spaces (the records lost them)."""
+    return {path: comparable(text) for path, text in files(archive).items()}
+
+
+def expected_file(item: Item) -> tuple[str, str]:
+    """The relative path and text a recorded release must be written as."""
+    golden = GOLDEN[item.public_url]
+    date = golden.expected.split("\ndate: ", 1)[1][:10]
+    path = archive_relpath("release", dt.date.fromisoformat(date), item.public_url)
+    return str(path), comparable(golden.expected)
+
+
+def recorded_releases(site: StandIn) -> list[Item]:
+    """The stand-in's releases made from recorded pages (not test-made)."""
+    return [i for i in site.items if i.kind == "release" and not i.test_made]
+
+
+def test_full_sync_writes_exactly_the_golden_files(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    run = sync(site, archive, config_file, "--full")
+    assert run.code == EXIT_OK, run.stdout
+    assert comparable_files(archive) == dict(expected_file(i) for i in recorded_releases(site))
+
+
+def test_plain_sync_writes_what_the_feed_and_listings_show(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    run = sync(site, archive, config_file)
+    assert run.code == EXIT_OK, run.stdout
+    newest = sorted(site.items, key=lambda i: i.node_id, reverse=True)[:30]
+    shown = {i.public_url for i in newest} | {
+        i.public_url for i in site.items if i.government == 6700
+    }
+    wanted = [i for i in recorded_releases(site) if i.public_url in shown]
+    assert wanted
+    assert comparable_files(archive) == dict(expected_file(i) for i in wanted)
+
+
+def test_second_sync_with_nothing_new_makes_one_request_and_touches_nothing(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    assert sync(site, archive, config_file).code == EXIT_OK
+    before = {p: p.stat().st_mtime_ns for p in archive.rglob("*.md")}
+    site.clear_log()
+    run = sync(site, archive, config_file)
+    assert run.code == EXIT_OK
+    assert [r.target for r in site.requests] == ["/rss.xml"]
+    assert run.report["added"] == [] and run.report["updated"] == []
+    assert {p: p.stat().st_mtime_ns for p in archive.rglob("*.md")} == before
+
+
+def test_a_newly_published_release_adds_one_file_with_one_request(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    assert sync(site, archive, config_file).code == EXIT_OK
+    before = files(archive)
+    item = site.publish("brand-new-release", copy_of="/release/district-court-judge-appointed-28")
+    site.clear_log()
+    run = sync(site, archive, config_file)
+    assert run.code == EXIT_OK
+    added = set(files(archive)) - set(before)
+    assert len(added) == 1 and run.report["added"] == list(added)
+    assert site.count(item.path) == 1
+    assert all(files(archive)[p] == text for p, text in before.items())
+
+
+def test_retried_faults_still_land(site: StandIn, archive: Path, config_file: Path) -> None:
+    site.fail("/release/te-huia-service-extension-welcomed", "429", times=1, retry_after=0)
+    site.fail("/release/government-app-launched-today", "503", times=2)
+    site.fail("/release/district-court-judge-appointed-28", "reset", times=1)
+    run = sync(site, archive, config_file)
+    assert run.code == EXIT_OK, run.stdout
+    names = "\n".join(files(archive))
+    for slug in ("te-huia-service", "government-app-launched", "district-court-judge"):
+        assert slug in names
+
+
+def test_a_page_that_keeps_failing_is_reported_and_the_rest_land(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    site.fail("/release/te-huia-service-extension-welcomed", "503", times=None)
+    site.fail("/release/government-app-launched-today", "404", times=None)
+    run = sync(site, archive, config_file)
+    assert run.code == EXIT_FAILED
+    failed = {f["url"] for f in run.report["failed"]}  # type: ignore[attr-defined]
+    assert failed == {
+        "https://www.beehive.govt.nz/release/te-huia-service-extension-welcomed",
+        "https://www.beehive.govt.nz/release/government-app-launched-today",
+    }
+    assert len(files(archive)) > 10
+
+
+def test_a_truncated_body_is_never_written(site: StandIn, archive: Path, config_file: Path) -> None:
+    site.fail("/release/te-huia-service-extension-welcomed", "truncate", times=None)
+    run = sync(site, archive, config_file)
+    assert run.code == EXIT_FAILED
+    assert not any("te-huia" in p for p in files(archive))
+    assert not list(archive.rglob("*.tmp*"))
+
+
+def test_the_challenge_page_is_never_written_and_has_its_own_exit_code(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    site.fail("/release/te-huia-service-extension-welcomed", "challenge", times=None)
+    run = sync(site, archive, config_file)
+    assert run.code == EXIT_BLOCKED
+    assert run.report["blocked"] == [
+        "https://www.beehive.govt.nz/release/te-huia-service-extension-welcomed"
+    ]
+    assert not any("te-huia" in p for p in files(archive))
+    assert all("Incapsula" not in text for text in files(archive).values())
+
+
+def test_blocks_in_a_row_stop_the_run_early_with_a_message(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    site.fail("/release/*", "challenge", times=None)
+    run = sync(site, archive, config_file)
+    assert run.code == EXIT_BLOCKED
+    assert len(run.report["blocked"]) == 3  # type: ignore[arg-type]
+    assert "--cookies" in str(run.report["stopped"])
+    assert files(archive) == {}
+    assert site.count("/release/") == 3
+
+
+def test_a_blocked_feed_stops_with_the_block_exit_code(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    site.fail("*", "challenge", times=None, variant="pardon")
+    result = CliRunner().invoke(
+        main,
+        [
+            "sync",
+            "--archive",
+            str(archive),
+            "--base-url",
+            site.base_url,
+            "--config",
+            str(config_file),
+        ],
+    )
+    assert result.exit_code == EXIT_BLOCKED
+    assert "bot-protection" in result.stderr
+
+
+def test_a_redirect_to_another_host_is_refused(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    site.fail(
+        "/release/te-huia-service-extension-welcomed",
+        "redirect",
+        times=None,
+        location="https://evil.example/release/te-huia-service-extension-welcomed",
+    )
+    run = sync(site, archive, config_file)
+    assert run.code == EXIT_FAILED
+    [failure] = run.report["failed"]  # type: ignore[misc]
+    assert "evil.example" in failure["reason"]
+    assert not any("te-huia" in p for p in files(archive))
+
+
+def test_a_changed_recent_release_is_rewritten_on_recheck(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    item = site.publish("fresh-news", copy_of="/release/district-court-judge-appointed-28")
+    assert sync(site, archive, config_file).code == EXIT_OK
+    [path] = [p for p in files(archive) if "fresh-news" in p]
+    assert sync(site, archive, config_file).report["updated"] == []
+    site.change(item.path, "A corrected title")
+    run = sync(site, archive, config_file)
+    assert run.report["updated"] == [path]
+    assert 'title: "A corrected title"' in files(archive)[path]
+
+
+def test_dry_run_lists_and_writes_nothing(site: StandIn, archive: Path, config_file: Path) -> None:
+    run = sync(site, archive, config_file, "--dry-run", "--limit", "3")
+    assert run.code == EXIT_OK
+    assert len(run.report["planned"]) == 3  # type: ignore[arg-type]
+    assert files(archive) == {}
+
+
+def test_since_skips_older_releases(site: StandIn, archive: Path, config_file: Path) -> None:
+    run = sync(site, archive, config_file, "--since", "2026-01-01")
+    assert run.code == EXIT_OK
+    assert files(archive)
+    assert all(p.split("/")[1] >= "2026" for p in files(archive))
+
+
+def test_speeches_and_features_go_to_their_own_folders(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    run = sync(site, archive, config_file, "--types", "speech,feature", "--full")
+    assert run.code == EXIT_OK, run.stdout
+    folders = {p.split("/")[0] for p in files(archive)}
+    assert folders == {"speeches", "features"}
+
+
+def test_an_old_archive_is_adopted_and_not_rewritten(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    # The old exporter's files, with their UTC dates and folded URLs, at their old paths.
+    fixtures = Path(__file__).parent / "fixtures" / "pages"
+    for twin in fixtures.glob("*.md"):
+        year, month = twin.name[:4], twin.name[5:7]
+        target = archive / "releases" / year / month / twin.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(twin.read_bytes())
+    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in archive.rglob("*.md")}
+    run = sync(site, archive, config_file, "--full")
+    assert run.code == EXIT_OK, run.stdout
+    assert [p.split("/")[-1] for p in run.report["added"]] == [  # type: ignore[union-attr]
+        "2026-09-04-district-court-judge-appointed-28.md"
+    ]
+    assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in before} == before
+
+
+def test_a_second_sync_waits_or_says_the_archive_is_in_use(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    archive.mkdir()
+    with Archive(archive) as held, held.locked():
+        run = sync(site, archive, config_file)
+    assert run.code == EXIT_LOCKED
+    assert "in use" in run.stderr
+
+
+def test_bad_settings_are_a_usage_error(site: StandIn, archive: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[fetch]\nintervall = 0\n", encoding="utf-8")
+    run = sync(site, archive, bad)
+    assert run.code == 2
+    assert "fetch.intervall" in run.stderr
+
+
+def test_an_interrupted_sync_leaves_no_partial_file_and_the_next_carries_on(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    arrived = threading.Event()
+    slow = "/release/te-huia-service-extension-welcomed"
+    site.fail(slow, "slow", times=1, delay=30)
+    site.on_request = lambda target: arrived.set() if target == slow else None
+    argv = [
+        sys.executable,
+        "-m",
+        "scraper",
+        "sync",
+        "--archive",
+        str(archive),
+        "--base-url",
+        site.base_url,
+        "--config",
+        str(config_file),
+    ]
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert arrived.wait(timeout=60)
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.wait(timeout=60)
+    assert not [p for p in archive.rglob("*") if p.is_file() and ".tmp" in p.name]
+    assert all(text.startswith("---\n") for text in files(archive).values())
+    run = sync(site, archive, config_file)
+    assert run.code == EXIT_OK, run.stdout
+    assert any("te-huia" in p for p in files(archive))
