@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -152,15 +153,13 @@ class Sync:
             self._feed = feed
             yield from self._fresh(self._parse(parse_feed, feed.body, "/rss.xml"))
         for kind in self.options.types:
-            yield from self._walk(lambda page, k=kind: _newest_path(k, page), stop_early=True)
+            yield from self._walk(partial(_newest_path, kind), stop_early=True)
 
     def _search_items(self) -> Iterator[Discovered]:
         """Every item of every government's search pages that the archive lacks."""
         for kind in self.options.types:
             for government in SEARCH_GOVERNMENTS:
-                yield from self._walk(
-                    lambda page, g=government, k=kind: search_path(g, k, page), stop_early=False
-                )
+                yield from self._walk(partial(search_path, government, kind), stop_early=False)
 
     def _walk(self, path_of: Callable[[int], str], stop_early: bool) -> Iterator[Discovered]:
         """Pages of a listing, in order, until the last page (or one with nothing new)."""

@@ -61,8 +61,9 @@ def test_parse_refuses_the_block_page(tmp_path: Path) -> None:
 def test_parse_rejects_a_bad_date(tmp_path: Path) -> None:
     page = tmp_path / "p.html"
     page.write_text("<h1 class='article__title'>x</h1>", encoding="utf-8")
-    code, _, err = invoke("parse", str(page), "--url", "https://www.beehive.govt.nz/release/x",
-                          "--date", "10/12/2025")
+    code, _, err = invoke(
+        "parse", str(page), "--url", "https://www.beehive.govt.nz/release/x", "--date", "10/12/2025"
+    )
     assert code == 2 and "2025-12-10" in err
 
 
@@ -109,11 +110,11 @@ def _options(command: click.Command) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("name", sorted(main.commands))  # type: ignore[attr-defined]
+@pytest.mark.parametrize("name", sorted(main.commands))
 def test_every_command_and_option_is_in_the_readme(name: str) -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert f"scraper {name}" in readme
-    command = main.commands[name]  # type: ignore[attr-defined]
+    command = main.commands[name]
     missing = [opt for opt in _options(command) if opt not in readme]
     assert missing == []
 
