@@ -20,8 +20,17 @@ def main() -> int:
     with site.running() as base_url:
         print(f"stand-in site serving {base_url}")
         command = [
-            str(scraper), "sync", "--archive", str(ARCHIVE), "--base-url", base_url,
-            "--interval", "0", "--full", "--types", "release,speech,feature",
+            str(scraper),
+            "sync",
+            "--archive",
+            str(ARCHIVE),
+            "--base-url",
+            base_url,
+            "--interval",
+            "0",
+            "--full",
+            "--types",
+            "release,speech,feature",
         ]
         print("$", " ".join(command), flush=True)
         code = subprocess.run(command, check=False).returncode

@@ -157,9 +157,8 @@ class MemoryRobots:
 def test_robots_kept_between_runs_until_the_ttl() -> None:
     site = Site({"/robots.txt": [reply(body=ROBOTS)], "/private/x": [reply()]})
     cache = MemoryRobots()
-    with make(site, robots_cache=cache) as fetcher:
-        with pytest.raises(RobotsError):
-            fetcher.get("/private/x")
+    with make(site, robots_cache=cache) as fetcher, pytest.raises(RobotsError):
+        fetcher.get("/private/x")
     with make(site, robots_cache=cache) as fetcher, pytest.raises(RobotsError):
         fetcher.get("/private/x")
     assert site.paths() == ["/robots.txt"]
