@@ -27,6 +27,7 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_BLOCKED = 3
 EXIT_LOCKED = 4
+EXIT_INTERRUPTED = 130
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -267,15 +268,23 @@ def sync_command(**opts: Any) -> None:
     config = _config(opts)
     options = _sync_options(config, opts)
     progress = _Progress(enabled=not opts["as_json"] and sys.stderr.isatty())
-    with progress:
-        report = _run(
-            lambda: sync_archive(
-                config,
-                options,
-                now=dt.datetime.now(dt.UTC),
-                progress=progress.update,
-                lock_wait=opts["lock_wait"],
+    try:
+        with progress:
+            report = _run(
+                lambda: sync_archive(
+                    config,
+                    options,
+                    now=dt.datetime.now(dt.UTC),
+                    progress=progress.update,
+                    lock_wait=opts["lock_wait"],
+                )
             )
+    except KeyboardInterrupt:
+        # Writes are atomic, so stopping here loses nothing but the work in flight.
+        click.echo(
+            "interrupted: every file written so far is complete; run sync again to carry on",
+            err=True,
         )
+        sys.exit(EXIT_INTERRUPTED)
     _print_report(report, opts["as_json"])
     sys.exit(_exit_code(report))

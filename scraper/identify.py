@@ -22,6 +22,9 @@ class Index(Protocol):
     def by_folded(self, kind: str, folded: str) -> list[Entry]:
         """Files of a type whose URL folds to this id."""
 
+    def by_title(self, kind: str, title: str) -> list[Entry]:
+        """Files of a type with exactly this title."""
+
 
 @dataclass(frozen=True)
 class Match:
@@ -42,11 +45,7 @@ def identify(index: Index, kind: str, url: str, date: dt.date | None, title: str
     # An old exporter's file holds the ASCII-folded URL, which releases whose real slugs
     # differ only in non-ASCII characters share; date and title tell them apart.
     candidates = exact or [e for e in index.by_folded(kind, folded) if e.url == old_url]
-    if date is not None:
-        # The old archive wrote the UTC date: the New Zealand date or the day before.
-        # Its 0001-01-01 stood for "no date": such a file may be any day's.
-        days = {date, date - dt.timedelta(days=1), UNDATED}
-        candidates = [e for e in candidates if e.date in days]
+    candidates = _on(candidates, date)
     if len(candidates) > 1 and title is not None:
         candidates = [e for e in candidates if _same_title(e.title, title)]
     if len(candidates) == 1:
@@ -54,6 +53,21 @@ def identify(index: Index, kind: str, url: str, date: dt.date | None, title: str
     if not candidates:
         return Match(None)
     return Match(None, tuple(candidates))
+
+
+def identify_listed(index: Index, kind: str, title: str, date: dt.date | None) -> bool:
+    """Whether exactly one file has a listing's title and date (for links without a slug)."""
+    return len(_on(index.by_title(kind, title), date)) == 1
+
+
+def _on(candidates: list[Entry], date: dt.date | None) -> list[Entry]:
+    """The files that may hold a release of a given New Zealand date (None: any)."""
+    if date is None:
+        return candidates
+    # The old archive wrote the UTC date: the New Zealand date or the day before.
+    # Its 0001-01-01 stood for "no date": such a file may be any day's.
+    days = {date, date - dt.timedelta(days=1), UNDATED}
+    return [e for e in candidates if e.date in days]
 
 
 def _same_title(a: str, b: str) -> bool:

@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS files (
 );
 CREATE INDEX IF NOT EXISTS files_url ON files (url);
 CREATE INDEX IF NOT EXISTS files_folded ON files (kind, folded);
+CREATE INDEX IF NOT EXISTS files_title ON files (kind, title);
 CREATE TABLE IF NOT EXISTS unreadable (
     relpath TEXT PRIMARY KEY, reason TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL
 );
@@ -176,6 +177,10 @@ class Archive:
     def by_folded(self, kind: str, folded: str) -> list[Entry]:
         """Every file of a content type whose URL folds to this id."""
         return self._many("SELECT * FROM files WHERE kind = ? AND folded = ?", (kind, folded))
+
+    def by_title(self, kind: str, title: str) -> list[Entry]:
+        """Every file of a content type with exactly this title."""
+        return self._many("SELECT * FROM files WHERE kind = ? AND title = ?", (kind, title))
 
     def at(self, relpath: str) -> Entry | None:
         """The file at a relative path, if the index has one."""

@@ -26,7 +26,7 @@ from scraper.discover import (
 from scraper.document import dumps
 from scraper.errors import BlockedError, FetchError, ParseError, ScraperError
 from scraper.fetch import Fetched, Fetcher
-from scraper.identify import identify
+from scraper.identify import identify, identify_listed
 from scraper.models import Failure, Release, SyncReport
 from scraper.parse import ParseOptions, parse_page
 from scraper.report import BLOCKED_ADVICE
@@ -151,18 +151,22 @@ class Sync:
             return  # the feed holds the newest items of every type: nothing was published
         if feed is not None:
             self._feed = feed
-            yield from self._fresh(self._parse(parse_feed, feed.body, "/rss.xml"))
+            yield from self._fresh(self._parse(parse_feed, feed.body, "/rss.xml"), None)
         for kind in self.options.types:
-            yield from self._walk(partial(_newest_path, kind), stop_early=True)
+            yield from self._walk(partial(_newest_path, kind), kind, stop_early=True)
 
     def _search_items(self) -> Iterator[Discovered]:
         """Every item of every government's search pages that the archive lacks."""
         for kind in self.options.types:
             for government in SEARCH_GOVERNMENTS:
-                yield from self._walk(partial(search_path, government, kind), stop_early=False)
+                yield from self._walk(
+                    partial(search_path, government, kind), kind, stop_early=False
+                )
 
-    def _walk(self, path_of: Callable[[int], str], stop_early: bool) -> Iterator[Discovered]:
-        """Pages of a listing, in order, until the last page (or one with nothing new)."""
+    def _walk(
+        self, path_of: Callable[[int], str], kind: str, stop_early: bool
+    ) -> Iterator[Discovered]:
+        """Pages of a listing of one type, until the last page (or one with nothing new)."""
         for page in range(self.options.max_listing_pages):
             path = path_of(page)
             fetched = self._get(path)
@@ -170,7 +174,7 @@ class Sync:
                 return
             text = fetched.body.decode("utf-8", "replace")
             items = self._parse(parse_listing, text, path)
-            fresh = list(self._fresh(items))
+            fresh = list(self._fresh(items, kind))
             yield from fresh
             if not items or not has_next_page(text) or self._too_old(items):
                 return
@@ -183,23 +187,30 @@ class Sync:
         dates = [self._local(i.published) for i in items if i.published is not None]
         return since is not None and bool(dates) and max(dates) < since
 
-    def _fresh(self, items: list[Discovered]) -> Iterator[Discovered]:
-        """The items of the requested types, not before --since, that the archive lacks."""
+    def _fresh(self, items: list[Discovered], kind: str | None) -> Iterator[Discovered]:
+        """The items of the requested types, not before --since, that the archive lacks.
+
+        `kind` is the type a listing holds (None for the feed, which mixes them).
+        """
         for item in items:
             if item.content_type is not None and item.content_type not in self.options.types:
                 continue
             date = self._local(item.published) if item.published else None
             if self.options.since and date and date < self.options.since:
                 continue
-            if not self._known(item, date):
+            if not self._known(item, date, kind):
                 yield item
 
-    def _known(self, item: Discovered, date: dt.date | None) -> bool:
+    def _known(self, item: Discovered, date: dt.date | None, listed: str | None) -> bool:
         """Whether the archive already holds the item (ambiguous matches are reported)."""
         url = self.archive.node_target(item.url) or item.url
         kind = content_type_of(url)
         if kind is None:
-            return False  # a /node/<id> link not seen before: fetched to learn what it is
+            # A /node/<id> link not seen before: a file with the listed title and date is it;
+            # otherwise the page is fetched to learn what it is.
+            return bool(listed and item.title) and identify_listed(
+                self.archive, str(listed), str(item.title), date
+            )
         match = identify(self.archive, kind, url, date, item.title)
         if match.ambiguous:
             self._ambiguous(url, match.ambiguous)

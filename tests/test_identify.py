@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from scraper.identify import identify
+from scraper.identify import identify, identify_listed
 from scraper.store import Entry
 
 SITE = "https://www.beehive.govt.nz/release/"
@@ -22,6 +22,9 @@ class FakeIndex:
 
     def by_folded(self, kind: str, folded: str) -> list[Entry]:
         return [e for e in self.entries if e.kind == kind and e.folded == folded]
+
+    def by_title(self, kind: str, title: str) -> list[Entry]:
+        return [e for e in self.entries if e.kind == kind and e.title == title]
 
 
 def _old(folded: str, date: dt.date, title: str, name: str = "") -> Entry:
@@ -103,3 +106,10 @@ def test_an_undated_old_file_matches_any_date() -> None:
         identify(FakeIndex(old), "release", SITE + "challenge-laid", D(2007, 5, 3), None).entry
         == old
     )
+
+
+def test_a_listed_title_and_date_identify_a_link_without_a_slug() -> None:
+    index = FakeIndex(PULSE_A, PULSE_B)
+    assert identify_listed(index, "release", PULSE_B.title, D(2017, 12, 6))
+    assert not identify_listed(index, "release", PULSE_B.title, D(2017, 12, 9))
+    assert not identify_listed(index, "release", "Another title", D(2017, 12, 6))

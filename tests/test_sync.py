@@ -303,6 +303,9 @@ def test_an_old_archive_is_adopted_and_not_rewritten(
         "2026-09-04-district-court-judge-appointed-28.md"
     ]
     assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in before} == before
+    # Known releases are recognised from the search rows alone, /node/ links included.
+    pages = [r.target for r in site.requests if r.target.startswith(("/release/", "/node/"))]
+    assert pages == ["/release/district-court-judge-appointed-28"]
 
 
 def test_a_second_sync_waits_or_says_the_archive_is_in_use(
