@@ -205,6 +205,7 @@ class _Progress:
         """Show a bar only when `enabled` (stderr is a terminal and not --json)."""
         self._bar: Any = None
         self._task: Any = None
+        self._finding: Any = None
         if enabled:
             from rich.progress import Progress
 
@@ -222,12 +223,19 @@ class _Progress:
             self._bar.stop()
 
     def update(self, done: int, total: int, url: str, outcome: str) -> None:
-        """Record one finished item."""
+        """Record one finished item, or (total 0) one listing page read."""
         if self._bar is None:
             if outcome != "unchanged":
                 click.echo(f"{outcome}: {url}", err=True)
             return
+        if total == 0:
+            if self._finding is None:
+                self._finding = self._bar.add_task("reading listings", total=None)
+            self._bar.update(self._finding, description=f"reading {url}")
+            return
         if self._task is None:
+            if self._finding is not None:
+                self._bar.remove_task(self._finding)
             self._task = self._bar.add_task("syncing", total=total)
         self._bar.update(self._task, completed=done, description=outcome)
 

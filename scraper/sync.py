@@ -33,7 +33,8 @@ from scraper.report import BLOCKED_ADVICE
 from scraper.store import Archive
 from scraper.urls import archive_relpath, canonical_url, content_type_of
 
-#: Called as each item finishes: (items done, items planned, url, outcome).
+#: Called as each item finishes: (items done, items planned, url, outcome); while listings
+#: are read, with 0 planned and the listing's path.
 Progress = Callable[[int, int, str, str], None]
 
 
@@ -175,6 +176,8 @@ class Sync:
             text = fetched.body.decode("utf-8", "replace")
             items = self._parse(parse_listing, text, path)
             fresh = list(self._fresh(items, kind))
+            if self.progress:
+                self.progress(0, 0, path, f"listing, {len(fresh)} new")
             yield from fresh
             if not items or not has_next_page(text) or self._too_old(items):
                 return

@@ -356,3 +356,46 @@ def test_an_interrupted_sync_leaves_no_partial_file_and_the_next_carries_on(
     run = sync(site, archive, config_file)
     assert run.code == EXIT_OK, run.stdout
     assert any("te-huia" in p for p in files(archive))
+
+
+def test_a_slow_page_times_out_is_retried_and_lands(
+    site: StandIn, archive: Path, tmp_path: Path
+) -> None:
+    quick = tmp_path / "quick.toml"
+    quick.write_text(NO_WAIT.replace("timeout = 5.0", "timeout = 0.3"), encoding="utf-8")
+    site.fail("/release/te-huia-service-extension-welcomed", "slow", times=1, delay=30)
+    run = sync(site, archive, quick)
+    assert run.code == EXIT_OK, run.stdout
+    assert site.count("/release/te-huia-service-extension-welcomed") == 2
+    assert any("te-huia" in p for p in files(archive))
+
+
+def test_a_gone_page_is_reported(site: StandIn, archive: Path, config_file: Path) -> None:
+    site.fail("/release/te-huia-service-extension-welcomed", "410", times=None)
+    run = sync(site, archive, config_file)
+    assert run.code == EXIT_FAILED
+    [failure] = run.report["failed"]
+    assert "410" in failure["reason"]
+    assert site.count("/release/te-huia-service-extension-welcomed") == 1
+
+
+def test_concurrent_fetching_writes_the_same_files(
+    site: StandIn, tmp_path: Path, config_file: Path
+) -> None:
+    one, four = tmp_path / "one", tmp_path / "four"
+    assert sync(site, one, config_file).code == EXIT_OK
+    assert sync(site, four, config_file, "--concurrency", "4").code == EXIT_OK
+    assert files(one) == files(four)
+
+
+def test_without_a_terminal_progress_is_plain_log_lines(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    argv = ["sync", "--archive", str(archive), "--base-url", site.base_url]
+    result = CliRunner().invoke(main, [*argv, "--config", str(config_file)])
+    assert result.exit_code == EXIT_OK
+    lines = result.stderr.splitlines()
+    assert "listing, 10 new: /releases?page=0" in lines
+    assert "added: https://www.beehive.govt.nz/release/te-huia-service-extension-welcomed" in lines
+    summary = f"added {len(files(archive))}, updated 0, unchanged 0, failed 0, blocked 0"
+    assert lines[-1].startswith(summary)
