@@ -48,6 +48,7 @@ CREATE TABLE IF NOT EXISTS written (
     written_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS nodes (node_url TEXT PRIMARY KEY, url TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS robots (site TEXT PRIMARY KEY, text TEXT NOT NULL, fetched_at REAL);
 """
 
@@ -274,6 +275,18 @@ class Archive:
         """Remember where a /node/<id> link leads, so it need not be fetched again."""
         with self._mutex:
             self._db.execute("INSERT OR REPLACE INTO nodes VALUES (?, ?)", (node_url, url))
+            self._db.commit()
+
+    def get_meta(self, key: str) -> str | None:
+        """A value the sync keeps between runs."""
+        with self._mutex:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def put_meta(self, key: str, value: str) -> None:
+        """Keep a value between runs."""
+        with self._mutex:
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
             self._db.commit()
 
     def load_robots(self, site: str) -> tuple[str, float] | None:

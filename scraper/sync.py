@@ -53,6 +53,10 @@ class SyncOptions:
     max_listing_pages: int = 5000
 
 
+#: State key: the content types the last complete read of the feed was synced for.
+FEED_TYPES = "feed_types"
+
+
 class DeferredValidators:
     """Validators that reach the archive only once what was fetched has been dealt with.
 
@@ -104,6 +108,7 @@ class Sync:
         self.archive = archive
         self.validators = validators
         self._feed: Fetched | None = None
+        self._partial = False  # --limit cut discovery short
         self.fetcher = fetcher
         self.options = options
         self.parse_options = parse_options
@@ -122,10 +127,7 @@ class Sync:
             self._fetch_all(new)
             if not self.options.dry_run:
                 self._recheck()
-            if self._feed is not None and not (self.report.failed or self.report.blocked):
-                # Only a run that dealt with everything the feed showed may let the next one
-                # skip an unchanged feed.
-                self._commit(self._feed)
+            self._settle_feed()
         except _Stop as stop:
             self.report.stopped = str(stop)
         self.report.requests = self.fetcher.requests_made
@@ -142,19 +144,33 @@ class Sync:
             if item.url not in found:
                 found[item.url] = item
                 if self.options.limit is not None and len(found) >= self.options.limit:
+                    self._partial = True
                     break
         return list(found.values())
 
     def _incremental_items(self) -> Iterator[Discovered]:
         """New items from the feed, then the listings until a page holds nothing new."""
         feed = self._get("/rss.xml", conditional=True)
-        if feed is not None and feed.not_modified:
+        if feed is not None and feed.not_modified and self._feed_covers():
             return  # the feed holds the newest items of every type: nothing was published
-        if feed is not None:
-            self._feed = feed
+        self._feed = feed
+        if feed is not None and not feed.not_modified:
             yield from self._fresh(self._parse(parse_feed, feed.body, "/rss.xml"), None)
         for kind in self.options.types:
             yield from self._walk(partial(_newest_path, kind), kind, stop_early=True)
+
+    def _feed_covers(self) -> bool:
+        """Whether the run that last read the feed in full synced every type asked for now."""
+        covered = self.archive.get_meta(FEED_TYPES) or ""
+        return set(self.options.types) <= set(covered.split(","))
+
+    def _settle_feed(self) -> None:
+        """Let the next run skip an unchanged feed, if this one dealt with all it showed."""
+        whole = not (self._partial or self.options.since or self.options.dry_run)
+        if self._feed is None or not whole or self.report.failed or self.report.blocked:
+            return
+        self._commit(self._feed)
+        self.archive.put_meta(FEED_TYPES, ",".join(sorted(self.options.types)))
 
     def _search_items(self) -> Iterator[Discovered]:
         """Every item of every government's search pages that the archive lacks."""

@@ -399,3 +399,26 @@ def test_without_a_terminal_progress_is_plain_log_lines(
     assert "added: https://www.beehive.govt.nz/release/te-huia-service-extension-welcomed" in lines
     summary = f"added {len(files(archive))}, updated 0, unchanged 0, failed 0, blocked 0"
     assert lines[-1].startswith(summary)
+
+
+def test_a_limited_run_does_not_let_the_next_skip_the_feed(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    assert len(sync(site, archive, config_file, "--limit", "2").report["added"]) == 2
+    run = sync(site, archive, config_file)
+    assert run.code == EXIT_OK
+    assert len(files(archive)) > 2
+    assert run.report["added"]
+
+
+def test_asking_for_another_type_reads_its_listing_despite_an_unchanged_feed(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    assert sync(site, archive, config_file).code == EXIT_OK
+    site.clear_log()
+    run = sync(site, archive, config_file, "--types", "release,speech")
+    assert "/speeches?page=0" in [r.target for r in site.requests]
+    assert any(p.startswith("speeches/") for p in run.report["added"])
+    site.clear_log()
+    assert sync(site, archive, config_file, "--types", "speech").report["added"] == []
+    assert [r.target for r in site.requests] == ["/rss.xml"]
