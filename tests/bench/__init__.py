@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`): figures only, never collected by pytest."""
