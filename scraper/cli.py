@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -72,6 +73,7 @@ def format_command(check: bool, paths: tuple[Path, ...]) -> None:
     "--timezone",
     default="Pacific/Auckland",
     show_default=True,
+    callback=lambda _ctx, _param, value: _zone(value),
     help='Zone of the written date ("UTC" reproduces the old archive).',
 )
 def parse_command(page: Path, url: str | None, date_text: str | None, timezone: str) -> None:
@@ -101,6 +103,17 @@ def _parse_date(text: str, option: str = "--date") -> dt.date:
         raise click.BadParameter(
             f"{text!r} is not a date like 2025-12-10", param_hint=option
         ) from exc
+
+
+def _zone(name: str) -> str:
+    """A --timezone value that names a real zone, or a usage error."""
+    from scraper.dates import time_zone
+
+    try:
+        time_zone(name)
+    except ScraperError as exc:
+        raise click.BadParameter(str(exc), param_hint="--timezone") from exc
+    return name
 
 
 def _read_text(path: Path) -> str:
@@ -288,11 +301,13 @@ def sync_command(**opts: Any) -> None:
                 )
             )
     except KeyboardInterrupt:
-        # Writes are atomic, so stopping here loses nothing but the work in flight.
+        # Writes are atomic and happen on this thread only, so leaving now loses nothing but
+        # requests in flight; os._exit does not wait for their retries to run out.
         click.echo(
             "interrupted: every file written so far is complete; run sync again to carry on",
             err=True,
         )
-        sys.exit(EXIT_INTERRUPTED)
+        sys.stderr.flush()
+        os._exit(EXIT_INTERRUPTED)
     _print_report(report, opts["as_json"])
     sys.exit(_exit_code(report))

@@ -7,8 +7,8 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from scraper.dates import time_zone
 from scraper.errors import ConfigError, ScraperError
 from scraper.fetch import FetchSettings
 from scraper.models import CONTENT_FOLDERS
@@ -25,14 +25,6 @@ class SyncSettings:
 
 
 @dataclass(frozen=True)
-class DaemonSettings:
-    """When the background daemon syncs."""
-
-    interval_minutes: float = 60.0
-    jitter_seconds: float = 300.0
-
-
-@dataclass(frozen=True)
 class Config:
     """Every setting of the tool, with its default."""
 
@@ -40,7 +32,6 @@ class Config:
     date_timezone: str = "Pacific/Auckland"
     fetch: FetchSettings = field(default_factory=FetchSettings)
     sync: SyncSettings = field(default_factory=SyncSettings)
-    daemon: DaemonSettings = field(default_factory=DaemonSettings)
     selectors: Selectors = field(default_factory=Selectors)
 
     def parse_options(self) -> ParseOptions:
@@ -52,7 +43,6 @@ class Config:
 _TABLES: dict[str, type[Any]] = {
     "fetch": FetchSettings,
     "sync": SyncSettings,
-    "daemon": DaemonSettings,
     "selectors": Selectors,
 }
 _TOP = {"archive", "date_timezone"}
@@ -142,22 +132,20 @@ def _typed(value: Any, kind: type[Any], source: str, key: str) -> Any:
 def _zone(name: str, source: str) -> str:
     """A time zone name that exists."""
     try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(
-            f"{source}: unknown time zone {name!r} (try Pacific/Auckland or UTC)"
-        ) from exc
+        time_zone(name)
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from exc
     return name
 
 
 def _check(config: Config, source: str) -> None:
     """Cross-field checks that no single field can make."""
-    bad = [t for t in config.sync.types if t not in CONTENT_FOLDERS]
+    bad = [t for t in config.sync.types if t not in CONTENT_FOLDERS] or (
+        [] if config.sync.types else ["(none)"]
+    )
     if bad:
         raise ConfigError(
             f"{source}: sync.types has {bad[0]!r}; choose from {', '.join(CONTENT_FOLDERS)}"
         )
     if config.sync.recheck_days < 0 or config.sync.block_limit < 1:
         raise ConfigError(f"{source}: sync.recheck_days must be ≥ 0 and sync.block_limit ≥ 1")
-    if config.daemon.interval_minutes <= 0:
-        raise ConfigError(f"{source}: daemon.interval_minutes must be positive")

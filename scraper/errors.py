@@ -9,9 +9,8 @@
     ├── ParseError           a page is not a release page, or lacks a field we need
     │   └── BlockPageError   the text is the bot-protection page, not a release
     ├── DocumentError        an archive file cannot be read (encoding, front matter, YAML)
-    ├── StoreError           the archive on disk cannot be written or read
-    │   └── LockedError      another sync or the daemon holds the archive's lock
-    └── IdentityError        an old file matches more than one release, or a path is taken
+    └── StoreError           the archive on disk cannot be written or read
+        └── LockedError      another sync holds the archive's lock
 
 Each message names the input and says what to do about it.
 """
@@ -66,7 +65,3 @@ class StoreError(ScraperError):
 
 class LockedError(StoreError):
     """Another process holds the archive's lock."""
-
-
-class IdentityError(ScraperError):
-    """A file cannot be matched to exactly one release, or two releases claim one path."""

@@ -39,12 +39,17 @@ def identify(index: Index, kind: str, url: str, date: dt.date | None, title: str
     folded = folded_id(url)
     old_url = f"{PUBLIC_SITE}/{kind}/{folded}"
     exact = index.by_url(url)
-    if url != old_url and len(exact) == 1:
-        # Only a file we wrote holds a non-ASCII real URL: it is this release for sure.
-        return Match(exact[0])
+    ours = [e for e in exact if e.ours]
+    if ours:
+        # A file this tool wrote for this very URL is this release, whatever its date now.
+        return Match(ours[0])
+    if url != old_url and exact:
+        # Only this release's own file holds its non-ASCII real URL.
+        return Match(exact[0]) if len(exact) == 1 else Match(None, tuple(exact))
     # An old exporter's file holds the ASCII-folded URL, which releases whose real slugs
-    # differ only in non-ASCII characters share; date and title tell them apart.
-    candidates = exact or [e for e in index.by_folded(kind, folded) if e.url == old_url]
+    # differ only in non-ASCII characters share; date and title tell them apart. A file this
+    # tool wrote holds a real URL, so one with the folded URL belongs to another release.
+    candidates = [e for e in index.by_folded(kind, folded) if e.url == old_url and not e.ours]
     candidates = _on(candidates, date)
     if len(candidates) > 1 and title is not None:
         candidates = [e for e in candidates if _same_title(e.title, title)]

@@ -44,7 +44,11 @@ class SyncReport:
     failed: list[Failure] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
     ambiguous: list[Failure] = field(default_factory=list)
+    #: Files this tool wrote whose page changed, left alone because they were edited by hand.
+    kept: list[Failure] = field(default_factory=list)
     planned: list[str] = field(default_factory=list)
+    #: Things worth knowing that are not failures (robots.txt unavailable, state rebuilt).
+    notes: list[str] = field(default_factory=list)
     requests: int = 0
     seconds: float = 0.0
     stopped: str | None = None

@@ -5,13 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from urllib.parse import quote, urljoin
-from zoneinfo import ZoneInfo
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper.blockpage import is_block_page
+from scraper.dates import local_date
 from scraper.errors import BlockPageError, ParseError
 from scraper.markdown import node_to_markdown
 from scraper.models import Release
@@ -141,15 +140,7 @@ def _local_date(stamp: str, timezone: str, url: str) -> dt.date:
         instant = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
     except ValueError as exc:
         raise ParseError(f"{url}: unreadable time datetime={stamp!r}: {exc}") from exc
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=dt.UTC)
-    return instant.astimezone(_zone(timezone)).date()
-
-
-@lru_cache(maxsize=8)
-def _zone(name: str) -> ZoneInfo:
-    """A cached time zone (ZoneInfo lookups read the tz database)."""
-    return ZoneInfo(name)
+    return local_date(instant, timezone)
 
 
 def _ministers(tree: LexborNode, sel: Selectors) -> tuple[str, ...]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from scraper.models import SyncReport
+from scraper.session import BLOCKED_ADVICE
 
 
 def report_dict(report: SyncReport) -> dict[str, Any]:
@@ -17,6 +18,8 @@ def report_dict(report: SyncReport) -> dict[str, Any]:
         "failed": [{"url": f.url, "reason": f.reason} for f in report.failed],
         "blocked": report.blocked,
         "ambiguous": [{"url": f.url, "reason": f.reason} for f in report.ambiguous],
+        "kept": [{"path": f.url, "reason": f.reason} for f in report.kept],
+        "notes": report.notes,
         "planned": report.planned,
         "requests": report.requests,
         "seconds": round(report.seconds, 3),
@@ -36,16 +39,10 @@ def report_lines(report: SyncReport) -> list[str]:
     lines += [f"failed: {f.url}: {f.reason}" for f in report.failed]
     lines += [f"blocked: {url}" for url in report.blocked]
     lines += [f"ambiguous: {f.url}: {f.reason}" for f in report.ambiguous]
+    lines += [f"kept: {f.url}: {f.reason}" for f in report.kept]
+    lines += [f"note: {note}" for note in report.notes]
     if report.stopped:
         lines.append(f"stopped early: {report.stopped}")
     elif report.blocked:
         lines.append(BLOCKED_ADVICE)
     return lines
-
-
-#: What to tell a user whose requests met the site's bot protection.
-BLOCKED_ADVICE = (
-    "the site served its bot-protection page instead of content (nothing of it was stored):"
-    " wait and try again later, raise --interval, or pass --cookies FILE with cookies"
-    " exported from a browser that can see the site"
-)

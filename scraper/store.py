@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS written (
     url TEXT PRIMARY KEY, relpath TEXT NOT NULL, sha256 TEXT NOT NULL, published TEXT NOT NULL,
     written_at TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS written_relpath ON written (relpath);
 CREATE TABLE IF NOT EXISTS nodes (node_url TEXT PRIMARY KEY, url TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS robots (site TEXT PRIMARY KEY, text TEXT NOT NULL, fetched_at REAL);
@@ -63,6 +64,8 @@ class Entry:
     folded: str
     date: dt.date
     title: str
+    #: Written by this tool (so its url is a real URL, not an old exporter's folded one).
+    ours: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,21 +84,33 @@ class Archive:
     def __init__(self, root: Path) -> None:
         """Open (creating when needed) the archive at `root` and its state database."""
         self.root = root
-        state = root / STATE_DIR
+        #: Set when the state database had to be rebuilt; a run reports it.
+        self.state_problem: str | None = None
         try:
-            state.mkdir(parents=True, exist_ok=True)
-            ignore = state / ".gitignore"
-            if not ignore.exists():
-                # Keeps the state out of the user's git checkout without touching their files.
-                ignore.write_text("*\n", encoding="utf-8")
-            self._db = sqlite3.connect(state / "state.db", check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.executescript(_SCHEMA)
+            self._db = self._open(root / STATE_DIR)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(
                 f"cannot open the archive at {root}: {exc}; check the path and its permissions"
             ) from exc
         self._mutex = threading.Lock()
+
+    def _open(self, state: Path) -> sqlite3.Connection:
+        """Open the state database, setting a damaged one aside to be rebuilt."""
+        state.mkdir(parents=True, exist_ok=True)
+        ignore = state / ".gitignore"
+        if not ignore.exists():
+            # Keeps the state out of the user's git checkout without touching their files.
+            ignore.write_text("*\n", encoding="utf-8")
+        try:
+            return _open_state(state / "state.db")
+        except sqlite3.DatabaseError:
+            # The state is a cache of the files: a damaged one is set aside and rebuilt.
+            self.state_problem = f"{state / 'state.db'} was damaged; set aside and rebuilt"
+            for suffix in ("", "-wal", "-shm"):
+                damaged = state / f"state.db{suffix}"
+                if damaged.exists():
+                    damaged.replace(state / f"state.db{suffix}.damaged")
+            return _open_state(state / "state.db")
 
     def close(self) -> None:
         """Close the state database."""
@@ -173,35 +188,55 @@ class Archive:
 
     def by_url(self, url: str) -> list[Entry]:
         """The files that hold exactly this URL (old files can share one)."""
-        return self._many("SELECT * FROM files WHERE url = ? ORDER BY relpath", (url,))
+        return self._many("f.url = ? ORDER BY f.relpath", (url,))
 
     def by_folded(self, kind: str, folded: str) -> list[Entry]:
         """Every file of a content type whose URL folds to this id."""
-        return self._many("SELECT * FROM files WHERE kind = ? AND folded = ?", (kind, folded))
+        return self._many("f.kind = ? AND f.folded = ?", (kind, folded))
 
     def by_title(self, kind: str, title: str) -> list[Entry]:
         """Every file of a content type with exactly this title."""
-        return self._many("SELECT * FROM files WHERE kind = ? AND title = ?", (kind, title))
+        return self._many("f.kind = ? AND f.title = ?", (kind, title))
 
     def at(self, relpath: str) -> Entry | None:
         """The file at a relative path, if the index has one."""
-        return self._one("SELECT * FROM files WHERE relpath = ?", (relpath,))
+        return self._one("f.relpath = ?", (relpath,))
+
+    def newest(self, kind: str) -> dt.date | None:
+        """The latest date of any file of a content type."""
+        with self._mutex:
+            row = self._db.execute("SELECT max(date) FROM files WHERE kind = ?", (kind,)).fetchone()
+        return dt.date.fromisoformat(row[0]) if row and row[0] else None
+
+    def unreadable(self) -> list[tuple[str, str]]:
+        """Archive files the index could not read, with the reason each."""
+        with self._mutex:
+            rows = self._db.execute("SELECT relpath, reason FROM unreadable ORDER BY 1").fetchall()
+        return [(str(p), str(r)) for p, r in rows]
 
     def count(self) -> int:
         """How many readable files the index holds."""
         with self._mutex:
             return int(self._db.execute("SELECT count(*) FROM files").fetchone()[0])
 
-    def _one(self, sql: str, args: tuple[str, ...]) -> Entry | None:
+    def _one(self, where: str, args: tuple[str, ...]) -> Entry | None:
         """The first entry a query returns, or None."""
-        rows = self._many(sql, args)
+        rows = self._many(where, args)
         return rows[0] if rows else None
 
-    def _many(self, sql: str, args: tuple[str, ...]) -> list[Entry]:
-        """The entries a query over `files` returns."""
+    def _many(self, where: str, args: tuple[str, ...]) -> list[Entry]:
+        """The index entries matching a condition on `files f`, marked when this tool wrote them."""
+        sql = (
+            "SELECT f.relpath, f.kind, f.url, f.folded, f.date, f.title, w.url IS NOT NULL"
+            " FROM files f LEFT JOIN written w ON w.relpath = f.relpath AND w.url = f.url"
+            f" WHERE {where}"
+        )
         with self._mutex:
             rows = self._db.execute(sql, args).fetchall()
-        return [Entry(r[0], r[1], r[2], r[3], dt.date.fromisoformat(r[4]), r[5]) for r in rows]
+        return [
+            Entry(r[0], r[1], r[2], r[3], dt.date.fromisoformat(r[4]), r[5], bool(r[6]))
+            for r in rows
+        ]
 
     # -- files -----------------------------------------------------------------------------
 
@@ -244,6 +279,31 @@ class Archive:
                 (since.isoformat(),),
             ).fetchall()
         return [(str(u), str(p)) for u, p in rows]
+
+    def edited(self, relpath: str) -> bool:
+        """Whether a file this tool wrote has changed on disk since (edited by hand)."""
+        with self._mutex:
+            row = self._db.execute(
+                "SELECT sha256 FROM written WHERE relpath = ?", (relpath,)
+            ).fetchone()
+        if row is None:
+            return False
+        try:
+            data = (self.root / relpath).read_bytes()
+        except OSError:
+            return True
+        return bool(hashlib.sha256(data).hexdigest() != row[0])
+
+    def remove(self, relpath: str) -> None:
+        """Delete a file this tool wrote (its release moved to another path)."""
+        try:
+            (self.root / relpath).unlink(missing_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot remove {self.root / relpath}: {exc.strerror}") from exc
+        with self._mutex:
+            self._db.execute("DELETE FROM files WHERE relpath = ?", (relpath,))
+            self._db.execute("DELETE FROM written WHERE relpath = ?", (relpath,))
+            self._db.commit()
 
     # -- HTTP validators and node redirects ------------------------------------------------
 
@@ -289,6 +349,12 @@ class Archive:
             self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
             self._db.commit()
 
+    def delete_meta(self, key: str) -> None:
+        """Forget a value kept between runs."""
+        with self._mutex:
+            self._db.execute("DELETE FROM meta WHERE key = ?", (key,))
+            self._db.commit()
+
     def load_robots(self, site: str) -> tuple[str, float] | None:
         """The robots.txt kept for a site and its age in seconds (by the wall clock)."""
         with self._mutex:
@@ -328,6 +394,18 @@ class Archive:
             handle.close()  # closing releases the flock
 
 
+def _open_state(path: Path) -> sqlite3.Connection:
+    """Open the state database, creating its tables; DatabaseError when it is damaged."""
+    db = sqlite3.connect(path, check_same_thread=False)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.executescript(_SCHEMA)
+    except sqlite3.DatabaseError:
+        db.close()
+        raise
+    return db
+
+
 def _acquire(
     handle: IO[str], path: Path, wait: float, sleep: Callable[[float], None] | None, poll: float
 ) -> None:
@@ -344,7 +422,7 @@ def _acquire(
                 holder = path.read_text(encoding="utf-8").strip() or "another process"
                 raise LockedError(
                     f"the archive {path.parent.parent} is in use by process {holder}"
-                    " (a sync or the daemon); wait for it to finish, or pass --wait SECONDS"
+                    " (another sync); wait for it to finish, or pass --wait SECONDS"
                 ) from None
             pause(poll)
             waited += poll

@@ -67,6 +67,13 @@ def test_parse_rejects_a_bad_date(tmp_path: Path) -> None:
     assert code == 2 and "2025-12-10" in err
 
 
+def test_parse_rejects_an_unknown_time_zone(tmp_path: Path) -> None:
+    page = tmp_path / "p.html"
+    page.write_text("<h1 class='article__title'>x</h1>", encoding="utf-8")
+    code, _, err = invoke("parse", str(page), "--timezone", "Mars/Olympus")
+    assert code == 2 and "Mars/Olympus" in err
+
+
 def test_format_check_lists_non_canonical_files_and_writes_nothing(tmp_path: Path) -> None:
     shutil.copytree(SEED, tmp_path / "a")
     bad = tmp_path / "a" / "bad.md"

@@ -113,3 +113,22 @@ def test_a_listed_title_and_date_identify_a_link_without_a_slug() -> None:
     assert identify_listed(index, "release", PULSE_B.title, D(2017, 12, 6))
     assert not identify_listed(index, "release", PULSE_B.title, D(2017, 12, 9))
     assert not identify_listed(index, "release", "Another title", D(2017, 12, 6))
+
+
+def test_a_file_we_wrote_for_an_ascii_sibling_is_not_taken_for_the_macron_release() -> None:
+    ascii_one = Entry(
+        "releases/a.md",
+        "release",
+        SITE + "tamaki-hui",
+        "tamaki-hui",
+        D(2025, 7, 14),
+        "Tamaki hui",
+        ours=True,
+    )
+    url = SITE + "t%C4%81maki-hui"
+    assert identify(FakeIndex(ascii_one), "release", url, D(2025, 7, 14), None).entry is None
+
+
+def test_a_file_we_wrote_matches_its_url_whatever_its_date() -> None:
+    ours = Entry("releases/x.md", "release", SITE + "x", "x", D(2025, 7, 14), "X", ours=True)
+    assert identify(FakeIndex(ours), "release", SITE + "x", D(2025, 7, 20), None).entry == ours

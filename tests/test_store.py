@@ -115,3 +115,32 @@ def test_lock_is_released_after_use(root: Path) -> None:
             pass
         with two.locked():
             pass
+
+
+def test_a_damaged_state_database_is_set_aside_and_rebuilt(root: Path) -> None:
+    Archive(root).close()
+    (root / ".scraper" / "state.db").write_bytes(b"not a database at all" * 100)
+    with Archive(root) as archive:
+        assert archive.state_problem is not None and "rebuilt" in archive.state_problem
+        assert archive.refresh_index().files == 1
+    assert (root / ".scraper" / "state.db.damaged").exists()
+
+
+def test_edits_to_a_written_file_are_noticed(root: Path) -> None:
+    text = (root / SEED_FILE).read_text()
+    with Archive(root) as archive:
+        archive.write("releases/2030/01/x.md", text, "https://u/x", dt.date(2030, 1, 1), NOW)
+        assert not archive.edited("releases/2030/01/x.md")
+        (root / "releases/2030/01/x.md").write_text(text + "\n\nA note.")
+        assert archive.edited("releases/2030/01/x.md")
+        assert not archive.edited(SEED_FILE)  # not ours: nothing to compare with
+
+
+def test_entries_say_which_files_this_tool_wrote(root: Path) -> None:
+    text = (root / SEED_FILE).read_text()
+    with Archive(root) as archive:
+        archive.refresh_index()
+        url = "https://www.beehive.govt.nz/release/north-korea-leads-peters-talks-washington"
+        archive.write("releases/2030/01/x.md", text, url, dt.date(2030, 1, 1), NOW)
+        ours = {e.relpath: e.ours for e in archive.by_url(url)}
+    assert ours == {SEED_FILE: False, "releases/2030/01/x.md": True}

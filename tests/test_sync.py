@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -12,6 +11,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -34,6 +34,7 @@ timeout = 5.0
 user_agent = "scraper-tests/1.0 (+tests)"
 """
 GOLDEN = {g.url: g for g in goldens()}
+NZ = ZoneInfo("Pacific/Auckland")
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +83,7 @@ def sync(site: StandIn, archive: Path, config: Path, *args: str) -> Run:
 def files(archive: Path) -> dict[str, str]:
     """Every archive file's text by relative path."""
     return {
-        p.relative_to(archive).as_posix(): p.read_text(encoding="utf-8")
+        p.relative_to(archive).as_posix(): p.read_bytes().decode("utf-8", "replace")
         for p in archive.rglob("*.md")
     }
 
@@ -326,38 +327,6 @@ def test_bad_settings_are_a_usage_error(site: StandIn, archive: Path, tmp_path: 
     assert "fetch.intervall" in run.stderr
 
 
-def test_an_interrupted_sync_leaves_no_partial_file_and_the_next_carries_on(
-    site: StandIn, archive: Path, config_file: Path
-) -> None:
-    arrived = threading.Event()
-    slow = "/release/te-huia-service-extension-welcomed"
-    site.fail(slow, "slow", times=1, delay=30)
-    site.on_request = lambda target: arrived.set() if target == slow else None
-    argv = [
-        sys.executable,
-        "-m",
-        "scraper",
-        "sync",
-        "--archive",
-        str(archive),
-        "--base-url",
-        site.base_url,
-        "--config",
-        str(config_file),
-    ]
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        assert arrived.wait(timeout=60)
-        os.kill(process.pid, signal.SIGKILL)
-    finally:
-        process.wait(timeout=60)
-    assert not [p for p in archive.rglob("*") if p.is_file() and ".tmp" in p.name]
-    assert all(text.startswith("---\n") for text in files(archive).values())
-    run = sync(site, archive, config_file)
-    assert run.code == EXIT_OK, run.stdout
-    assert any("te-huia" in p for p in files(archive))
-
-
 def test_a_slow_page_times_out_is_retried_and_lands(
     site: StandIn, archive: Path, tmp_path: Path
 ) -> None:
@@ -422,3 +391,155 @@ def test_asking_for_another_type_reads_its_listing_despite_an_unchanged_feed(
     site.clear_log()
     assert sync(site, archive, config_file, "--types", "speech").report["added"] == []
     assert [r.target for r in site.requests] == ["/rss.xml"]
+
+
+def _publish_many(site: StandIn, count: int) -> list[Item]:
+    """Publish `count` new releases, a minute apart, newest last."""
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(days=10)
+    return [
+        site.publish(
+            f"batch-{n}",
+            copy_of="/release/district-court-judge-appointed-28",
+            title=f"Batch release {n}",
+            when=start + dt.timedelta(minutes=n),
+        )
+        for n in range(count)
+    ]
+
+
+def test_a_run_cut_short_leaves_no_gap_for_the_next(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    assert sync(site, archive, config_file).code == EXIT_OK
+    _publish_many(site, 45)  # more than the feed's 30
+    assert len(sync(site, archive, config_file, "--limit", "35").report["added"]) == 35
+    run = sync(site, archive, config_file)
+    assert run.code == EXIT_OK
+    assert len(run.report["added"]) == 10
+    assert sum("batch-" in p for p in files(archive)) == 45
+
+
+def test_a_failed_listing_page_leaves_no_gap_for_the_next_run(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    assert sync(site, archive, config_file).code == EXIT_OK
+    _publish_many(site, 45)
+    site.fail("/releases?page=3", "503", times=3)
+    assert sync(site, archive, config_file).code == EXIT_FAILED
+    assert sync(site, archive, config_file).code == EXIT_OK
+    assert sum("batch-" in p for p in files(archive)) == 45
+
+
+def test_a_site_showing_nothing_is_a_failure_not_zero_releases(
+    archive: Path, config_file: Path, tmp_path: Path
+) -> None:
+    empty = StandIn(pages_dir=tmp_path, with_derived=False)
+    with empty.running():
+        run = sync(empty, archive, config_file)
+        assert run.code == EXIT_FAILED
+        assert "found no items at all" in json.dumps(run.report["failed"])
+        full = sync(empty, archive, config_file, "--full")
+    assert full.code == EXIT_FAILED
+    assert "search pages for releases" in json.dumps(full.report["failed"])
+
+
+def test_a_redated_release_moves_to_its_new_path(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    item = site.publish("moving", copy_of="/release/district-court-judge-appointed-28", when=now)
+    assert sync(site, archive, config_file).code == EXIT_OK
+    [old] = [p for p in files(archive) if "moving" in p]
+    site.change(item.path, when=now - dt.timedelta(days=2))
+    run = sync(site, archive, config_file)
+    assert run.code == EXIT_OK
+    [new] = [p for p in files(archive) if "moving" in p]
+    assert new != old and run.report["updated"] == [new]
+    assert new.split("/")[-1][:10] == (now - dt.timedelta(days=2)).astimezone(NZ).strftime(
+        "%Y-%m-%d"
+    )
+
+
+def test_a_hand_edited_file_is_kept_when_its_page_changes(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    item = site.publish("edited", copy_of="/release/district-court-judge-appointed-28")
+    assert sync(site, archive, config_file).code == EXIT_OK
+    [path] = [p for p in files(archive) if "edited" in p]
+    edited = files(archive)[path] + "\n\nA note of ours."
+    (archive / path).write_text(edited, encoding="utf-8")
+    site.change(item.path, "A new title")
+    run = sync(site, archive, config_file)
+    assert run.code == EXIT_OK
+    assert [k["path"] for k in run.report["kept"]] == [path]
+    assert files(archive)[path] == edited
+
+
+def test_an_ambiguous_release_is_reported_on_every_run(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    twin = (
+        Path(__file__).parent
+        / "fixtures"
+        / "pages"
+        / "2026-02-19-te-huia-service-extension-welcomed.md"
+    )
+    for name in ("2026-02-19-te-huia-service-extension-welcomed.md", "2026-02-19-copy.md"):
+        target = archive / "releases" / "2026" / "02" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(twin.read_bytes())
+    for _ in range(2):
+        run = sync(site, archive, config_file)
+        assert run.code == EXIT_FAILED
+        [ambiguous] = run.report["ambiguous"]
+        assert ambiguous["url"].endswith("/release/te-huia-service-extension-welcomed")
+
+
+def test_a_file_that_cannot_be_read_is_reported_and_not_duplicated(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    broken = (
+        archive / "releases" / "2026" / "02" / "2026-02-19-te-huia-service-extension-welcomed.md"
+    )
+    broken.parent.mkdir(parents=True)
+    broken.write_bytes(b"\xff not an archive file")
+    run = sync(site, archive, config_file)
+    assert run.code == EXIT_FAILED
+    reasons = json.dumps(run.report["failed"])
+    assert "archive file cannot be read" in reasons and "fix or remove that file" in reasons
+    assert not any("te-huia" in p and "--" in p for p in files(archive))
+    assert broken.read_bytes() == b"\xff not an archive file"
+
+
+def test_ctrl_c_stops_at_once_and_the_next_sync_carries_on(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    arrived = threading.Event()
+    slow = "/release/te-huia-service-extension-welcomed"
+    site.fail(slow, "slow", times=1, delay=60)
+    site.on_request = lambda target: arrived.set() if target == slow else None
+    argv = [
+        sys.executable,
+        "-m",
+        "scraper",
+        "sync",
+        "--archive",
+        str(archive),
+        "--base-url",
+        site.base_url,
+        "--config",
+        str(config_file),
+    ]
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        assert arrived.wait(timeout=60)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 130
+    assert "run sync again to carry on" in err
+    assert site.count(slow) == 1  # no retry went out after the interrupt
+    run = sync(site, archive, config_file)
+    assert run.code == EXIT_OK, run.stdout
+    assert any("te-huia" in p for p in files(archive))
