@@ -171,21 +171,3 @@ def archive_relpath(content_type: str, date: dt.date, url: str) -> PurePosixPath
         raise ValueError(f"unknown content type {content_type!r} (known: {known})") from None
     name = f"{date.year:04d}-{date.month:02d}-{date.day:02d}-{folded_id(url)}.md"
     return PurePosixPath(folder, f"{date.year:04d}", f"{date.month:02d}", name)
-
-
-def request_url(public_url_or_path: str, base_url: str) -> str:
-    """Where to send the request for a public URL when the pages come from ``base_url``.
-
-    The same path and query on ``base_url`` (scheme, host and any path prefix of
-    ``base_url`` kept; the fragment dropped). The path is normalised as in
-    :func:`canonical_url`; the query is kept as written (e.g. the search's literal ``[``,
-    ``]``, which httpx sends unchanged). With ``base_url`` = :data:`PUBLIC_SITE` this is the
-    public URL itself.
-    """
-    base = urlsplit(base_url.strip(ASCII_WHITESPACE))
-    if base.scheme not in ("http", "https") or not base.netloc:
-        raise ValueError(f"base URL {base_url!r} must be an absolute http(s) URL")
-    parts = urlsplit(public_url_or_path.strip(ASCII_WHITESPACE))
-    path = normalise_path(parts.path if parts.path.startswith("/") else "/" + parts.path)
-    url = f"{base.scheme}://{base.netloc}{base.path.rstrip('/')}{path}"
-    return f"{url}?{parts.query}" if parts.query else url

@@ -72,10 +72,14 @@ class Run:
         return result
 
 
+def sync_argv(site: StandIn, archive: Path, config: Path) -> list[str]:
+    """The arguments of `scraper sync` against the stand-in."""
+    return ["sync", "--archive", str(archive), "--base-url", site.base_url, "--config", str(config)]
+
+
 def sync(site: StandIn, archive: Path, config: Path, *args: str) -> Run:
     """Run `scraper sync --json` against the stand-in."""
-    argv = ["sync", "--archive", str(archive), "--base-url", site.base_url]
-    argv += ["--config", str(config), "--json", *args]
+    argv = [*sync_argv(site, archive, config), "--json", *args]
     result = CliRunner().invoke(main, argv, catch_exceptions=False)
     return Run(result.exit_code, result.stdout, result.stderr)
 
@@ -219,18 +223,7 @@ def test_a_blocked_feed_stops_with_the_block_exit_code(
     site: StandIn, archive: Path, config_file: Path
 ) -> None:
     site.fail("*", "challenge", times=None, variant="pardon")
-    result = CliRunner().invoke(
-        main,
-        [
-            "sync",
-            "--archive",
-            str(archive),
-            "--base-url",
-            site.base_url,
-            "--config",
-            str(config_file),
-        ],
-    )
+    result = CliRunner().invoke(main, sync_argv(site, archive, config_file))
     assert result.exit_code == EXIT_BLOCKED
     assert "bot-protection" in result.stderr
 
@@ -360,8 +353,7 @@ def test_concurrent_fetching_writes_the_same_files(
 def test_without_a_terminal_progress_is_plain_log_lines(
     site: StandIn, archive: Path, config_file: Path
 ) -> None:
-    argv = ["sync", "--archive", str(archive), "--base-url", site.base_url]
-    result = CliRunner().invoke(main, [*argv, "--config", str(config_file)])
+    result = CliRunner().invoke(main, sync_argv(site, archive, config_file))
     assert result.exit_code == EXIT_OK
     lines = result.stderr.splitlines()
     assert "listing, 10 new: /releases?page=0" in lines
@@ -518,18 +510,7 @@ def test_ctrl_c_stops_at_once_and_the_next_sync_carries_on(
     slow = "/release/te-huia-service-extension-welcomed"
     site.fail(slow, "slow", times=1, delay=60)
     site.on_request = lambda target: arrived.set() if target == slow else None
-    argv = [
-        sys.executable,
-        "-m",
-        "scraper",
-        "sync",
-        "--archive",
-        str(archive),
-        "--base-url",
-        site.base_url,
-        "--config",
-        str(config_file),
-    ]
+    argv = [sys.executable, "-m", "scraper", *sync_argv(site, archive, config_file)]
     process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         assert arrived.wait(timeout=60)

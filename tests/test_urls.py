@@ -18,7 +18,6 @@ from scraper.urls import (
     folded_id,
     node_id_of,
     normalise_path,
-    request_url,
     slug_of,
 )
 
@@ -301,22 +300,3 @@ def test_archive_relpath_refuses_unknown_type_and_datetimes() -> None:
         archive_relpath("diary", dt.date(2025, 1, 1), "/release/x")
     with pytest.raises(TypeError, match="New Zealand date"):
         archive_relpath("release", dt.datetime(2025, 1, 1, tzinfo=dt.UTC), "/release/x")
-
-
-# --- request_url -------------------------------------------------------------------------
-
-
-def test_request_url() -> None:
-    assert request_url(TAMAKI, PUBLIC_SITE) == TAMAKI
-    assert request_url(TAMAKI, "http://127.0.0.1:8000/") == (
-        "http://127.0.0.1:8000/release/t%C4%81maki-makaurau-election-date-set"
-    )
-    assert request_url("/releases?page=2", "http://mirror.test/beehive") == (
-        "http://mirror.test/beehive/releases?page=2"
-    )
-    search = "/search?f[0]=government_facet:6700&f[1]=content_type_facet:article&page=1"
-    assert request_url(PUBLIC_SITE + search + "#results", "http://m.test") == (
-        "http://m.test" + search
-    )
-    with pytest.raises(ValueError, match="absolute http"):
-        request_url("/release/x", "mirror.test")
