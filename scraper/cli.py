@@ -169,17 +169,16 @@ def _config(opts: dict[str, Any]) -> Config:
 
 def _sync_options(config: Config, opts: dict[str, Any]) -> SyncOptions:
     """A sync's options from the settings and the command line."""
-    from scraper.models import CONTENT_FOLDERS
+    from scraper.config import content_types
     from scraper.sync import SyncOptions
 
     types = config.sync.types
     if opts.get("types"):
-        types = tuple(t.strip() for t in opts["types"].split(",") if t.strip())
-        bad = [t for t in types if t not in CONTENT_FOLDERS]
-        if bad or not types:
-            raise click.BadParameter(
-                f"{opts['types']!r}: choose from {','.join(CONTENT_FOLDERS)}", param_hint="--types"
-            )
+        given = tuple(t.strip() for t in opts["types"].split(",") if t.strip())
+        try:
+            types = content_types(given, "--types")
+        except ConfigError as exc:
+            raise click.BadParameter(str(exc), param_hint="--types") from exc
     since = _parse_date(opts["since_text"], "--since") if opts.get("since_text") else None
     return SyncOptions(
         types=types,

@@ -138,14 +138,17 @@ def _zone(name: str, source: str) -> str:
     return name
 
 
+def content_types(values: tuple[str, ...], source: str) -> tuple[str, ...]:
+    """Content types as given, when each is known and there is at least one."""
+    bad = [t for t in values if t not in CONTENT_FOLDERS]
+    if bad or not values:
+        given = repr(bad[0]) if bad else "nothing"
+        raise ConfigError(f"{source} has {given}; choose from {', '.join(CONTENT_FOLDERS)}")
+    return values
+
+
 def _check(config: Config, source: str) -> None:
     """Cross-field checks that no single field can make."""
-    bad = [t for t in config.sync.types if t not in CONTENT_FOLDERS] or (
-        [] if config.sync.types else ["(none)"]
-    )
-    if bad:
-        raise ConfigError(
-            f"{source}: sync.types has {bad[0]!r}; choose from {', '.join(CONTENT_FOLDERS)}"
-        )
+    content_types(config.sync.types, f"{source}: sync.types")
     if config.sync.recheck_days < 0 or config.sync.block_limit < 1:
         raise ConfigError(f"{source}: sync.recheck_days must be ≥ 0 and sync.block_limit ≥ 1")

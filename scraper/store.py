@@ -1,9 +1,9 @@
 """The archive on disk: its files, their index, the sync state and the lock.
 
 The files are the source of truth. The state database (`.scraper/state.db`, which git is told
-to ignore) caches an index of them, keyed by path and checked against each file's size and
-modification time, so a sync need not re-read 55,000 files; it rebuilds itself when missing
-or stale. It also remembers HTTP validators and what each sync wrote.
+to ignore) caches an index of them, keyed by path and checked against each file's size,
+times and inode, so a sync need not re-read 55,000 files; it rebuilds itself when missing or
+stale. It also remembers HTTP validators and what each sync wrote.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import datetime as dt
 import fcntl
 import hashlib
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -28,17 +29,20 @@ from scraper.models import CONTENT_FOLDERS
 from scraper.urls import folded_id
 
 STATE_DIR = ".scraper"
+#: Temporary files of atomic writes (scraper/atomic.py), and how old one must be to be litter.
+_TEMP = re.compile(r"\..+\.md\.[0-9a-f]+\.tmp")
+_STALE_SECONDS = 600.0
 _FOLDER_TYPES = {folder: kind for kind, folder in CONTENT_FOLDERS.items()}
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
     relpath TEXT PRIMARY KEY, kind TEXT NOT NULL, url TEXT NOT NULL, folded TEXT NOT NULL,
-    date TEXT NOT NULL, title TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL
+    date TEXT NOT NULL, title TEXT NOT NULL, size INTEGER NOT NULL, stamp TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS files_url ON files (url);
 CREATE INDEX IF NOT EXISTS files_folded ON files (kind, folded);
 CREATE INDEX IF NOT EXISTS files_title ON files (kind, title);
 CREATE TABLE IF NOT EXISTS unreadable (
-    relpath TEXT PRIMARY KEY, reason TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL
+    relpath TEXT PRIMARY KEY, reason TEXT NOT NULL, size INTEGER NOT NULL, stamp TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS validators (
     url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT
@@ -131,20 +135,20 @@ class Archive:
         with self._mutex:
             known = {
                 row[0]: (row[1], row[2])
-                for row in self._db.execute("SELECT relpath, size, mtime_ns FROM files")
+                for row in self._db.execute("SELECT relpath, size, stamp FROM files")
             }
             bad = {
                 row[0]: (row[1], row[2])
-                for row in self._db.execute("SELECT relpath, size, mtime_ns FROM unreadable")
+                for row in self._db.execute("SELECT relpath, size, stamp FROM unreadable")
             }
             seen: set[str] = set()
             reread = 0
-            for relpath, size, mtime_ns in self._scan():
+            for relpath, size, stamp in self._scan():
                 seen.add(relpath)
-                if known.get(relpath) == (size, mtime_ns) or bad.get(relpath) == (size, mtime_ns):
+                if known.get(relpath) == (size, stamp) or bad.get(relpath) == (size, stamp):
                     continue
                 reread += 1
-                self._index_file(relpath, size, mtime_ns)
+                self._index_file(relpath, size, stamp)
             gone = (set(known) | set(bad)) - seen
             self._db.executemany("DELETE FROM files WHERE relpath = ?", [(p,) for p in gone])
             self._db.executemany("DELETE FROM unreadable WHERE relpath = ?", [(p,) for p in gone])
@@ -153,12 +157,12 @@ class Archive:
             count = self._db.execute("SELECT count(*) FROM files").fetchone()[0]
         return IndexStats(count, reread, len(gone), problems)
 
-    def _scan(self) -> Iterator[tuple[str, int, int]]:
-        """Every archive file under the content folders: relative path, size, mtime."""
+    def _scan(self) -> Iterator[tuple[str, int, str]]:
+        """Every archive file under the content folders: relative path, size, stamp."""
         for folder in CONTENT_FOLDERS.values():
             yield from _walk(self.root / folder, folder)
 
-    def _index_file(self, relpath: str, size: int, mtime_ns: int) -> None:
+    def _index_file(self, relpath: str, size: int, stamp: str) -> None:
         """Read one file's front matter into the index, or record why it cannot be read."""
         kind = _FOLDER_TYPES[relpath.split("/", 1)[0]]
         try:
@@ -168,7 +172,7 @@ class Archive:
             self._db.execute("DELETE FROM files WHERE relpath = ?", (relpath,))
             self._db.execute(
                 "INSERT OR REPLACE INTO unreadable VALUES (?, ?, ?, ?)",
-                (relpath, str(exc), size, mtime_ns),
+                (relpath, str(exc), size, stamp),
             )
             return
         self._db.execute("DELETE FROM unreadable WHERE relpath = ?", (relpath,))
@@ -182,7 +186,7 @@ class Archive:
                 release.date.isoformat(),
                 release.title,
                 size,
-                mtime_ns,
+                stamp,
             ),
         )
 
@@ -254,11 +258,16 @@ class Archive:
         """Write one file atomically, then record it in the index and the sync state."""
         path = self.root / relpath
         data = text.encode("utf-8")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, data)
-        stat = path.stat()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, data)
+            stat = path.stat()
+        except OSError as exc:
+            raise StoreError(
+                f"cannot write {path}: {exc.strerror}; check the folder and its permissions"
+            ) from exc
         with self._mutex:
-            self._index_file(relpath, stat.st_size, stat.st_mtime_ns)
+            self._index_file(relpath, stat.st_size, _stamp(stat))
             self._db.execute(
                 "INSERT OR REPLACE INTO written VALUES (?, ?, ?, ?, ?)",
                 (
@@ -428,8 +437,24 @@ def _acquire(
             waited += poll
 
 
-def _walk(folder: Path, rel: str) -> Iterator[tuple[str, int, int]]:
-    """Recursively list *.md files under a folder as (relative path, size, mtime_ns)."""
+def _remove_stale(path: Path) -> None:
+    """Delete a temporary file left by a write that was killed (not one being written now)."""
+    with contextlib.suppress(OSError):
+        if time.time() - path.stat().st_mtime > _STALE_SECONDS:
+            path.unlink()
+
+
+def _stamp(stat: os.stat_result) -> str:
+    """What tells a changed file from an unchanged one without reading it.
+
+    The change time and inode are in it because copying tools (cp -p, rsync -t, tar) can
+    replace a file with one of the same size and modification time, but not keep those.
+    """
+    return f"{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}"
+
+
+def _walk(folder: Path, rel: str) -> Iterator[tuple[str, int, str]]:
+    """Recursively list *.md files under a folder as (relative path, size, stamp)."""
     try:
         entries = list(os.scandir(folder))
     except FileNotFoundError:
@@ -440,4 +465,6 @@ def _walk(folder: Path, rel: str) -> Iterator[tuple[str, int, int]]:
             yield from _walk(Path(entry.path), name)
         elif entry.name.endswith(".md") and entry.is_file():
             stat = entry.stat()
-            yield name, stat.st_size, stat.st_mtime_ns
+            yield name, stat.st_size, _stamp(stat)
+        elif _TEMP.fullmatch(entry.name):
+            _remove_stale(Path(entry.path))

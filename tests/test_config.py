@@ -56,3 +56,8 @@ def test_a_broken_file_is_named(tmp_path: Path) -> None:
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"cannot read the settings file .*nope\.toml"):
         load_config(tmp_path / "nope.toml")
+
+
+def test_no_content_types_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"sync\.types has nothing"):
+        config_from_mapping({"sync": {"types": []}}, "my.toml")

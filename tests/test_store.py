@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from scraper.errors import LockedError
+from scraper.errors import LockedError, StoreError
 from scraper.store import Archive
 
 SEED = Path(__file__).parent.parent / "seeds"
@@ -144,3 +144,35 @@ def test_entries_say_which_files_this_tool_wrote(root: Path) -> None:
         archive.write("releases/2030/01/x.md", text, url, dt.date(2030, 1, 1), NOW)
         ours = {e.relpath: e.ours for e in archive.by_url(url)}
     assert ours == {SEED_FILE: False, "releases/2030/01/x.md": True}
+
+
+def test_a_copy_with_the_same_size_and_time_is_still_reread(root: Path) -> None:
+    path = root / SEED_FILE
+    with Archive(root) as archive:
+        archive.refresh_index()
+        stat = path.stat()
+        text = path.read_text().replace("North Korea", "South Korea")
+        replacement = path.with_name("incoming.tmp")
+        replacement.write_text(text)
+        os.utime(replacement, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        replacement.replace(path)  # what cp -p or tar x does: same size, same mtime
+        assert archive.refresh_index().reread == 1
+        assert archive.at(SEED_FILE) is not None
+        assert archive.at(SEED_FILE).title.startswith("South Korea")  # type: ignore[union-attr]
+
+
+def test_a_path_that_cannot_be_written_is_a_clear_error(root: Path) -> None:
+    (root / "releases" / "2031").write_text("a file where a folder must go")
+    with Archive(root) as archive, pytest.raises(StoreError, match=r"cannot write .*2031"):
+        archive.write("releases/2031/01/x.md", "---\n", "https://u/x", dt.date(2031, 1, 1), NOW)
+
+
+def test_litter_of_a_killed_write_is_cleared_but_not_a_fresh_one(root: Path) -> None:
+    folder = (root / SEED_FILE).parent
+    old, fresh = folder / ".x.md.0123abcd.tmp", folder / ".y.md.4567cdef.tmp"
+    old.write_text("half")
+    fresh.write_text("half")
+    os.utime(old, (1, 1))
+    with Archive(root) as archive:
+        archive.refresh_index()
+    assert not old.exists() and fresh.exists()
