@@ -316,12 +316,11 @@ def parse_listing(html: str) -> list[Discovered]:
 
     Raises BlockPageError for the bot-protection page.
     """
-    if is_block_page(html):
-        raise BlockPageError(
-            "the listing response is the site's bot-protection page, not results: "
-            "retry later or with clearance cookies"
-        )
-    tree = LexborHTMLParser(html)
+    return _items(_listing_tree(html))
+
+
+def _items(tree: LexborHTMLParser) -> list[Discovered]:
+    """The content links of a parsed listing page (see parse_listing)."""
     region_ids = _ids(tree, RESULTS_REGION_SELECTORS)
     excluded_ids = _ids(tree, EXCLUDED_SELECTORS)
     found: list[Discovered] = []
@@ -350,13 +349,28 @@ def has_next_page(html: str) -> bool:
 
     Raises BlockPageError for the bot-protection page, which must not read as "last page".
     """
+    return _has_next(_listing_tree(html))
+
+
+def read_listing(html: str) -> tuple[list[Discovered], bool]:
+    """A listing page's content links and whether a further page follows, parsed once."""
+    tree = _listing_tree(html)
+    return _items(tree), _has_next(tree)
+
+
+def _has_next(tree: LexborHTMLParser) -> bool:
+    """Whether a parsed listing page links to a further page."""
+    return any(tree.css_first(selector) is not None for selector in NEXT_PAGE_SELECTORS)
+
+
+def _listing_tree(html: str) -> LexborHTMLParser:
+    """A listing page parsed; the bot-protection page is neither "no results" nor "last"."""
     if is_block_page(html):
         raise BlockPageError(
-            "the listing response is the site's bot-protection page: "
-            "it cannot tell whether more pages follow"
+            "the listing response is the site's bot-protection page, not results: "
+            "retry later or with clearance cookies"
         )
-    tree = LexborHTMLParser(html)
-    return any(tree.css_first(selector) is not None for selector in NEXT_PAGE_SELECTORS)
+    return LexborHTMLParser(html)
 
 
 def listing_path(content_type: str, page: int) -> str:

@@ -11,10 +11,9 @@ from scraper.dates import local_date
 from scraper.discover import (
     SEARCH_GOVERNMENTS,
     Discovered,
-    has_next_page,
     listing_path,
     parse_feed,
-    parse_listing,
+    read_listing,
     search_path,
 )
 from scraper.fetch import Fetched
@@ -96,7 +95,8 @@ class Finder:
             return  # the feed holds the newest items of every type: nothing was published
         self._feed = feed
         if feed is not None and not feed.not_modified:
-            items = self.session.parse(partial(parse_feed, feed.body), "/rss.xml")
+            none: list[Discovered] = []
+            items = self.session.parse(partial(parse_feed, feed.body), "/rss.xml", none)
             if not items:
                 self._nothing("/rss.xml")
             yield from self._fresh(items, None)
@@ -145,7 +145,8 @@ class Finder:
             if fetched is None:
                 return
             text = fetched.body.decode("utf-8", "replace")
-            items = self.session.parse(partial(parse_listing, text), path)
+            none: tuple[list[Discovered], bool] = ([], False)
+            items, more = self.session.parse(partial(read_listing, text), path, none)
             if items:
                 self._found_any.add(kind)
             elif page == 0 and incremental:
@@ -154,7 +155,7 @@ class Finder:
             if self.progress:
                 self.progress(path, len(fresh))
             yield from fresh
-            if not items or not has_next_page(text) or self._before_since(items):
+            if not items or not more or self._before_since(items):
                 return
             if incremental and not fresh and self._reached(items, floor):
                 return

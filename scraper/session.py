@@ -94,13 +94,13 @@ class Session:
         if self._blocks_in_a_row >= self.block_limit:
             raise Stopped(f"{self._blocks_in_a_row} blocked requests in a row; {BLOCKED_ADVICE}")
 
-    def parse(self, parse: Callable[[], list[T]], path: str) -> list[T]:
-        """Run a discovery parser over a page, reporting a page it cannot read."""
+    def parse(self, parse: Callable[[], T], path: str, empty: T) -> T:
+        """Run a discovery parser over a page; a page it cannot read is reported, as `empty`."""
         try:
             return parse()
         except ParseError as exc:
             self.report.failed.append(Failure(path, str(exc)))
-            return []
+            return empty
 
     def commit(self, fetched: Fetched) -> None:
         """Save a response's validators now that its content is dealt with."""

@@ -15,6 +15,7 @@ from scraper.discover import (
     listing_path,
     parse_feed,
     parse_listing,
+    read_listing,
     search_path,
 )
 from scraper.errors import BlockPageError, ParseError
@@ -526,3 +527,14 @@ def test_search_path_brackets_survive_httpx() -> None:
     path = search_path(6700, "release", 2)
     request = httpx.Request("GET", SITE + path)
     assert request.url.raw_path.decode("ascii") == path
+
+
+def test_read_listing_gives_the_items_and_the_pager_of_one_parse() -> None:
+    html = (
+        '<div class="view-content"><div class="views-row"><time datetime="2025-01-02T03:04:05Z">'
+        '</time><a href="/release/a">A</a></div></div>'
+        '<nav class="pager"><a rel="next" href="?page=1">Next</a></nav>'
+    )
+    items, more = read_listing(html)
+    assert (items, more) == (parse_listing(html), has_next_page(html))
+    assert [i.url for i in items] == ["https://www.beehive.govt.nz/release/a"] and more
