@@ -341,12 +341,23 @@ def test_a_gone_page_is_reported(site: StandIn, archive: Path, config_file: Path
     assert site.count("/release/te-huia-service-extension-welcomed") == 1
 
 
-def test_concurrent_fetching_writes_the_same_files(
+def test_concurrent_fetching_overlaps_requests_and_writes_the_same_files(
     site: StandIn, tmp_path: Path, config_file: Path
 ) -> None:
     one, four = tmp_path / "one", tmp_path / "four"
     assert sync(site, one, config_file).code == EXIT_OK
+    # The first page is held until another page is asked for. Fetching one at a time, the
+    # client would give up on it (timeout) and ask again; fetching four at a time, the
+    # other requests release it while the first is still waiting.
+    overlapped = threading.Event()
+    held = "/release/district-court-judge-appointed-28"
+    site.fail(held, "hold", times=1, until=overlapped, limit=30)
+    site.on_request = lambda t: (
+        overlapped.set() if t.startswith("/release/") and t != held else None
+    )
+    site.clear_log()
     assert sync(site, four, config_file, "--concurrency", "4").code == EXIT_OK
+    assert site.count(held) == 1
     assert files(one) == files(four)
 
 

@@ -7,7 +7,7 @@ import threading
 from urllib.parse import unquote
 
 FAULT_KINDS: frozenset[str] = frozenset(
-    {"429", "503", "reset", "slow", "truncate", "challenge", "404", "410", "redirect"}
+    {"429", "503", "reset", "slow", "hold", "truncate", "challenge", "404", "410", "redirect"}
 )
 #: Options each kind accepts, with their defaults (None: no default, the option is optional).
 _OPTIONS: dict[str, dict[str, object]] = {
@@ -15,13 +15,19 @@ _OPTIONS: dict[str, dict[str, object]] = {
     "503": {"retry_after": None},
     "reset": {"hard": True},
     "slow": {"delay": None},
+    # Answers once `until` (a threading.Event) is set, or after `limit` seconds at most.
+    "hold": {"until": None, "limit": 30.0},
     "truncate": {"keep": 0.5},
     "challenge": {"variant": "incapsula"},
     "404": {},
     "410": {},
     "redirect": {"location": None, "status": 301},
 }
-_REQUIRED: dict[str, tuple[str, ...]] = {"slow": ("delay",), "redirect": ("location",)}
+_REQUIRED: dict[str, tuple[str, ...]] = {
+    "slow": ("delay",),
+    "hold": ("until",),
+    "redirect": ("location",),
+}
 CHALLENGE_VARIANTS: frozenset[str] = frozenset({"incapsula", "incapsula-long", "pardon"})
 
 

@@ -212,6 +212,11 @@ class StandIn:
             return Plan(self._respond(target, headers), delay)
         if fault.kind == "reset":
             return Plan(None, delay, hard_reset=bool(fault.opts["hard"]))
+        if fault.kind == "hold":
+            until = fault.opts["until"]
+            assert isinstance(until, threading.Event)
+            until.wait(float(str(fault.opts["limit"])))
+            return Plan(self._respond(target, headers), delay)
         if fault.kind == "slow":
             return Plan(self._respond(target, headers), delay + float(str(fault.opts["delay"])))
         if fault.kind == "truncate":
