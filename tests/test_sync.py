@@ -535,3 +535,25 @@ def test_ctrl_c_stops_at_once_and_the_next_sync_carries_on(
     run = sync(site, archive, config_file)
     assert run.code == EXIT_OK, run.stdout
     assert any("te-huia" in p for p in files(archive))
+
+
+def test_wait_lets_a_second_sync_run_once_the_first_is_done(
+    site: StandIn, archive: Path, config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive.mkdir()
+    holder = Archive(archive)
+    lock = holder.locked()
+    lock.__enter__()
+    waits: list[float] = []
+
+    def first_sync_finishes(seconds: float) -> None:
+        """A fake clock: while the second sync waits, the first one ends."""
+        waits.append(seconds)
+        lock.__exit__(None, None, None)
+
+    monkeypatch.setattr("scraper.store.time.sleep", first_sync_finishes)
+    run = sync(site, archive, config_file, "--wait", "30")
+    holder.close()
+    assert run.code == EXIT_OK
+    assert waits == [1.0]
+    assert files(archive)
