@@ -174,6 +174,7 @@ class Fetcher:
         self._requests = 0
         self._robots_lock = threading.Lock()
         self._robots: RobotsRules | None = None
+        self._closed = threading.Event()
         self._backoff = wait_exponential_jitter(
             multiplier=settings.backoff_initial,
             max=settings.backoff_max,
@@ -222,7 +223,8 @@ class Fetcher:
         return Fetched(str(final), response.status, response.body, etag, last_modified, key)
 
     def close(self) -> None:
-        """Close the HTTP client and its connections."""
+        """Close the HTTP client and its connections; requests in flight are not retried."""
+        self._closed.set()
         self._client.close()
 
     def __enter__(self) -> Self:
@@ -382,6 +384,9 @@ class Fetcher:
         try:
             status, response_headers, body = self._send(url, headers)
         except _TRANSIENT as exc:
+            if self._closed.is_set():
+                # Closed under us (the run was interrupted): no further try may go out.
+                raise FetchError(f"{url}: the run was stopped", url=str(url)) from exc
             raise _Retryable(f"{type(exc).__name__}: {exc}") from exc
         except httpx.HTTPError as exc:
             raise FetchError(f"{url}: {type(exc).__name__}: {exc}", url=str(url)) from exc

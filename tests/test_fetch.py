@@ -597,3 +597,18 @@ def test_parse_retry_after() -> None:
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == 10.0
     past = parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", date="Thu, 22 Oct 2015 00:00:00 GMT")
     assert past == 0.0
+
+
+def test_a_request_cut_off_by_close_is_not_retried() -> None:
+    holder: list[Fetcher] = []
+
+    def closes_then_fails(request: httpx.Request) -> httpx.Response:
+        holder[0].close()  # as an interrupted run does, from another thread
+        raise httpx.ReadError("connection closed", request=request)
+
+    site = Site({"/release/a": [closes_then_fails]})
+    with make(site, max_attempts=5) as fetcher:
+        holder.append(fetcher)
+        with pytest.raises(FetchError, match="stopped"):
+            fetcher.get("/release/a")
+    assert site.paths().count("/release/a") == 1

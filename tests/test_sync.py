@@ -515,18 +515,22 @@ def test_a_file_that_cannot_be_read_is_reported_and_not_duplicated(
 
 
 def test_ctrl_c_stops_at_once_and_the_next_sync_carries_on(
-    site: StandIn, archive: Path, config_file: Path
+    site: StandIn, archive: Path, config_file: Path, tmp_path: Path
 ) -> None:
+    # A long client timeout: any second request for the slow page can then only be a
+    # retry sent after the interrupt, never one after a timeout.
+    patient = tmp_path / "patient.toml"
+    patient.write_text(NO_WAIT.replace("timeout = 5.0", "timeout = 600.0"), encoding="utf-8")
     arrived = threading.Event()
     slow = "/release/te-huia-service-extension-welcomed"
-    site.fail(slow, "slow", times=1, delay=60)
+    site.fail(slow, "slow", times=1, delay=600)
     site.on_request = lambda target: arrived.set() if target == slow else None
-    argv = [sys.executable, "-m", "scraper", *sync_argv(site, archive, config_file)]
+    argv = [sys.executable, "-m", "scraper", *sync_argv(site, archive, patient)]
     process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        assert arrived.wait(timeout=60)
+        assert arrived.wait(timeout=120)
         process.send_signal(signal.SIGINT)
-        _, err = process.communicate(timeout=30)
+        _, err = process.communicate(timeout=120)
     finally:
         process.kill()
     assert process.returncode == 130
