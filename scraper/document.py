@@ -377,6 +377,18 @@ def _describe(source: str, node: yaml.Node) -> str:
     return " ".join(line.strip() for line in raw.strip().splitlines())
 
 
+def _item_text(source: str, node: yaml.Node) -> str:
+    """What a list item meant, as the old exporter (which wrote every item plain) wrote it.
+
+    YAML misreads some of its plain text: `a: b` as a mapping, `[text]` as a flow list,
+    `"text"` as a string without its quotes. The item is that text as written. A quoted
+    item that needs its quotes is this tool's own quoting, read as YAML reads it.
+    """
+    if isinstance(node, yaml.ScalarNode) and (node.style != '"' or not _plain_ok(node.value)):
+        return str(node.value)
+    return _describe(source, node)
+
+
 def _list_value(source: str, key: str, node: yaml.Node) -> tuple[str, ...]:
     if isinstance(node, yaml.ScalarNode):
         if node.tag == "tag:yaml.org,2002:null" and not node.value:
@@ -390,13 +402,10 @@ def _list_value(source: str, key: str, node: yaml.Node) -> tuple[str, ...]:
         child = next(stack[-1], None)
         if child is None:
             stack.pop()
-        elif isinstance(child, yaml.SequenceNode):
+        elif isinstance(child, yaml.SequenceNode) and not child.flow_style:
             stack.append(iter(child.value))
         else:
-            if isinstance(child, yaml.ScalarNode):
-                items.append(child.value)
-            else:  # a mapping: a plain item with ': ' in it, as the old exporter wrote it
-                items.append(_describe(source, child))
+            items.append(_item_text(source, child))
             if len(items) > _MAX_ITEMS:
                 raise ValueError(f"{key!r} has more than {_MAX_ITEMS} items")
     return tuple(items)
