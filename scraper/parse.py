@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
-from urllib.parse import quote, urljoin
+from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -14,10 +13,10 @@ from scraper.dates import local_date
 from scraper.errors import BlockPageError, ParseError
 from scraper.markdown import node_to_markdown
 from scraper.models import Release
-from scraper.urls import PUBLIC_SITE, canonical_url, content_type_of
+from scraper.urls import PUBLIC_SITE, canonical_url, content_type_of, normalise_path
 
-_SPACES = re.compile(r"\s+")
-_URL_SAFE = "/:?#[]@!$&'()*+,;=%~"
+#: Where the site keeps the files that releases attach.
+FILES_PATH = "/sites/default/files/"
 
 
 @dataclass(frozen=True)
@@ -120,11 +119,15 @@ def _date(
     timezone: str,
     url: str,
 ) -> dt.date:
-    """The release date in the chosen zone, from the page's instant or the fallback."""
+    """The release date in the chosen zone, from the page's instant or the fallback.
+
+    A <time> inside the body is some date the text mentions, never the release's.
+    """
+    body = tree.css_first(sel.body)
     for selector in sel.dates:
         for node in tree.css(selector):
             stamp = (node.attributes.get("datetime") or "").strip()
-            if stamp:
+            if stamp and not (body is not None and _within(node, body)):
                 return _local_date(stamp, timezone, url)
     if fallback is not None:
         return fallback
@@ -132,6 +135,16 @@ def _date(
         f"no publication date in {url}: neither time[datetime] nor a listing date;"
         " pass --date YYYY-MM-DD or report the page"
     )
+
+
+def _within(node: LexborNode, ancestor: LexborNode) -> bool:
+    """Whether `node` lies inside `ancestor`."""
+    parent = node.parent
+    while parent is not None:
+        if parent.mem_id == ancestor.mem_id:
+            return True
+        parent = parent.parent
+    return False
 
 
 def _local_date(stamp: str, timezone: str, url: str) -> dt.date:
@@ -155,28 +168,28 @@ def _ministers(tree: LexborNode, sel: Selectors) -> tuple[str, ...]:
 
 
 def _texts(nodes: list[LexborNode]) -> tuple[str, ...]:
-    """The cleaned, non-empty texts of some nodes, in order."""
+    """The stripped, non-empty texts of some nodes, in order."""
     return tuple(text for text in (_clean(node) for node in nodes) if text)
 
 
 def _clean(node: LexborNode) -> str:
-    """A node's text with runs of white space folded to one space."""
-    return _SPACES.sub(" ", node.text()).strip()
+    """A node's text, stripped only: the archive keeps inner runs such as 'Associate  Minister'."""
+    return node.text().strip()
 
 
 def _attachments(tree: LexborHTMLParser, sel: Selectors, site: str) -> tuple[str, ...]:
-    """Absolute, de-duplicated URLs of the files linked from the sidebar."""
+    """The site's files linked from the sidebar: public, percent-encoded, de-duplicated.
+
+    Only paths under /sites/default/files/ count (the sidebar may link other releases,
+    portfolios or phone numbers); whatever host served them, they are written on `site`.
+    """
     seen: dict[str, None] = {}
     for node in tree.css(sel.attachments):
-        href = (node.attributes.get("href") or "").strip()
-        if href and not href.startswith(("#", "mailto:", "javascript:")):
-            seen.setdefault(_encode(urljoin(site + "/", href)), None)
+        parts = urlsplit(urljoin(site + "/", (node.attributes.get("href") or "").strip()))
+        if parts.scheme in ("http", "https") and parts.path.startswith(FILES_PATH):
+            query = f"?{parts.query}" if parts.query else ""
+            seen.setdefault(site.rstrip("/") + normalise_path(parts.path) + query, None)
     return tuple(seen)
-
-
-def _encode(url: str) -> str:
-    """Percent-encode spaces and non-ASCII as the site links files, keeping existing escapes."""
-    return quote(url, safe=_URL_SAFE)
 
 
 def _body(tree: LexborNode, sel: Selectors) -> str:
