@@ -4,17 +4,30 @@ from __future__ import annotations
 
 import re
 
-# Markers seen on real Imperva/Incapsula block pages (fixtures/blocked) and the one reported
-# ("Pardon Our Interruption"). Incapsula may also inject its script into real pages, so a
-# marker counts only on a page that carries no content of the site (no article title, no
-# listing results).
+# Markers of Imperva/Incapsula's pages: the script of the real block pages (fixtures/blocked),
+# the reported "Pardon Our Interruption" page, and Imperva's "Error 15" access-denied page.
 _MARKERS = re.compile(
-    rb"_Incapsula_Resource|Pardon Our Interruption|Incapsula incident ID", re.IGNORECASE
+    rb"_Incapsula_Resource|Pardon Our Interruption|Incapsula incident ID|Powered by Imperva",
+    re.IGNORECASE,
 )
-_CONTENT = re.compile(rb"article__title|<rss[\s>]|views-row|class=\"teaser", re.IGNORECASE)
+# The 1,170-byte variant may come without the Incapsula script: a tiny page that tells robots
+# to keep out and runs a script is a challenge, not content.
+_NOINDEX = re.compile(rb"<meta\s+name=.?robots.?\s+content=.?noindex,\s*nofollow", re.IGNORECASE)
+_TINY = 16 * 1024
+# Incapsula may inject its script into real pages too, so anything with the site's own
+# content structure (a page, a listing, the feed) is never taken for a block page.
+_CONTENT = re.compile(
+    rb"article__title|ds-three-col|view-content|views-row|teaser|<rss[\s>]"
+    rb"|href=[\"'](?:https?://www\.beehive\.govt\.nz)?/(?:release|speech|feature|node)/",
+    re.IGNORECASE,
+)
 
 
 def is_block_page(body: bytes | str) -> bool:
     """Return whether a response body is the bot-protection page rather than content."""
     raw = body.encode("utf-8", "replace") if isinstance(body, str) else body
-    return _MARKERS.search(raw) is not None and _CONTENT.search(raw) is None
+    if _CONTENT.search(raw):
+        return False
+    if _MARKERS.search(raw):
+        return True
+    return len(raw) < _TINY and _NOINDEX.search(raw) is not None and b"<script" in raw.lower()
