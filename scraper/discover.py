@@ -83,6 +83,10 @@ EXCLUDED_SELECTORS: tuple[str, ...] = (
     "[role=complementary]",
     ".pager",
     ".breadcrumb",
+    # Side columns of the site's three-column layout may hold views of their own ("Latest").
+    ".ds-three-col__left",
+    ".ds-three-col__right",
+    "[class*=sidebar]",
 )
 
 #: The date of a result: the first of these inside its row with a usable ``datetime``.

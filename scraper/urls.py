@@ -44,11 +44,12 @@ _UNSAFE_IN_NAME = re.compile(r"[/\\\x00-\x1f\x7f]")
 
 
 def _path_of(url_or_path: str) -> str:
-    """The path of a URL or of a bare path (query and fragment dropped), starting with "/"."""
+    """The path of a URL or of a bare path (query, fragment and a trailing "/" dropped)."""
     path = urlsplit(url_or_path.strip(ASCII_WHITESPACE)).path
     if not path.startswith("/"):
         path = "/" + path
-    return path
+    # /release/x/ is the same page as /release/x: one identity, not two.
+    return path[:-1] if len(path) > 1 and path.endswith("/") else path
 
 
 def normalise_path(path: str) -> str:
@@ -132,8 +133,8 @@ def folded_id(url: str) -> str:
 
     - ``/``, ``\\`` and control characters that a slug decodes to (``%2F``, ``%00``…) are
       dropped too;
-    - when nothing is left (a slug made only of non-ASCII characters, e.g. a title in a
-      non-Latin script or of punctuation alone), the id is the percent-encoded slug with the
+    - when no letter or digit is left (a slug made only of non-ASCII characters and hyphens,
+      e.g. a title in a non-Latin script), the id is the percent-encoded slug with the
       ``%`` signs removed, lowercased: ``%E2%80%9C%E2%80%9D`` → ``e2809ce2809d``.
       Deterministic, ASCII, and different for different slugs of this kind.
 
@@ -146,7 +147,7 @@ def folded_id(url: str) -> str:
         ch for ch in decomposed if not unicodedata.combining(ch) and ord(ch) <= 0x7F
     )
     folded = _UNSAFE_IN_NAME.sub("", ascii_only)
-    if folded:
+    if any(ch.isalnum() for ch in folded):
         return folded
     return _UNSAFE_IN_NAME.sub("", slug.replace("%", "").lower())
 

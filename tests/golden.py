@@ -58,6 +58,15 @@ class Golden:
         """The listing date for an undated page, else None."""
         return LISTING_DATES.get(str(self.record["id"]))
 
+    @property
+    def exact(self) -> bool:
+        """Whether the body can be compared byte for byte: the page as served is known.
+
+        It is when its lost no-break spaces were restored, or when the expected file has
+        none to lose.
+        """
+        return (RESTORED / f"{self.name}.html").exists() or "\u00a0" not in self.expected
+
     def whole_page(self) -> str:
         """The main column wrapped in a page with a canonical link and an attachment sidebar."""
         links = "".join(

@@ -538,3 +538,13 @@ def test_read_listing_gives_the_items_and_the_pager_of_one_parse() -> None:
     items, more = read_listing(html)
     assert (items, more) == (parse_listing(html), has_next_page(html))
     assert [i.url for i in items] == ["https://www.beehive.govt.nz/release/a"] and more
+
+
+def test_a_side_column_view_is_not_results() -> None:
+    html = (
+        '<main><div class="ds-three-col__main"><div class="view-content"><div class="views-row">'
+        '<a href="/release/a">A</a></div></div></div><div class="ds-three-col__right">'
+        '<div class="view-content"><div class="views-row"><time datetime="2030-01-01T00:00:00Z">'
+        '</time><a href="/release/latest">Latest</a></div></div></div></main>'
+    )
+    assert [i.url for i in parse_listing(html)] == ["https://www.beehive.govt.nz/release/a"]

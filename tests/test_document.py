@@ -176,6 +176,7 @@ def test_this_tools_own_quoting_is_read_as_yaml_reads_it() -> None:
     r = loads(with_lists('portfolios:\n  - "Māori Crown Relations: Te Arawhiti"\n  - "#1"\n') + " ")
     assert r.portfolios == ("Māori Crown Relations: Te Arawhiti", "#1")
 
+
 def test_dumps_layout() -> None:
     r = release(
         title='North Korea leads "Peters\'" talks',

@@ -34,9 +34,11 @@ def test_front_matter_equals_the_corrected_twin(golden: Golden) -> None:
 
 @pytest.mark.parametrize("golden", GOLDENS, ids=lambda g: g.name)
 def test_body_equals_the_twin(golden: Golden) -> None:
-    ours = comparable(_split(_parsed(golden))[1])
-    theirs = comparable(_split(golden.expected)[1])
-    assert ours == theirs
+    ours, theirs = _split(_parsed(golden))[1], _split(golden.expected)[1]
+    if golden.exact:
+        assert ours == theirs
+    else:
+        assert comparable(ours) == comparable(theirs)
 
 
 TABLE_PAGES = [g for g in GOLDENS if "<table" in g.main_column]
@@ -52,7 +54,13 @@ def test_reviewed_expectations_are_table_pages_and_pages_without_a_twin() -> Non
 
 @pytest.mark.parametrize("golden", TABLE_PAGES, ids=lambda g: g.name)
 def test_tables_become_gfm_tables(golden: Golden) -> None:
-    assert "\n| --- |" in _split(golden.expected)[1]
+    assert "\n| --- |" in _split(_parsed(golden))[1]
+
+
+def test_most_pages_are_compared_byte_for_byte() -> None:
+    # Only records that lost no-break spaces the restoration did not need to put back are
+    # compared with no-break spaces read as spaces.
+    assert sum(g.exact for g in GOLDENS) >= 90
 
 
 @pytest.mark.parametrize("golden", GOLDENS[::10], ids=lambda g: g.name)

@@ -300,3 +300,14 @@ def test_archive_relpath_refuses_unknown_type_and_datetimes() -> None:
         archive_relpath("diary", dt.date(2025, 1, 1), "/release/x")
     with pytest.raises(TypeError, match="New Zealand date"):
         archive_relpath("release", dt.datetime(2025, 1, 1, tzinfo=dt.UTC), "/release/x")
+
+
+def test_a_slug_of_non_latin_words_and_hyphens_gets_a_readable_distinct_id() -> None:
+    first = folded_id(f"{PUBLIC_SITE}/release/%E4%B8%AD-%E6%96%87")
+    second = folded_id(f"{PUBLIC_SITE}/release/%E6%97%A5-%E6%9C%AC")
+    assert first != second and first != "-"
+    assert first == "e4b8ad-e69687"
+
+
+def test_a_trailing_slash_is_the_same_page() -> None:
+    assert canonical_url(f"{PUBLIC_SITE}/release/x/") == f"{PUBLIC_SITE}/release/x"
