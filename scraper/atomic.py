@@ -47,7 +47,10 @@ def atomic_write(path: Path, data: bytes) -> None:
             os.close(fd)
         os.replace(candidate, path)
         tmp = None
-        _fsync_dir(folder)
+        # The new bytes are in place; a folder that cannot be fsynced (some file systems
+        # refuse) costs only durability of the rename, so it is not a failed write.
+        with contextlib.suppress(OSError):
+            _fsync_dir(folder)
     except OSError as e:
         raise StoreError(
             f"{path}: could not write the file ({e.strerror or e}); check that the folder "
@@ -60,6 +63,7 @@ def atomic_write(path: Path, data: bytes) -> None:
 
 
 def _fsync_dir(folder: Path) -> None:
+    """Flush a folder's entries (the rename) to disk."""
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         os.fsync(fd)
