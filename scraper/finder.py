@@ -63,6 +63,7 @@ class Finder:
         self.partial = False  # --limit cut discovery short
         self._feed: Fetched | None = None
         self._found_any: set[str] = set()
+        self._walked_all = True
 
     def new_items(self) -> list[Discovered]:
         """Every item the sources show that the archive lacks, newest first, within limits."""
@@ -77,14 +78,20 @@ class Finder:
         return list(found.values())
 
     def settle(self, clean: bool) -> None:
-        """After the run: let the next one read less, if this one dealt with all it found."""
-        if not clean or self.partial or self.options.since:
+        """After the run: let the next one read less, as far as this one dealt with all.
+
+        Items that failed stay unknown, so the next walk meets them and goes past them: the
+        floor is kept only when the walk itself was cut short. Skipping an unchanged feed
+        needs more: nothing may have failed at all.
+        """
+        if self.partial or self.options.since:
             return
-        if self._feed is not None:
+        if self._walked_all:
+            for kind in self.options.types:
+                self.archive.delete_meta(FLOOR + kind)
+        if clean and self._feed is not None:
             self.session.commit(self._feed)
             self.archive.put_meta(FEED_TYPES, ",".join(sorted(self.options.types)))
-        for kind in self.options.types:
-            self.archive.delete_meta(FLOOR + kind)
 
     # -- sources ---------------------------------------------------------------------------
 
@@ -143,6 +150,7 @@ class Finder:
             path = path_of(page)
             fetched = self.session.get(path)
             if fetched is None:
+                self._walked_all = False  # the pages below this one were never seen
                 return
             text = fetched.body.decode("utf-8", "replace")
             none: tuple[list[Discovered], bool] = ([], False)

@@ -561,3 +561,24 @@ def test_wait_lets_a_second_sync_run_once_the_first_is_done(
     assert run.code == EXIT_OK
     assert waits == [1.0]
     assert files(archive)
+
+
+def test_a_failed_page_does_not_keep_later_runs_walking_deep(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    site.fail("/release/te-huia-service-extension-welcomed", "404", times=None)
+    assert sync(site, archive, config_file).code == EXIT_FAILED
+    with Archive(archive) as state:
+        # The walk itself was whole: the failed item stays unknown, so the next walk meets
+        # it again, and no floor is needed to find it.
+        assert state.get_meta("listing_floor:release") is None
+    site.clear_faults()
+    assert sync(site, archive, config_file).code == EXIT_OK
+    assert any("te-huia" in p for p in files(archive))
+
+
+def test_a_walk_cut_short_keeps_its_floor(site: StandIn, archive: Path, config_file: Path) -> None:
+    site.fail("/releases?page=1", "503", times=None)
+    assert sync(site, archive, config_file).code == EXIT_FAILED
+    with Archive(archive) as state:
+        assert state.get_meta("listing_floor:release") is not None
