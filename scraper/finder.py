@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -13,7 +14,7 @@ from scraper.discover import (
     Discovered,
     listing_path,
     parse_feed,
-    read_listing,
+    parse_listing,
     search_path,
 )
 from scraper.fetch import Fetched
@@ -29,7 +30,7 @@ ListingProgress = Callable[[str, int], None]
 #: State key: the content types the last complete read of the feed was synced for.
 FEED_TYPES = "feed_types"
 #: State key prefix: per type, the newest date the archive held when a walk of the listings
-#: began that has not yet finished cleanly; the next walk goes at least that deep.
+#: began that has not yet been finished; later walks go at least that deep.
 FLOOR = "listing_floor:"
 
 
@@ -46,7 +47,13 @@ class FindOptions:
 
 
 class Finder:
-    """Finds new items for one run, and records how far the sources were read."""
+    """Finds new items for one run, and records how far the sources were read.
+
+    Every item found is kept in the state's pending list until it is dealt with, so an item
+    that failed, was blocked or left ambiguous is tried again by later runs wherever it now
+    sits in the listings. A listing walk that was cut short leaves a floor (the newest date
+    the archive held when it began), and later walks go at least that deep.
+    """
 
     def __init__(
         self,
@@ -54,46 +61,62 @@ class Finder:
         session: Session,
         options: FindOptions,
         progress: ListingProgress | None = None,
+        dry_run: bool = False,
     ) -> None:
         """Look through `session` for items `archive` lacks."""
         self.archive = archive
         self.session = session
         self.options = options
         self.progress = progress
-        self.partial = False  # --limit cut discovery short
+        self.dry_run = dry_run
+        self.partial = False  # --limit cut a full walk short
         self._feed: Fetched | None = None
         self._found_any: set[str] = set()
         self._walked_all = True
+        self._kinds: dict[str, str] = {}  # the listing type of each item found
 
     def new_items(self) -> list[Discovered]:
-        """Every item the sources show that the archive lacks, newest first, within limits."""
-        found: dict[str, Discovered] = {}
+        """Items the archive lacks: those left pending by earlier runs, then the sources'."""
+        if not (self.options.full or self.dry_run):
+            self._set_floors()
+        found: dict[str, Discovered] = {item.url: item for item in self._pending_items()}
         sources = self._search_items() if self.options.full else self._incremental_items()
         for item in sources:
-            if item.url not in found:
-                found[item.url] = item
-                if self.options.limit is not None and len(found) >= self.options.limit:
-                    self.partial = True
-                    break
-        return list(found.values())
+            found.setdefault(item.url, item)
+            # A backfill may stop at the limit (the next one walks everything again); an
+            # incremental run finds all and keeps what it does not fetch pending.
+            if self.options.full and self.options.limit and len(found) >= self.options.limit:
+                self.partial = True
+                break
+        items = list(found.values())
+        if not self.dry_run:
+            self.archive.keep_pending([self._pending_row(item) for item in items])
+        return items
 
-    def settle(self, clean: bool) -> None:
-        """After the run: let the next one read less, as far as this one dealt with all.
-
-        Items that failed stay unknown, so the next walk meets them and goes past them: the
-        floor is kept only when the walk itself was cut short. Skipping an unchanged feed
-        needs more: nothing may have failed at all.
-        """
-        if self.partial or self.options.since:
+    def settle(self) -> None:
+        """After the run: clear the floors of whole walks; let the next skip an unchanged feed."""
+        if self.partial or self.options.since or self.dry_run or not self._walked_all:
             return
-        if self._walked_all:
-            for kind in self.options.types:
-                self.archive.delete_meta(FLOOR + kind)
-        if clean and self._feed is not None:
+        for kind in self.options.types:
+            self.archive.delete_meta(FLOOR + kind)
+        if self._feed is not None:
+            # Failed items stay pending and are tried even when the feed is unchanged.
             self.session.commit(self._feed)
             self.archive.put_meta(FEED_TYPES, ",".join(sorted(self.options.types)))
 
     # -- sources ---------------------------------------------------------------------------
+
+    def _pending_items(self) -> Iterator[Discovered]:
+        """Items found before and not yet dealt with (those now in the archive are dropped)."""
+        for url, kind, published, title in self.archive.pending(self.options.types):
+            when = dt.datetime.fromisoformat(published) if published else None
+            item = Discovered(url, content_type_of(url), when, title)
+            self._kinds[url] = kind
+            status = self._status(item, self._date(item), kind)
+            if status == "known":
+                self.archive.done_pending(url)
+            elif status == "new":
+                yield item
 
     def _incremental_items(self) -> Iterator[Discovered]:
         """New items from the feed, then the listings until they hold nothing new."""
@@ -108,8 +131,7 @@ class Finder:
                 self._nothing("/rss.xml")
             yield from self._fresh(items, None)
         for kind in self.options.types:
-            floor = self._floor(kind)
-            yield from self._walk(partial(_newest_path, kind), kind, True, floor)
+            yield from self._walk(partial(_newest_path, kind), kind, True, self._floor(kind))
 
     def _search_items(self) -> Iterator[Discovered]:
         """Every item of every government's search pages that the archive lacks."""
@@ -124,15 +146,17 @@ class Finder:
         covered = self.archive.get_meta(FEED_TYPES) or ""
         return set(self.options.types) <= set(covered.split(","))
 
+    def _set_floors(self) -> None:
+        """Before reading anything, note where each type's walk must reach if this run is cut."""
+        for kind in self.options.types:
+            if self.archive.get_meta(FLOOR + kind) is None:
+                newest = self.archive.newest(kind)
+                self.archive.put_meta(FLOOR + kind, newest.isoformat() if newest else "")
+
     def _floor(self, kind: str) -> dt.date | None:
-        """How deep this walk must go: where an unfinished walk began, else the newest file."""
+        """The date a walk must reach (None: the archive holds none of this type)."""
         kept = self.archive.get_meta(FLOOR + kind)
-        if kept is not None:
-            return dt.date.fromisoformat(kept) if kept else None
-        newest = self.archive.newest(kind)
-        # Kept until a walk finishes cleanly, so an interrupted run's gap is found next time.
-        self.archive.put_meta(FLOOR + kind, newest.isoformat() if newest else "")
-        return newest
+        return dt.date.fromisoformat(kept) if kept else None
 
     def _walk(
         self,
@@ -141,37 +165,42 @@ class Finder:
         incremental: bool,
         floor: dt.date | None = None,
     ) -> Iterator[Discovered]:
-        """Pages of one type's listing until the last, or (incremental) one with nothing new.
+        """Pages of one type's listing until an empty one, or (incremental) nothing new.
 
-        An incremental walk stops at a page with nothing new that lies no later than `floor`
-        (None: the archive held none of this type, so the whole listing is new).
+        The pager is not trusted (its markup is only reported): the walk goes on until a
+        page has no results, is missing, or repeats the one before. An incremental walk
+        also stops at a page with nothing new that lies wholly before `floor`.
         """
+        before: list[str] = []
         for page in range(self.options.max_listing_pages):
             path = path_of(page)
-            fetched = self.session.get(path)
+            fetched = self.session.get(path, gone_ok=page > 0)
             if fetched is None:
                 self._walked_all = False  # the pages below this one were never seen
                 return
+            none: list[Discovered] = []
             text = fetched.body.decode("utf-8", "replace")
-            none: tuple[list[Discovered], bool] = ([], False)
-            items, more = self.session.parse(partial(read_listing, text), path, none)
-            if items:
-                self._found_any.add(kind)
-            elif page == 0 and incremental:
-                self._nothing(path)
+            items = self.session.parse(partial(parse_listing, text), path, none)
+            urls = [item.url for item in items]
+            if not items or urls == before:
+                if page == 0 and incremental:
+                    self._nothing(path)
+                return
+            self._found_any.add(kind)
             fresh = list(self._fresh(items, kind))
             if self.progress:
                 self.progress(path, len(fresh))
             yield from fresh
-            if not items or not more or self._before_since(items):
+            if self._before_since(items) or (
+                incremental and not fresh and self._below(items, floor)
+            ):
                 return
-            if incremental and not fresh and self._reached(items, floor):
-                return
+            before = urls
 
-    def _reached(self, items: list[Discovered], floor: dt.date | None) -> bool:
-        """Whether a page with nothing new lies no later than the floor (no gap below it)."""
+    def _below(self, items: list[Discovered], floor: dt.date | None) -> bool:
+        """Whether a page lies wholly before the floor (so no gap can lie below it)."""
         newest = self._newest(items)
-        return floor is not None and (newest is None or newest <= floor)
+        return floor is not None and (newest is None or newest < floor)
 
     def _before_since(self, items: list[Discovered]) -> bool:
         """Whether a whole page lies before --since (listings are newest first)."""
@@ -200,30 +229,43 @@ class Finder:
 
         `kind` is the type a listing holds (None for the feed, which mixes them).
         """
+        twins = Counter((i.title, self._date(i)) for i in items if i.content_type is None)
         for item in items:
-            if item.content_type is not None and item.content_type not in self.options.types:
+            listed = item.content_type or kind
+            if listed is None or listed not in self.options.types:
                 continue
+            self._kinds.setdefault(item.url, listed)
             date = self._date(item)
             if self.options.since and date and date < self.options.since:
                 continue
-            if not self._known(item, date, kind):
+            status = self._status(item, date, listed, twins[(item.title, date)])
+            if status == "new":
                 yield item
+            elif status == "ambiguous" and not self.dry_run:
+                self.archive.keep_pending([self._pending_row(item)])  # reported every run
 
-    def _known(self, item: Discovered, date: dt.date | None, listed: str | None) -> bool:
-        """Whether the archive already holds the item (ambiguous matches are reported)."""
+    def _status(self, item: Discovered, date: dt.date | None, listed: str, twins: int = 1) -> str:
+        """Whether the archive holds the item: "known", "new" or "ambiguous" (reported)."""
         url = self.archive.node_target(item.url) or item.url
         kind = content_type_of(url)
         if kind is None:
-            # A /node/<id> link not seen before: a file with the listed title and date is it;
-            # otherwise the page is fetched to learn what it is.
-            return bool(listed and item.title) and identify_listed(
-                self.archive, str(listed), str(item.title), date
+            # A /node/<id> link not seen before: files with the listed title and date are
+            # it; otherwise the page is fetched to learn what it is.
+            known = item.title is not None and identify_listed(
+                self.archive, listed, item.title, date, max(1, twins)
             )
+            return "known" if known else "new"
         match = identify(self.archive, kind, url, date, item.title)
         if match.ambiguous:
             report_ambiguous(self.session, url, match.ambiguous)
-            return True
-        return match.entry is not None
+            return "ambiguous"
+        return "known" if match.entry is not None else "new"
+
+    def _pending_row(self, item: Discovered) -> tuple[str, str, str | None, str | None]:
+        """An item as the state's pending list keeps it."""
+        kind = self._kinds.get(item.url) or item.content_type or "release"
+        published = item.published.isoformat() if item.published else None
+        return (item.url, kind, published, item.title)
 
     def _date(self, item: Discovered) -> dt.date | None:
         """An item's listed date in the archive's time zone."""

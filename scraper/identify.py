@@ -60,9 +60,16 @@ def identify(index: Index, kind: str, url: str, date: dt.date | None, title: str
     return Match(None, tuple(candidates))
 
 
-def identify_listed(index: Index, kind: str, title: str, date: dt.date | None) -> bool:
-    """Whether exactly one file has a listing's title and date (for links without a slug)."""
-    return len(_on(index.by_title(kind, title), date)) == 1
+def identify_listed(
+    index: Index, kind: str, title: str, date: dt.date | None, listed: int = 1
+) -> bool:
+    """Whether the files with a listing's title and date account for a link without a slug.
+
+    `listed` is how many links of the same page share that title and date: Drupal gives
+    repeated titles -0, -1 slugs, so one file cannot stand for two such releases.
+    """
+    matches = len(_on(index.by_title(kind, title), date))
+    return matches == listed if listed == 1 else matches >= listed
 
 
 def _on(candidates: list[Entry], date: dt.date | None) -> list[Entry]:

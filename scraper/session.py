@@ -20,6 +20,9 @@ BLOCKED_ADVICE = (
 
 T = TypeVar("T")
 
+#: Statuses that say a page is not there (and will not be by retrying).
+GONE = (404, 410)
+
 
 class Stopped(Exception):
     """The run must end early (the site keeps blocking us)."""
@@ -72,13 +75,18 @@ class Session:
         self.validators = validators
         self._blocks_in_a_row = 0
 
-    def get(self, path: str, conditional: bool = False) -> Fetched | None:
-        """Fetch a page; a failure or block is reported and gives None."""
+    def get(self, path: str, conditional: bool = False, gone_ok: bool = False) -> Fetched | None:
+        """Fetch a page; a failure or block is reported and gives None.
+
+        With `gone_ok`, a 404 or 410 is an empty page (a listing past its end), not a failure.
+        """
         try:
             return self.fetched(self.fetcher.get(path, conditional=conditional))
         except BlockedError:
             self.blocked(path)
         except FetchError as exc:
+            if gone_ok and exc.status in GONE:
+                return Fetched(path, exc.status, b"", None, None, path)
             self.report.failed.append(Failure(path, str(exc)))
         return None
 

@@ -29,6 +29,8 @@ from scraper.models import CONTENT_FOLDERS
 from scraper.urls import folded_id
 
 STATE_DIR = ".scraper"
+#: Bumped whenever the tables change; a state of another version is set aside and rebuilt.
+SCHEMA_VERSION = 1
 #: Temporary files of atomic writes (scraper/atomic.py), and how old one must be to be litter.
 _TEMP = re.compile(r"\..+\.md\.[0-9a-f]+\.tmp")
 _STALE_SECONDS = 600.0
@@ -54,6 +56,10 @@ CREATE TABLE IF NOT EXISTS written (
 CREATE INDEX IF NOT EXISTS written_relpath ON written (relpath);
 CREATE TABLE IF NOT EXISTS nodes (node_url TEXT PRIMARY KEY, url TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pending (
+    url TEXT PRIMARY KEY, kind TEXT NOT NULL, published TEXT, title TEXT,
+    misses INTEGER NOT NULL DEFAULT 0
+);
 CREATE TABLE IF NOT EXISTS robots (site TEXT PRIMARY KEY, text TEXT NOT NULL, fetched_at REAL);
 """
 
@@ -109,7 +115,11 @@ class Archive:
             return _open_state(state / "state.db")
         except sqlite3.DatabaseError:
             # The state is a cache of the files: a damaged one is set aside and rebuilt.
-            self.state_problem = f"{state / 'state.db'} was damaged; set aside and rebuilt"
+            self.state_problem = (
+                f"{state / 'state.db'} was damaged or from another version; set aside as"
+                " state.db.damaged and rebuilt from the files (which files this tool wrote,"
+                " and the HTTP validators, start afresh)"
+            )
             for suffix in ("", "-wal", "-shm"):
                 damaged = state / f"state.db{suffix}"
                 if damaged.exists():
@@ -266,6 +276,24 @@ class Archive:
             raise StoreError(
                 f"cannot write {path}: {exc.strerror}; check the folder and its permissions"
             ) from exc
+        try:
+            self._record_write(relpath, stat, data, url, published, now)
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"{path} was written, but the state in {self.root / STATE_DIR} could not record"
+                f" it ({exc}); check the disk, then sync again"
+            ) from exc
+
+    def _record_write(
+        self,
+        relpath: str,
+        stat: os.stat_result,
+        data: bytes,
+        url: str,
+        published: dt.date,
+        now: dt.datetime,
+    ) -> None:
+        """Note a written file in the index and in what this tool wrote."""
         with self._mutex:
             self._index_file(relpath, stat.st_size, _stamp(stat))
             self._db.execute(
@@ -358,6 +386,67 @@ class Archive:
             self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
             self._db.commit()
 
+    def keep_pending(self, items: list[tuple[str, str, str | None, str | None]]) -> None:
+        """Remember found items (url, kind, published, title) until they are dealt with."""
+        with self._mutex:
+            self._db.executemany(
+                "INSERT INTO pending (url, kind, published, title) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (url) DO UPDATE SET kind = excluded.kind,"
+                " published = excluded.published, title = excluded.title",
+                items,
+            )
+            self._db.commit()
+
+    def pending(self, kinds: tuple[str, ...]) -> list[tuple[str, str, str | None, str | None]]:
+        """Items found by earlier runs and not yet dealt with, of some content types."""
+        marks = ",".join("?" * len(kinds))
+        with self._mutex:
+            rows = self._db.execute(
+                f"SELECT url, kind, published, title FROM pending WHERE kind IN ({marks})"
+                " ORDER BY published DESC",
+                kinds,
+            ).fetchall()
+        return [(str(u), str(k), p, t) for u, k, p, t in rows]
+
+    def missed_pending(self, url: str, limit: int) -> bool:
+        """Count a found item's page as missing; forget it (True) after `limit` misses."""
+        with self._mutex:
+            self._db.execute("UPDATE pending SET misses = misses + 1 WHERE url = ?", (url,))
+            row = self._db.execute("SELECT misses FROM pending WHERE url = ?", (url,)).fetchone()
+            gone = row is not None and int(row[0]) >= limit
+            if gone:
+                self._db.execute("DELETE FROM pending WHERE url = ?", (url,))
+            self._db.commit()
+        return gone
+
+    def done_pending(self, url: str) -> None:
+        """Forget a found item: it is in the archive, or gone from the site."""
+        with self._mutex:
+            self._db.execute("DELETE FROM pending WHERE url = ?", (url,))
+            self._db.commit()
+
+    def meta_with_prefix(self, prefix: str) -> list[tuple[str, str]]:
+        """Kept values whose keys start with a prefix."""
+        with self._mutex:
+            rows = self._db.execute(
+                "SELECT key, value FROM meta WHERE substr(key, 1, ?) = ?", (len(prefix), prefix)
+            ).fetchall()
+        return [(str(k), str(v)) for k, v in rows]
+
+    def unreadable_like(self, kind: str, folded: str, date: dt.date) -> list[str]:
+        """Unreadable files whose names say they may hold a release of this id and date.
+
+        The old archive's file may carry the day before (its UTC date) or 0001-01-01.
+        """
+        folder = CONTENT_FOLDERS[kind]
+        days = {date, date - dt.timedelta(days=1), dt.date(1, 1, 1)}
+        names = {f"{day:%Y-%m-%d}-{folded}" for day in days}
+        return [
+            relpath
+            for relpath, _ in self.unreadable()
+            if relpath.startswith(folder + "/") and _named(relpath, names)
+        ]
+
     def delete_meta(self, key: str) -> None:
         """Forget a value kept between runs."""
         with self._mutex:
@@ -404,11 +493,21 @@ class Archive:
 
 
 def _open_state(path: Path) -> sqlite3.Connection:
-    """Open the state database, creating its tables; DatabaseError when it is damaged."""
+    """Open the state database, creating its tables; DatabaseError when it is damaged.
+
+    A database of another schema version counts as damaged too: it is only a cache.
+    """
     db = sqlite3.connect(path, check_same_thread=False)
     try:
+        if (check := db.execute("PRAGMA quick_check").fetchone()[0]) != "ok":
+            raise sqlite3.DatabaseError(f"integrity check: {check}")
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if version != SCHEMA_VERSION and tables:
+            raise sqlite3.DatabaseError(f"schema version {version}, not {SCHEMA_VERSION}")
         db.execute("PRAGMA journal_mode=WAL")
         db.executescript(_SCHEMA)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     except sqlite3.DatabaseError:
         db.close()
         raise
@@ -435,6 +534,12 @@ def _acquire(
                 ) from None
             pause(poll)
             waited += poll
+
+
+def _named(relpath: str, names: set[str]) -> bool:
+    """Whether a file is one of `names`, or one of them with a --<8 hex> suffix."""
+    base = relpath.rsplit("/", 1)[-1].removesuffix(".md")
+    return base in names or (len(base) > 10 and base[-10:-8] == "--" and base[:-10] in names)
 
 
 def _remove_stale(path: Path) -> None:

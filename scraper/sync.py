@@ -7,6 +7,7 @@ import hashlib
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -20,9 +21,9 @@ from scraper.finder import Finder, FindOptions, report_ambiguous
 from scraper.identify import identify
 from scraper.models import Failure, Release, SyncReport
 from scraper.parse import ParseOptions, parse_page
-from scraper.session import DeferredValidators, Session, Stopped
+from scraper.session import GONE, DeferredValidators, Session, Stopped
 from scraper.store import Archive, Entry
-from scraper.urls import archive_relpath, canonical_url, content_type_of
+from scraper.urls import archive_relpath, canonical_url, content_type_of, folded_id
 
 #: Called as each item finishes: (items done, items planned, url, outcome); while listings
 #: are read, with 0 planned and the listing's path.
@@ -41,6 +42,25 @@ class SyncOptions:
     recheck_days: int = 3
     block_limit: int = 3
     concurrency: int = 1
+
+
+#: Runs in a row a found page may be missing (404, 410) before it is no longer tried.
+GONE_AFTER = 3
+
+#: State key prefix: a move of a file to a new path, begun and not yet finished.
+MOVE = "move:"
+
+
+def _result(future: Future[Fetched]) -> Fetched:
+    """A worker's result, waited for in short steps so that Ctrl-C is seen at once.
+
+    A signal may reach a worker thread; a wait without a timeout would then sleep on.
+    """
+    while True:
+        try:
+            return future.result(timeout=0.2)
+        except FutureTimeout:
+            continue
 
 
 class Sync:
@@ -72,6 +92,7 @@ class Sync:
                 options.types, options.since, options.full, options.limit, parse_options.timezone
             ),
             self._listing_read,
+            dry_run=options.dry_run,
         )
 
     def run(self) -> SyncReport:
@@ -79,13 +100,13 @@ class Sync:
         started = time.monotonic()
         try:
             self._note_archive_state()
-            new = self.finder.new_items()
+            new = self.finder.new_items()[: self.options.limit]
             if self.options.dry_run:
                 self.report.planned.extend(i.url for i in new)
             else:
                 self._fetch_all(new)
                 self._recheck()
-                self.finder.settle(clean=self._clean())
+                self.finder.settle()
         except Stopped as stop:
             self.report.stopped = str(stop)
         self.report.requests = self.session.fetcher.requests_made
@@ -93,18 +114,14 @@ class Sync:
         return self.report
 
     def _note_archive_state(self) -> None:
-        """Index the archive; report files it cannot read and a rebuilt state."""
+        """Index the archive; finish moves a killed run left; report unreadable files."""
         stats = self.archive.refresh_index()
+        self._finish_moves()
         for relpath, reason in stats.unreadable:
             self.report.failed.append(Failure(relpath, f"archive file cannot be read: {reason}"))
         for problem in (self.archive.state_problem, self.session.fetcher.robots_problem):
             if problem:
                 self.report.notes.append(problem)
-
-    def _clean(self) -> bool:
-        """Whether everything found was dealt with (so the next run may read less)."""
-        report = self.report
-        return not (report.failed or report.blocked or report.ambiguous or report.stopped)
 
     def _listing_read(self, path: str, fresh: int) -> None:
         """Pass a listing page read to the progress display."""
@@ -141,18 +158,24 @@ class Sync:
     def _settle(self, item: Discovered, future: Future[Fetched]) -> str:
         """Turn one fetched page into a file, recording the outcome in the report."""
         try:
-            fetched = self.session.fetched(future.result())
+            fetched = self.session.fetched(_result(future))
         except BlockedError:
             self.session.blocked(item.url)
             return "blocked"
         except FetchError as exc:
-            self.report.failed.append(Failure(item.url, str(exc)))
+            reason = str(exc)
+            if exc.status in GONE and self.archive.missed_pending(item.url, GONE_AFTER):
+                reason += f"; missing {GONE_AFTER} runs in a row, so no longer tried"
+            self.report.failed.append(Failure(item.url, reason))
             return "failed"
         try:
-            return self._store(item, fetched)
+            outcome = self._store(item, fetched)
         except ScraperError as exc:
             self.report.failed.append(Failure(item.url, str(exc)))
             return "failed"
+        if outcome != "ambiguous":
+            self.archive.done_pending(item.url)
+        return outcome
 
     def _store(self, item: Discovered, fetched: Fetched) -> str:
         """Parse a fetched page and write it, unless the archive already holds it."""
@@ -166,6 +189,7 @@ class Sync:
             return "ambiguous"
         if match.entry is not None:
             return self._update(match.entry, release, fetched)
+        self._refuse_beside_unreadable(kind, release)
         relpath = self._free_path(kind, release)
         self._write(relpath, release, fetched)
         self.report.added.append(relpath)
@@ -184,16 +208,46 @@ class Sync:
             self.report.kept.append(Failure(entry.relpath, reason))
             return "kept"
         kind = content_type_of(release.url) or "release"
-        relpath = entry.relpath
-        if str(archive_relpath(kind, release.date, release.url)) != relpath:
-            # The release's date changed: its file moves to the path of the new date.
-            relpath = self._free_path(kind, release)
+        held = [e for e in self.archive.by_url(release.url) if e.ours and e != entry]
+        if release.url != entry.url and held:
+            # Its old address now leads to a release the archive holds under the new one.
+            self._retire(entry.relpath, entry.url)
+            self.report.updated.append(held[0].relpath)
+            return "updated"
+        relpath = self._free_path(kind, release, current=entry.relpath)
+        if relpath == entry.relpath:
             self._write(relpath, release, fetched)
-            self.archive.remove(entry.relpath)
         else:
+            # The release's date or address changed: its file moves to the new path. The
+            # move is noted first, so a run killed half way is finished by the next.
+            self.archive.put_meta(MOVE + release.url, entry.relpath)
             self._write(relpath, release, fetched)
+            self._retire(entry.relpath, release.url)
         self.report.updated.append(relpath)
         return "updated"
+
+    def _retire(self, relpath: str, url: str) -> None:
+        """Remove a file this tool wrote whose release now lives at another path."""
+        self.archive.remove(relpath)
+        self.archive.delete_meta(MOVE + url)
+
+    def _finish_moves(self) -> None:
+        """Remove the old files of moves that a killed run wrote but did not finish."""
+        for key, old in self.archive.meta_with_prefix(MOVE):
+            url = key.removeprefix(MOVE)
+            if any(e.relpath != old for e in self.archive.by_url(url) if e.ours):
+                self._retire(old, url)
+            else:
+                self.archive.delete_meta(key)  # the new file was never written: keep the old
+
+    def _refuse_beside_unreadable(self, kind: str, release: Release) -> None:
+        """Refuse to write a release that an archive file which cannot be read may hold."""
+        suspects = self.archive.unreadable_like(kind, folded_id(release.url), release.date)
+        if suspects:
+            raise StoreError(
+                f"{release.url} was not written: {self.archive.root / suspects[0]} cannot be"
+                " read and may hold it; fix or remove that file and sync again"
+            )
 
     def _write(self, relpath: str, release: Release, fetched: Fetched) -> None:
         """Write a release's file, then save the validators of the page it came from."""
@@ -215,20 +269,30 @@ class Sync:
         """An item's listed date in the archive's time zone."""
         return local_date(item.published, self.parse_options.timezone) if item.published else None
 
-    def _free_path(self, kind: str, release: Release) -> str:
-        """The file name for a release; a deterministic other one when that is taken."""
-        relpath = str(archive_relpath(kind, release.date, release.url))
-        if not (self.archive.root / relpath).exists():
-            return relpath
-        if self.archive.at(relpath) is None:
-            raise StoreError(
-                f"{self.archive.root / relpath} exists but cannot be read, so {release.url}"
-                " was not written there; fix or remove that file and sync again"
-            )
-        # Two releases must never share a path: the newcomer's name carries a short hash
-        # of its real URL, which is stable from run to run.
+    def _free_path(self, kind: str, release: Release, current: str | None = None) -> str:
+        """The file name for a release; a deterministic other one when that is taken.
+
+        Two releases never share a path: when another release holds the natural name, the
+        newcomer's name carries a short hash of its real URL, stable from run to run.
+        `current` is the path the release's file has now (free for it, of course).
+        """
+        natural = str(archive_relpath(kind, release.date, release.url))
         tag = hashlib.sha256(release.url.encode("utf-8")).hexdigest()[:8]
-        return relpath.removesuffix(".md") + f"--{tag}.md"
+        for relpath in (natural, natural.removesuffix(".md") + f"--{tag}.md"):
+            if relpath == current or not (self.archive.root / relpath).exists():
+                return relpath
+            holder = self.archive.at(relpath)
+            if holder is None:
+                raise StoreError(
+                    f"{self.archive.root / relpath} exists but cannot be read, so"
+                    f" {release.url} was not written there; fix or remove that file and sync"
+                    " again"
+                )
+            if holder.url == release.url and holder.ours:
+                return relpath
+        raise StoreError(
+            f"no free file name for {release.url}: {natural} and its variant are taken"
+        )
 
     # -- re-checking recent releases -------------------------------------------------------
 

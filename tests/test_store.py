@@ -176,3 +176,29 @@ def test_litter_of_a_killed_write_is_cleared_but_not_a_fresh_one(root: Path) -> 
     with Archive(root) as archive:
         archive.refresh_index()
     assert not old.exists() and fresh.exists()
+
+
+def test_a_state_damaged_past_its_first_page_is_rebuilt(root: Path) -> None:
+    with Archive(root) as archive:
+        archive.refresh_index()
+        for n in range(300):  # enough rows for several pages
+            archive.put_validators(f"https://u/{n}", f'"etag-{n}"', None)
+    state = root / ".scraper" / "state.db"
+    data = bytearray(state.read_bytes())
+    data[8192:] = b"\xee" * (len(data) - 8192)  # a torn write past the schema page
+    state.write_bytes(bytes(data))
+    with Archive(root) as archive:
+        assert archive.state_problem is not None
+        assert archive.refresh_index().files == 1
+
+
+def test_a_state_of_another_schema_version_is_rebuilt(root: Path) -> None:
+    Archive(root).close()
+    import sqlite3
+
+    db = sqlite3.connect(root / ".scraper" / "state.db")
+    db.execute("PRAGMA user_version = 999")
+    db.close()
+    with Archive(root) as archive:
+        assert archive.state_problem is not None and "version" in archive.state_problem
+        assert archive.refresh_index().files == 1

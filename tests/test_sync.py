@@ -397,8 +397,11 @@ def test_asking_for_another_type_reads_its_listing_despite_an_unchanged_feed(
 
 
 def _publish_many(site: StandIn, count: int) -> list[Item]:
-    """Publish `count` new releases, a minute apart, newest last."""
-    start = dt.datetime.now(dt.UTC) - dt.timedelta(days=10)
+    """Publish `count` new releases today, a minute apart, newest last.
+
+    Today, like the newest file of the archive: a gap must be found within one day too.
+    """
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
     return [
         site.publish(
             f"batch-{n}",
@@ -410,27 +413,52 @@ def _publish_many(site: StandIn, count: int) -> list[Item]:
     ]
 
 
-def test_a_run_cut_short_leaves_no_gap_for_the_next(
-    site: StandIn, archive: Path, config_file: Path
-) -> None:
+def _synced_today(site: StandIn, archive: Path, config_file: Path) -> None:
+    """An archive in sync, whose newest file is from today."""
+    site.publish(
+        "first-today",
+        copy_of="/release/district-court-judge-appointed-28",
+        when=dt.datetime.now(dt.UTC) - dt.timedelta(hours=3),
+    )
     assert sync(site, archive, config_file).code == EXIT_OK
+
+
+@pytest.mark.parametrize("limit", ["20", "35"])
+def test_a_run_cut_short_leaves_no_gap_for_the_next(
+    site: StandIn, archive: Path, config_file: Path, limit: str
+) -> None:
+    _synced_today(site, archive, config_file)
     _publish_many(site, 45)  # more than the feed's 30
-    assert len(sync(site, archive, config_file, "--limit", "35").report["added"]) == 35
+    assert len(sync(site, archive, config_file, "--limit", limit).report["added"]) == int(limit)
     run = sync(site, archive, config_file)
     assert run.code == EXIT_OK
-    assert len(run.report["added"]) == 10
+    assert len(run.report["added"]) == 45 - int(limit)
     assert sum("batch-" in p for p in files(archive)) == 45
 
 
 def test_a_failed_listing_page_leaves_no_gap_for_the_next_run(
     site: StandIn, archive: Path, config_file: Path
 ) -> None:
-    assert sync(site, archive, config_file).code == EXIT_OK
+    _synced_today(site, archive, config_file)
     _publish_many(site, 45)
     site.fail("/releases?page=3", "503", times=3)
     assert sync(site, archive, config_file).code == EXIT_FAILED
     assert sync(site, archive, config_file).code == EXIT_OK
     assert sum("batch-" in p for p in files(archive)) == 45
+
+
+@pytest.mark.parametrize("kind", ["503", "challenge"])
+def test_a_page_deep_in_the_listings_that_failed_is_tried_again(
+    site: StandIn, archive: Path, config_file: Path, kind: str
+) -> None:
+    _synced_today(site, archive, config_file)
+    _publish_many(site, 45)
+    site.fail("/release/batch-3", kind, times=None)  # page 4 of the listing, not in the feed
+    assert sync(site, archive, config_file).code != EXIT_OK
+    site.clear_faults()
+    run = sync(site, archive, config_file)
+    assert run.code == EXIT_OK
+    assert [p for p in run.report["added"] if "batch-3." in p or "batch-3-" in p]
 
 
 def test_a_site_showing_nothing_is_a_failure_not_zero_releases(
@@ -582,3 +610,86 @@ def test_a_walk_cut_short_keeps_its_floor(site: StandIn, archive: Path, config_f
     assert sync(site, archive, config_file).code == EXIT_FAILED
     with Archive(archive) as state:
         assert state.get_meta("listing_floor:release") is not None
+
+
+def test_a_file_with_a_hashed_name_is_updated_in_place(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    source = "/release/district-court-judge-appointed-28"
+    site.publish("tamaki-hui", copy_of=source, title="Tamaki hui", when=now)
+    site.publish("tāmaki-hui", copy_of=source, title="Tāmaki hui", when=now)
+    assert sync(site, archive, config_file).code == EXIT_OK
+    [tagged] = [p for p in files(archive) if "tamaki-hui--" in p]
+    url = files(archive)[tagged].split("\nurl: ", 1)[1].split("\n", 1)[0]
+    site.change(url.removeprefix("https://www.beehive.govt.nz"), "Tamaki hui, corrected")
+    run = sync(site, archive, config_file)
+    assert run.report["updated"] == [tagged]
+    assert 'title: "Tamaki hui, corrected"' in files(archive)[tagged]
+    assert sum("tamaki-hui" in p for p in files(archive)) == 2
+
+
+def test_a_release_that_moved_to_a_new_address_keeps_one_file(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    source = "/release/district-court-judge-appointed-28"
+    site.publish("old-title", copy_of=source, title="Old title", when=now)
+    assert sync(site, archive, config_file).code == EXIT_OK
+    # Retitled: a new address, to which the old one now redirects.
+    site.publish("new-title", copy_of=source, title="New title", when=now)
+    site.fail("/release/old-title", "redirect", times=None, location="/release/new-title")
+    run = sync(site, archive, config_file)
+    assert run.code == EXIT_OK
+    ours = [p for p in files(archive) if "-title" in p]
+    assert len(ours) == 1 and "new-title" in ours[0]
+
+
+def test_an_unreadable_old_file_of_the_day_before_is_not_duplicated(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    # The old exporter's file carries the UTC date, the day before the NZ date 2026-02-20.
+    old = archive / "releases/2026/02/2026-02-19-te-huia-service-extension-welcomed.md"
+    old.parent.mkdir(parents=True)
+    old.write_text("---\ntitle: [broken\n---\n", encoding="utf-8")
+    run = sync(site, archive, config_file)
+    assert run.code == EXIT_FAILED
+    assert "may hold it" in json.dumps(run.report["failed"])
+    assert [p for p in files(archive) if "te-huia" in p] == [
+        "releases/2026/02/2026-02-19-te-huia-service-extension-welcomed.md"
+    ]
+
+
+def test_node_links_to_twins_of_one_title_and_date_are_both_synced(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    when = dt.datetime(2005, 5, 10, 1, tzinfo=dt.UTC)  # a government whose search links /node/
+    source = "/release/district-court-judge-appointed-28"
+    site.publish("budget-update", copy_of=source, title="Budget update", when=when)
+    site.publish("budget-update-0", copy_of=source, title="Budget update", when=when)
+    assert sync(site, archive, config_file, "--full").code == EXIT_OK
+    [one, _] = sorted(p for p in files(archive) if "budget-update" in p)
+    (archive / one).unlink()
+    run = sync(site, archive, config_file, "--full")
+    assert run.code == EXIT_OK
+    assert run.report["added"] == [one]
+
+
+def test_a_move_cut_short_is_finished_by_the_next_run(
+    site: StandIn, archive: Path, config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    item = site.publish("moving", copy_of="/release/district-court-judge-appointed-28", when=now)
+    assert sync(site, archive, config_file).code == EXIT_OK
+    site.change(item.path, when=now - dt.timedelta(days=2))
+
+    def killed(self: Archive, relpath: str) -> None:
+        raise RuntimeError("killed")  # the run dies after writing the new file, not removing
+
+    monkeypatch.setattr(Archive, "remove", killed)
+    with pytest.raises(RuntimeError, match="killed"):
+        sync(site, archive, config_file)
+    assert sum("moving" in p for p in files(archive)) == 2
+    monkeypatch.undo()
+    assert sync(site, archive, config_file).code == EXIT_OK
+    assert sum("moving" in p for p in files(archive)) == 1
