@@ -92,14 +92,6 @@ EXCLUDED_SELECTORS: tuple[str, ...] = (
 #: The date of a result: the first of these inside its row with a usable ``datetime``.
 TIME_SELECTOR = "time[datetime]"
 
-#: A link to the next page of results (Drupal pager, full or mini).
-NEXT_PAGE_SELECTORS: tuple[str, ...] = (
-    'a[rel~="next"]',
-    'link[rel~="next"]',
-    "li.pager__item--next a[href]",
-    "li.pager-next a[href]",
-)
-
 _SPACES = re.compile(r"[ \t\r\n\f\v]+")
 _HTML_START = re.compile(rb"(?:<!--.*?-->\s*)*(?:<!doctype\s+html|<html[\s>])", re.I | re.S)
 
@@ -346,25 +338,6 @@ def _items(tree: LexborHTMLParser) -> list[Discovered]:
             )
         )
     return _dedupe(found)
-
-
-def has_next_page(html: str) -> bool:
-    """Whether a listing or search page links to a further page (:data:`NEXT_PAGE_SELECTORS`).
-
-    Raises BlockPageError for the bot-protection page, which must not read as "last page".
-    """
-    return _has_next(_listing_tree(html))
-
-
-def read_listing(html: str) -> tuple[list[Discovered], bool]:
-    """A listing page's content links and whether a further page follows, parsed once."""
-    tree = _listing_tree(html)
-    return _items(tree), _has_next(tree)
-
-
-def _has_next(tree: LexborHTMLParser) -> bool:
-    """Whether a parsed listing page links to a further page."""
-    return any(tree.css_first(selector) is not None for selector in NEXT_PAGE_SELECTORS)
 
 
 def _listing_tree(html: str) -> LexborHTMLParser:

@@ -11,11 +11,9 @@ from scraper.discover import (
     SEARCH_GOVERNMENTS,
     SEARCH_TYPES,
     Discovered,
-    has_next_page,
     listing_path,
     parse_feed,
     parse_listing,
-    read_listing,
     search_path,
 )
 from scraper.errors import BlockPageError, ParseError
@@ -452,7 +450,6 @@ def test_dates_that_are_not_instants_give_none() -> None:
 def test_empty_results_page() -> None:
     html = CHROME_TOP + '<main><div class="view-empty">No results.</div></main>' + CHROME_BOTTOM
     assert parse_listing(html) == []
-    assert has_next_page(html) is False
 
 
 @pytest.mark.parametrize("name", ["incapsula-212.html", "incapsula-1170-first-500-bytes.html"])
@@ -460,33 +457,6 @@ def test_block_page_given_as_listing(name: str) -> None:
     html = (FIXTURES / "blocked" / name).read_text(encoding="utf-8", errors="replace")
     with pytest.raises(BlockPageError):
         parse_listing(html)
-    with pytest.raises(BlockPageError):
-        has_next_page(html)
-
-
-# --- Pagination --------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("html", "expected"),
-    [
-        (TEASERS, True),
-        (SEARCH_ROWS, False),  # only a "previous" link: last page
-        (
-            '<nav class="pager"><ul><li class="pager__item pager__item--next">'
-            '<a href="?page=3">›</a></li></ul></nav>',
-            True,
-        ),
-        ('<ul class="pager"><li class="pager-next"><a href="?page=1">next ›</a></li></ul>', True),
-        ('<head><link rel="next" href="/releases?page=2"></head><body></body>', True),
-        ('<a rel="nofollow next" href="?page=2">Next</a>', True),
-        ('<li class="pager__item pager__item--next"><span>Next</span></li>', False),
-        ("<main><p>No pager</p></main>", False),
-        ("", False),
-    ],
-)
-def test_has_next_page(html: str, expected: bool) -> None:
-    assert has_next_page(html) is expected
 
 
 # --- Listing and search paths ------------------------------------------------------------
@@ -527,17 +497,6 @@ def test_search_path_brackets_survive_httpx() -> None:
     path = search_path(6700, "release", 2)
     request = httpx.Request("GET", SITE + path)
     assert request.url.raw_path.decode("ascii") == path
-
-
-def test_read_listing_gives_the_items_and_the_pager_of_one_parse() -> None:
-    html = (
-        '<div class="view-content"><div class="views-row"><time datetime="2025-01-02T03:04:05Z">'
-        '</time><a href="/release/a">A</a></div></div>'
-        '<nav class="pager"><a rel="next" href="?page=1">Next</a></nav>'
-    )
-    items, more = read_listing(html)
-    assert (items, more) == (parse_listing(html), has_next_page(html))
-    assert [i.url for i in items] == ["https://www.beehive.govt.nz/release/a"] and more
 
 
 def test_a_side_column_view_is_not_results() -> None:
