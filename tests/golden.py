@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import html
+import functools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,7 +12,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from scraper.document import dumps, loads
-from tests.standin.model import LISTED
+from tests.standin.model import LISTED, Item, build_items
+from tests.standin.page import render_page
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PAGES = FIXTURES / "pages"
@@ -42,11 +43,8 @@ class Golden:
 
     @property
     def main_column(self) -> str:
-        """The inner HTML of the page's main column, with lost no-break spaces restored."""
-        restored = RESTORED / f"{self.name}.html"
-        if restored.exists():
-            return restored.read_text(encoding="utf-8")
-        return str(self.record["content"])
+        """The main column as the stand-in site serves it (lost no-break spaces restored)."""
+        return _served()[self.url].main
 
     @property
     def url(self) -> str:
@@ -68,25 +66,14 @@ class Golden:
         return (RESTORED / f"{self.name}.html").exists() or "\u00a0" not in self.expected
 
     def whole_page(self) -> str:
-        """The main column wrapped in a page with a canonical link and an attachment sidebar."""
-        links = "".join(
-            f'<div class="file"><a href="{html.escape(a)}">{html.escape(a)}</a></div>'
-            for a in self.attachments()
-        )
-        return (
-            f'<!DOCTYPE html><html><head><link rel="canonical" href="{html.escape(self.url)}">'
-            '</head><body><nav><a href="/minister/x">Minister X</a><time datetime="2001-01-01T'
-            '00:00:00Z">1 January 2001</time></nav><div class="ds-three-col">'
-            f'<div class="ds-three-col__main">{self.main_column}</div>'
-            f'<aside class="ds-three-col__right article__related">{links}</aside></div>'
-            "<footer><a href='/portfolio/y'>Y</a></footer></body></html>"
-        )
+        """The whole page as the stand-in site serves it: head, navigation, sidebar, footer."""
+        return render_page(_served()[self.url])
 
-    def attachments(self) -> list[str]:
-        """The sidebar attachment URLs the record holds."""
-        value = self.record.get("attachments") or []
-        assert isinstance(value, list)
-        return [str(a) for a in value]
+
+@functools.cache
+def _served() -> dict[str, Item]:
+    """The stand-in site's recorded pages, by public URL."""
+    return {item.public_url: item for item in build_items(with_derived=False)}
 
 
 def comparable(text: str) -> str:
