@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scraper.atomic import atomic_write
-from scraper.document import decode, dumps, error_reason, loads
+from scraper.document import dumps, error_reason, loads
 from scraper.errors import DocumentError
+from scraper.store import read_archive_file
 
 __all__ = ["FileProblem", "FormatReport", "format_paths", "iter_markdown_files"]
 
@@ -75,17 +76,6 @@ def _walk(folder: Path) -> list[Path]:
     return found + unlistable
 
 
-def _read(path: Path) -> str:
-    """The text of `path`, or `DocumentError` with a reason."""
-    try:
-        data = path.read_bytes()
-    except IsADirectoryError as e:
-        raise DocumentError(f"{path}: a folder that could not be listed") from e
-    except OSError as e:
-        raise DocumentError(f"{path}: cannot be read ({e.strerror or e})") from e
-    return decode(data, str(path))
-
-
 _LOSSY = "not rewritten: the canonical text would read back differently (a bug; report it)"
 
 
@@ -105,7 +95,7 @@ def format_paths(paths: Sequence[Path], check: bool) -> FormatReport:
         checked += 1
         source = str(path)
         try:
-            text = _read(path)
+            text = read_archive_file(path)
             release = loads(text, source)
         except DocumentError as e:
             unreadable.append(FileProblem(path, error_reason(e, source)))

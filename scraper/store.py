@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import IO
 
 from scraper.atomic import atomic_write
-from scraper.document import loads
+from scraper.document import decode, loads
 from scraper.errors import DocumentError, LockedError, StoreError
 from scraper.models import CONTENT_FOLDERS
 from scraper.urls import folded_id
@@ -176,9 +176,8 @@ class Archive:
         """Read one file's front matter into the index, or record why it cannot be read."""
         kind = _FOLDER_TYPES[relpath.split("/", 1)[0]]
         try:
-            text = (self.root / relpath).read_bytes().decode("utf-8")
-            release = loads(text, source=relpath)
-        except (OSError, UnicodeDecodeError, DocumentError) as exc:
+            release = loads(read_archive_file(self.root / relpath), source=relpath)
+        except DocumentError as exc:
             self._db.execute("DELETE FROM files WHERE relpath = ?", (relpath,))
             self._db.execute(
                 "INSERT OR REPLACE INTO unreadable VALUES (?, ?, ?, ?)",
@@ -255,12 +254,8 @@ class Archive:
     # -- files -----------------------------------------------------------------------------
 
     def read_text(self, relpath: str) -> str:
-        """The text of an archive file."""
-        path = self.root / relpath
-        try:
-            return path.read_bytes().decode("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise StoreError(f"cannot read {path}: {exc}") from exc
+        """The text of an archive file; DocumentError when it cannot be read."""
+        return read_archive_file(self.root / relpath)
 
     def write(
         self, relpath: str, text: str, url: str, published: dt.date, now: dt.datetime
@@ -490,6 +485,17 @@ class Archive:
             yield
         finally:
             handle.close()  # closing releases the flock
+
+
+def read_archive_file(path: Path) -> str:
+    """The text of an archive file, or DocumentError with the reason (strict UTF-8)."""
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError as exc:
+        raise DocumentError(f"{path}: a folder that could not be listed") from exc
+    except OSError as exc:
+        raise DocumentError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    return decode(data, str(path))
 
 
 def _open_state(path: Path) -> sqlite3.Connection:
