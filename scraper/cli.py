@@ -42,7 +42,7 @@ def main() -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 def format_command(check: bool, paths: tuple[Path, ...]) -> None:
     """Rewrite archive files (or folders of them) into the canonical form."""
-    from scraper.reformat import format_paths
+    from scraper.archive.reformat import format_paths
 
     report = _run(lambda: format_paths(list(paths), check=check))
     listed = report.not_canonical if check else report.rewritten
@@ -78,8 +78,8 @@ def format_command(check: bool, paths: tuple[Path, ...]) -> None:
 )
 def parse_command(page: Path, url: str | None, date_text: str | None, timezone: str) -> None:
     """Print the archive file for one saved page."""
-    from scraper.document import dumps
-    from scraper.parse import ParseOptions, parse_page
+    from scraper.archive.document import dumps
+    from scraper.site.parse import ParseOptions, parse_page
 
     fallback = _parse_date(date_text) if date_text else None
     html = _read_text(page)
@@ -194,7 +194,7 @@ def _sync_options(config: Config, opts: dict[str, Any]) -> SyncOptions:
 
 def _print_report(report: SyncReport, as_json: bool) -> None:
     """The end-of-run summary: JSON on stdout, or text lines on stderr."""
-    from scraper.report import report_dict, report_lines
+    from scraper.sync.report import report_dict, report_lines
 
     if as_json:
         click.echo(json.dumps(report_dict(report), indent=2, ensure_ascii=False))

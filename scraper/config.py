@@ -10,9 +10,9 @@ from typing import Any
 
 from scraper.dates import time_zone
 from scraper.errors import ConfigError, ScraperError
-from scraper.fetch import FetchSettings
 from scraper.models import CONTENT_FOLDERS
-from scraper.parse import ParseOptions, Selectors
+from scraper.net.fetch import FetchSettings
+from scraper.site.parse import ParseOptions, Selectors
 
 
 @dataclass(frozen=True)

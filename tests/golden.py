@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from scraper.document import dumps, loads
+from scraper.archive.document import dumps, loads
 from tests.standin.model import LISTED, Item, build_items
 from tests.standin.page import render_page
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from scraper.blockpage import is_block_page
+from scraper.site.blockpage import is_block_page
 
 FIXTURES = Path(__file__).parent / "fixtures"
 INJECTED = '<script src="/_Incapsula_Resource?SWJIYLWA=719d34d31c8e3a6e6fffd425f7e032f3"></script>'

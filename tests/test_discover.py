@@ -1,4 +1,4 @@
-"""Tests for scraper.discover: the real feeds, and listing markup as it is reported."""
+"""Tests for scraper.site.discover: the real feeds, and listing markup as it is reported."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from scraper.discover import (
+from scraper.errors import BlockPageError, ParseError
+from scraper.site.discover import (
     SEARCH_GOVERNMENTS,
     SEARCH_TYPES,
     Discovered,
@@ -16,8 +17,7 @@ from scraper.discover import (
     parse_listing,
     search_path,
 )
-from scraper.errors import BlockPageError, ParseError
-from scraper.urls import content_type_of
+from scraper.site.urls import content_type_of
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SITE = "https://www.beehive.govt.nz"

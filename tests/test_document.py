@@ -1,4 +1,4 @@
-"""Tests for scraper.document: Go quoting, the archive file layout, reading and writing."""
+"""Tests for scraper.archive.document: Go quoting, the archive file layout, reading and writing."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import yaml
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from scraper.document import decode, dumps, error_reason, go_quote, is_canonical, loads
+from scraper.archive.document import decode, dumps, error_reason, go_quote, is_canonical, loads
 from scraper.errors import DocumentError
 from scraper.models import Release
 

@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from scraper.errors import BlockedError, ConfigError, FetchError, RedirectError, RobotsError
-from scraper.fetch import Fetched, Fetcher, FetchSettings
-from scraper.politeness import parse_retry_after, product_token
+from scraper.net.fetch import Fetched, Fetcher, FetchSettings
+from scraper.net.politeness import parse_retry_after, product_token
 
 SITE = "https://mirror.test"
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from scraper.document import dumps
-from scraper.parse import parse_page
+from scraper.archive.document import dumps
+from scraper.site.parse import parse_page
 from tests.golden import EXPECTED, PAGES, Golden, comparable, goldens
 
 GOLDENS = list(goldens())

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from scraper.identify import identify, identify_listed
-from scraper.store import Entry
+from scraper.archive.identify import identify, identify_listed
+from scraper.archive.store import Entry
 
 SITE = "https://www.beehive.govt.nz/release/"
 D = dt.date

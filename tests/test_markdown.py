@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from selectolax.lexbor import LexborHTMLParser
 
-from scraper.markdown import html_to_markdown, node_to_markdown
+from scraper.site.markdown import html_to_markdown, node_to_markdown
 
 NBSP = "\xa0"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from scraper.errors import BlockPageError, ParseError
-from scraper.parse import ParseOptions, parse_page
+from scraper.site.parse import ParseOptions, parse_page
 
 BLOCKED = Path(__file__).parent / "fixtures" / "blocked"
 URL = "https://www.beehive.govt.nz/release/x"

@@ -1,4 +1,4 @@
-"""Tests for scraper.reformat (``scraper format``) and scraper.atomic."""
+"""Tests for scraper.archive.reformat (``scraper format``) and scraper.archive.atomic."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from scraper.atomic import atomic_write
-from scraper.document import is_canonical
+from scraper.archive.atomic import atomic_write
+from scraper.archive.document import is_canonical
+from scraper.archive.reformat import FileProblem, format_paths, iter_markdown_files
 from scraper.errors import StoreError
-from scraper.reformat import FileProblem, format_paths, iter_markdown_files
 
 ARCHIVE = Path(__file__).parent / "fixtures" / "archive"
 CANONICAL = "2007-10-10-major-health-milestone-reached.md"

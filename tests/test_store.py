@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from scraper.archive.store import Archive
 from scraper.errors import LockedError, StoreError
-from scraper.store import Archive
 
 SEED = Path(__file__).parent.parent / "seeds"
 SEED_FILE = "releases/2007/11/2007-11-20-north-korea-leads-peters-talks-washington.md"

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
+from scraper.archive.store import Archive
 from scraper.cli import EXIT_BLOCKED, EXIT_FAILED, EXIT_LOCKED, EXIT_OK, main
-from scraper.store import Archive
-from scraper.urls import archive_relpath
+from scraper.site.urls import archive_relpath
 from tests.golden import comparable, goldens
 from tests.standin import StandIn
 from tests.standin.model import Item
@@ -583,7 +583,7 @@ def test_wait_lets_a_second_sync_run_once_the_first_is_done(
         waits.append(seconds)
         lock.__exit__(None, None, None)
 
-    monkeypatch.setattr("scraper.store.time.sleep", first_sync_finishes)
+    monkeypatch.setattr("scraper.archive.store.time.sleep", first_sync_finishes)
     run = sync(site, archive, config_file, "--wait", "30")
     holder.close()
     assert run.code == EXIT_OK

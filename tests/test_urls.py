@@ -1,4 +1,4 @@
-"""Tests for scraper.urls: content types, canonical URLs, folded ids and archive paths."""
+"""Tests for scraper.site.urls: content types, canonical URLs, folded ids and archive paths."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scraper.urls import (
+from scraper.site.urls import (
     PUBLIC_SITE,
     archive_relpath,
     canonical_url,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from scraper.reformat import format_paths
+from scraper.archive.reformat import format_paths
 from tests.bench.common import heading, rate, show
 
 EXPECTED_NOT_CANONICAL = 43

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 from bs4 import BeautifulSoup, Tag
 from markdownify import MarkdownConverter
 
-from scraper.document import dumps
-from scraper.parse import parse_page
+from scraper.archive.document import dumps
+from scraper.site.parse import parse_page
 from tests.bench.common import heading, one_core, show, time_rounds
 from tests.golden import goldens
 

@@ -11,19 +11,19 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from scraper.archive.document import dumps
+from scraper.archive.identify import identify
+from scraper.archive.store import Archive, Entry
 from scraper.config import Config
 from scraper.dates import local_date
-from scraper.discover import Discovered
-from scraper.document import dumps
 from scraper.errors import BlockedError, FetchError, ScraperError, StoreError
-from scraper.fetch import Fetched, Fetcher
-from scraper.finder import Finder, FindOptions, report_ambiguous
-from scraper.identify import identify
 from scraper.models import Failure, Release, SyncReport
-from scraper.parse import ParseOptions, parse_page
-from scraper.session import GONE, DeferredValidators, Session, Stopped
-from scraper.store import Archive, Entry
-from scraper.urls import archive_relpath, canonical_url, content_type_of, folded_id
+from scraper.net.fetch import Fetched, Fetcher
+from scraper.net.session import GONE, DeferredValidators, Session, Stopped
+from scraper.site.discover import Discovered
+from scraper.site.parse import ParseOptions, parse_page
+from scraper.site.urls import archive_relpath, canonical_url, content_type_of, folded_id
+from scraper.sync.finder import Finder, FindOptions, report_ambiguous
 
 #: Called as each item finishes: (items done, items planned, url, outcome); while listings
 #: are read, with 0 planned and the listing's path.

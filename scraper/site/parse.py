@@ -8,12 +8,12 @@ from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from scraper.blockpage import is_block_page
 from scraper.dates import local_date
 from scraper.errors import BlockPageError, ParseError
-from scraper.markdown import node_to_markdown
 from scraper.models import Release
-from scraper.urls import PUBLIC_SITE, canonical_url, content_type_of, normalise_path
+from scraper.site.blockpage import is_block_page
+from scraper.site.markdown import node_to_markdown
+from scraper.site.urls import PUBLIC_SITE, canonical_url, content_type_of, normalise_path
 
 #: Where the site keeps the files that releases attach.
 FILES_PATH = "/sites/default/files/"

@@ -40,9 +40,9 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from scraper.blockpage import is_block_page
 from scraper.errors import BlockedError, ConfigError, FetchError, RedirectError, RobotsError
-from scraper.politeness import RateLimiter, RobotsRules, parse_retry_after, product_token
+from scraper.net.politeness import RateLimiter, RobotsRules, parse_retry_after, product_token
+from scraper.site.blockpage import is_block_page
 
 log = logging.getLogger(__name__)
 

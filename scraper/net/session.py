@@ -6,10 +6,10 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
+from scraper.archive.store import Archive
 from scraper.errors import BlockedError, FetchError, ParseError
-from scraper.fetch import Fetched, Fetcher
 from scraper.models import Failure, SyncReport
-from scraper.store import Archive
+from scraper.net.fetch import Fetched, Fetcher
 
 #: What to tell a user whose requests met the site's bot protection.
 BLOCKED_ADVICE = (

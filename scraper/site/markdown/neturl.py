@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from scraper.markdown.text import SPACE
+from scraper.site.markdown.text import SPACE
 
 _ENC_PATH, _ENC_HOST, _ENC_USER, _ENC_QUERY, _ENC_FRAGMENT = range(5)
 _HEX: Final = frozenset(b"0123456789abcdefABCDEF")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from scraper.markdown.dom import (
+from scraper.site.markdown.dom import (
     BLOCK,
     BOLD,
     COMMENT,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from scraper.markdown.dom import TEXT, Node
-from scraper.markdown.text import MULTI_SPACE, SPACE
+from scraper.site.markdown.dom import TEXT, Node
+from scraper.site.markdown.text import MULTI_SPACE, SPACE
 
 CODE: Final = frozenset({"code", "var", "samp", "kbd", "tt"})
 # Stands for a newline inside a code block, so that trimming blank lines leaves it alone.

@@ -6,11 +6,11 @@ import re
 from collections.abc import Callable
 from typing import Final
 
-from scraper.markdown.code import CODE, render_inline_code, render_pre
-from scraper.markdown.dom import BLOCK, BOLD, COMMENT, EMPHASIS, HEADINGS, TEXT, Node
-from scraper.markdown.escapes import TEXT_ESCAPES, P, resolve_escapes
-from scraper.markdown.neturl import assemble_url
-from scraper.markdown.text import (
+from scraper.site.markdown.code import CODE, render_inline_code, render_pre
+from scraper.site.markdown.dom import BLOCK, BOLD, COMMENT, EMPHASIS, HEADINGS, TEXT, Node
+from scraper.site.markdown.escapes import TEXT_ESCAPES, P, resolve_escapes
+from scraper.site.markdown.neturl import assemble_url
+from scraper.site.markdown.text import (
     MULTI_SPACE,
     SPACE,
     WS_RUN,

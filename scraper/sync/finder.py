@@ -8,8 +8,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 
+from scraper.archive.identify import identify, identify_listed
+from scraper.archive.store import Archive, Entry
 from scraper.dates import local_date
-from scraper.discover import (
+from scraper.models import Failure
+from scraper.net.fetch import Fetched
+from scraper.net.session import Session
+from scraper.site.discover import (
     SEARCH_GOVERNMENTS,
     Discovered,
     listing_path,
@@ -17,12 +22,7 @@ from scraper.discover import (
     parse_listing,
     search_path,
 )
-from scraper.fetch import Fetched
-from scraper.identify import identify, identify_listed
-from scraper.models import Failure
-from scraper.session import Session
-from scraper.store import Archive, Entry
-from scraper.urls import content_type_of
+from scraper.site.urls import content_type_of
 
 #: Called for each listing page read: (path, how many new items it held).
 ListingProgress = Callable[[str, int], None]
@@ -218,7 +218,7 @@ class Finder:
             Failure(
                 where,
                 "found no items at all: if the site has any, its markup may have changed;"
-                " check the selectors in scraper/discover.py, or report it",
+                " check the selectors in scraper/site/discover.py, or report it",
             )
         )
 

@@ -1,7 +1,7 @@
 """``scraper format``: find archive files that are not in canonical form, and fix them.
 
 A file is read as bytes and decoded as strict UTF-8. It is canonical when
-``dumps(loads(text)) == text`` (see `scraper.document`): so a byte-order mark, CRLF line
+``dumps(loads(text)) == text`` (see `scraper.archive.document`): so a byte-order mark, CRLF line
 ends, a trailing newline, an unquoted ``Māori Crown Relations: Te Arawhiti`` list item and
 the like make it non-canonical, and fixing rewrites it without them. A file that cannot be
 read (missing, not UTF-8, no front matter, broken YAML, no title/date/url) is reported as
@@ -15,10 +15,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from scraper.atomic import atomic_write
-from scraper.document import dumps, error_reason, loads
+from scraper.archive.atomic import atomic_write
+from scraper.archive.document import dumps, error_reason, loads
+from scraper.archive.store import read_archive_file
 from scraper.errors import DocumentError
-from scraper.store import read_archive_file
 
 __all__ = ["FileProblem", "FormatReport", "format_paths", "iter_markdown_files"]
 
@@ -104,7 +104,7 @@ def format_paths(paths: Sequence[Path], check: bool) -> FormatReport:
         if fixed != text:
             not_canonical.append(path)
             if not check:
-                if loads(fixed, source) != release:  # a bug in scraper.document: be safe
+                if loads(fixed, source) != release:  # a bug in scraper.archive.document: be safe
                     unreadable.append(FileProblem(path, _LOSSY))
                     continue
                 atomic_write(path, fixed.encode("utf-8"))

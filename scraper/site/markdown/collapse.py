@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Final
 
-from scraper.markdown.dom import BLOCK, TEXT, Node, detach
-from scraper.markdown.text import WS_RUN
+from scraper.site.markdown.dom import BLOCK, TEXT, Node, detach
+from scraper.site.markdown.text import WS_RUN
 
 _VOID: Final = frozenset(
     {

@@ -17,9 +17,9 @@ from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from scraper.blockpage import is_block_page
 from scraper.errors import BlockPageError, ParseError
-from scraper.urls import (
+from scraper.site.blockpage import is_block_page
+from scraper.site.urls import (
     ASCII_WHITESPACE,
     PUBLIC_SITE,
     SITE_HOSTS,

@@ -6,8 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Protocol
 
-from scraper.store import Entry
-from scraper.urls import PUBLIC_SITE, folded_id
+from scraper.archive.store import Entry
+from scraper.site.urls import PUBLIC_SITE, folded_id
 
 #: The date the old exporter wrote for pages without one.
 UNDATED = dt.date(1, 1, 1)

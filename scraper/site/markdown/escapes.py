@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
-from scraper.markdown.text import SPACE
+from scraper.site.markdown.text import SPACE
 
 # Put before every Markdown-special character of page text until the escapes are resolved.
 P: Final = "\x07"

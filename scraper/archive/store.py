@@ -22,16 +22,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from scraper.atomic import atomic_write
-from scraper.document import decode, loads
+from scraper.archive.atomic import atomic_write
+from scraper.archive.document import decode, loads
 from scraper.errors import DocumentError, LockedError, StoreError
 from scraper.models import CONTENT_FOLDERS
-from scraper.urls import folded_id
+from scraper.site.urls import folded_id
 
 STATE_DIR = ".scraper"
 #: Bumped whenever the tables change; a state of another version is set aside and rebuilt.
 SCHEMA_VERSION = 1
-#: Temporary files of atomic writes (scraper/atomic.py), and how old one must be to be litter.
+#: Temporary files of atomic writes (archive/atomic.py), and how old one must be to be litter.
 _TEMP = re.compile(r"\..+\.md\.[0-9a-f]+\.tmp")
 _STALE_SECONDS = 600.0
 _FOLDER_TYPES = {folder: kind for kind, folder in CONTENT_FOLDERS.items()}

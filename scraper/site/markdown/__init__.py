@@ -20,13 +20,13 @@ from __future__ import annotations
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from scraper.markdown.code import CODE_NEWLINE
-from scraper.markdown.collapse import collapse_whitespace
-from scraper.markdown.dom import build
-from scraper.markdown.escapes import resolve_escapes
-from scraper.markdown.render import render_kids
-from scraper.markdown.rewrite import add_list_end_comments, prepare
-from scraper.markdown.text import SPACE, trim_hard_breaks, trim_newlines
+from scraper.site.markdown.code import CODE_NEWLINE
+from scraper.site.markdown.collapse import collapse_whitespace
+from scraper.site.markdown.dom import build
+from scraper.site.markdown.escapes import resolve_escapes
+from scraper.site.markdown.render import render_kids
+from scraper.site.markdown.rewrite import add_list_end_comments, prepare
+from scraper.site.markdown.text import SPACE, trim_hard_breaks, trim_newlines
 
 __all__ = ["html_to_markdown", "node_to_markdown"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from scraper.models import SyncReport
-from scraper.session import BLOCKED_ADVICE
+from scraper.net.session import BLOCKED_ADVICE
 
 
 def report_dict(report: SyncReport) -> dict[str, Any]:
