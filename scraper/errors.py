@@ -3,6 +3,8 @@
     ScraperError
     ├── ConfigError          a settings file or option is wrong
     ├── FetchError           a request failed for good (after retries)
+    │   ├── UnavailableError the site kept failing for one URL (5xx, 429, timeouts, resets)
+    │   │   └── UnreachableError  no connection at all, or robots.txt unavailable: stop
     │   ├── BlockedError     the site served its bot-protection page
     │   ├── RobotsError      robots.txt forbids the URL
     │   └── RedirectError    a redirect left the site or was not http(s)
@@ -33,6 +35,14 @@ class FetchError(ScraperError):
         super().__init__(message)
         self.url = url
         self.status = status
+
+
+class UnavailableError(FetchError):
+    """The site kept failing for one URL (5xx, 429, timeouts, resets) until retries ran out."""
+
+
+class UnreachableError(UnavailableError):
+    """Nothing can be fetched now: no connection to the site, or robots.txt unavailable."""
 
 
 class BlockedError(FetchError):

@@ -13,8 +13,9 @@ import httpx
 import pytest
 
 from scraper.errors import BlockedError, ConfigError, FetchError, RedirectError, RobotsError
-from scraper.net.fetch import Fetched, Fetcher, FetchSettings
+from scraper.net.fetch import Fetcher, FetchSettings
 from scraper.net.politeness import parse_retry_after, product_token
+from scraper.net.source import Fetched
 
 SITE = "https://mirror.test"
 FIXTURES = Path(__file__).parent / "fixtures"

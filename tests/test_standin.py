@@ -33,14 +33,6 @@ CONTENT = ("/release/", "/speech/", "/feature/", "/node/")
 
 
 @pytest.fixture
-def site() -> Iterator[StandIn]:
-    """A fresh stand-in, running."""
-    standin = StandIn()
-    with standin.running():
-        yield standin
-
-
-@pytest.fixture
 def client(site: StandIn) -> Iterator[httpx.Client]:
     """An httpx client for the running stand-in."""
     with httpx.Client(base_url=site.base_url, timeout=5) as http:

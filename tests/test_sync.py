@@ -8,9 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,74 +20,10 @@ from scraper.site.urls import archive_relpath
 from tests.golden import comparable, goldens
 from tests.standin import StandIn
 from tests.standin.model import Item
+from tests.support import NO_WAIT, files, sync, sync_argv
 
-#: Settings that make retries and spacing wait for nothing (the stand-in answers at once).
-NO_WAIT = """
-[fetch]
-interval = 0.0
-backoff_initial = 0.0
-backoff_max = 0.0
-max_attempts = 3
-timeout = 5.0
-user_agent = "scraper-tests/1.0 (+tests)"
-"""
 GOLDEN = {g.url: g for g in goldens()}
 NZ = ZoneInfo("Pacific/Auckland")
-
-
-@pytest.fixture(scope="module")
-def config_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A settings file with no waiting."""
-    path = tmp_path_factory.mktemp("config") / "scraper.toml"
-    path.write_text(NO_WAIT, encoding="utf-8")
-    return path
-
-
-@pytest.fixture
-def site() -> Iterator[StandIn]:
-    """A fresh stand-in site, running."""
-    stand_in = StandIn()
-    with stand_in.running():
-        yield stand_in
-
-
-@pytest.fixture
-def archive(tmp_path: Path) -> Path:
-    """An empty archive folder."""
-    return tmp_path / "archive"
-
-
-class Run:
-    """The outcome of one CLI run."""
-
-    def __init__(self, code: int, stdout: str, stderr: str) -> None:
-        self.code, self.stdout, self.stderr = code, stdout, stderr
-
-    @property
-    def report(self) -> dict[str, Any]:
-        """The --json summary."""
-        result: dict[str, Any] = json.loads(self.stdout)
-        return result
-
-
-def sync_argv(site: StandIn, archive: Path, config: Path) -> list[str]:
-    """The arguments of `scraper sync` against the stand-in."""
-    return ["sync", "--archive", str(archive), "--base-url", site.base_url, "--config", str(config)]
-
-
-def sync(site: StandIn, archive: Path, config: Path, *args: str) -> Run:
-    """Run `scraper sync --json` against the stand-in."""
-    argv = [*sync_argv(site, archive, config), "--json", *args]
-    result = CliRunner().invoke(main, argv, catch_exceptions=False)
-    return Run(result.exit_code, result.stdout, result.stderr)
-
-
-def files(archive: Path) -> dict[str, str]:
-    """Every archive file's text by relative path."""
-    return {
-        p.relative_to(archive).as_posix(): p.read_bytes().decode("utf-8", "replace")
-        for p in archive.rglob("*.md")
-    }
 
 
 def comparable_files(archive: Path) -> dict[str, str]:

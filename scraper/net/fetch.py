@@ -42,6 +42,7 @@ from tenacity import (
 
 from scraper.errors import BlockedError, ConfigError, FetchError, RedirectError, RobotsError
 from scraper.net.politeness import RateLimiter, RobotsRules, parse_retry_after, product_token
+from scraper.net.source import Fetched
 from scraper.site.blockpage import is_block_page
 
 log = logging.getLogger(__name__)
@@ -99,24 +100,6 @@ class RobotsCache(Protocol):
     def save_robots(self, site: str, text: str) -> None:
         """Keep a freshly fetched robots.txt for `site`."""
         ...
-
-
-@dataclass(frozen=True)
-class Fetched:
-    """A successful response: the content, or a 304 saying the stored copy is current."""
-
-    url: str
-    status: int
-    body: bytes
-    etag: str | None
-    last_modified: str | None
-    #: The URL as requested, before redirects: the key its validators are stored under.
-    requested: str = ""
-
-    @property
-    def not_modified(self) -> bool:
-        """Whether the server answered 304 to a conditional request."""
-        return self.status == 304
 
 
 class ValidatorStore(Protocol):
@@ -203,6 +186,11 @@ class Fetcher:
         """Why robots.txt could not be used (so everything is allowed), or None."""
         with self._robots_lock:
             return None if self._robots is None else self._robots.problem
+
+    def notes(self) -> tuple[str, ...]:
+        """What a run's report should say about the site: why robots.txt could not be used."""
+        problem = self.robots_problem
+        return (problem,) if problem else ()
 
     def get(self, path_or_url: str, *, conditional: bool = False) -> Fetched:
         """Fetch a path (``/release/x``) or absolute URL on the site; raise FetchError if not."""

@@ -9,7 +9,8 @@ from typing import TypeVar
 from scraper.archive.store import Archive
 from scraper.errors import BlockedError, FetchError, ParseError
 from scraper.models import Failure, SyncReport
-from scraper.net.fetch import Fetched, Fetcher
+from scraper.net.fetch import Fetcher
+from scraper.net.source import Fetched
 
 #: What to tell a user whose requests met the site's bot protection.
 BLOCKED_ADVICE = (

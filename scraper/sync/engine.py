@@ -18,8 +18,9 @@ from scraper.config import Config
 from scraper.dates import local_date
 from scraper.errors import BlockedError, FetchError, ScraperError, StoreError
 from scraper.models import Failure, Release, SyncReport
-from scraper.net.fetch import Fetched, Fetcher
+from scraper.net.fetch import Fetcher
 from scraper.net.session import GONE, DeferredValidators, Session, Stopped
+from scraper.net.source import Fetched
 from scraper.site.discover import Discovered
 from scraper.site.parse import ParseOptions, parse_page
 from scraper.site.urls import archive_relpath, canonical_url, content_type_of, folded_id

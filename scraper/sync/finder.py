@@ -12,8 +12,8 @@ from scraper.archive.identify import identify, identify_listed
 from scraper.archive.store import Archive, Entry
 from scraper.dates import local_date
 from scraper.models import Failure
-from scraper.net.fetch import Fetched
 from scraper.net.session import Session
+from scraper.net.source import Fetched
 from scraper.site.discover import (
     SEARCH_GOVERNMENTS,
     Discovered,

@@ -1,0 +1,50 @@
+"""The page-source interface: what a job needs from whatever fetches the site's pages.
+
+The HTTP client (`scraper.net.fetch.Fetcher`) is one implementation; tests hand in one on
+`httpx.MockTransport`, and a browser fallback can wrap another. Jobs take a `PageSource` as
+an argument and never build one themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A successful response: the content, or a 304 saying the stored copy is current."""
+
+    url: str
+    status: int
+    body: bytes
+    etag: str | None
+    last_modified: str | None
+    #: The URL as requested, before redirects: the key its validators are stored under.
+    requested: str = ""
+
+    @property
+    def not_modified(self) -> bool:
+        """Whether the server answered 304 to a conditional request."""
+        return self.status == 304
+
+
+class PageSource(Protocol):
+    """Gets the site's pages, politely; raises `FetchError` (and its kinds) when it cannot."""
+
+    def get(self, path_or_url: str, *, conditional: bool = False) -> Fetched:
+        """Fetch a path (``/release/x``) or a URL on the site, conditionally when asked."""
+        ...
+
+    @property
+    def requests_made(self) -> int:
+        """Every request sent so far, retries and robots.txt included."""
+        ...
+
+    def notes(self) -> tuple[str, ...]:
+        """What a run's report should say about the source (robots.txt unavailable, ...)."""
+        ...
+
+    def close(self) -> None:
+        """Release connections; requests in flight are not retried."""
+        ...

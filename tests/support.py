@@ -1,0 +1,61 @@
+"""Helpers shared by the test modules: running the CLI against the stand-in, reading files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+
+from scraper.cli import main
+from tests.standin import StandIn
+
+#: Settings that make retries and spacing wait for nothing (the stand-in answers at once).
+NO_WAIT = """
+[fetch]
+interval = 0.0
+backoff_initial = 0.0
+backoff_max = 0.0
+max_attempts = 3
+timeout = 5.0
+user_agent = "scraper-tests/1.0 (+tests)"
+"""
+
+
+class Run:
+    """The outcome of one CLI run."""
+
+    def __init__(self, code: int, stdout: str, stderr: str) -> None:
+        """Keep the exit code and both streams."""
+        self.code, self.stdout, self.stderr = code, stdout, stderr
+
+    @property
+    def report(self) -> dict[str, Any]:
+        """The --json summary."""
+        result: dict[str, Any] = json.loads(self.stdout)
+        return result
+
+
+def invoke(*argv: str) -> Run:
+    """Run the CLI in this process and capture its outcome."""
+    result = CliRunner().invoke(main, list(argv), catch_exceptions=False)
+    return Run(result.exit_code, result.stdout, result.stderr)
+
+
+def sync_argv(site: StandIn, archive: Path, config: Path) -> list[str]:
+    """The arguments of `scraper sync` against the stand-in."""
+    return ["sync", "--archive", str(archive), "--base-url", site.base_url, "--config", str(config)]
+
+
+def sync(site: StandIn, archive: Path, config: Path, *args: str) -> Run:
+    """Run `scraper sync --json` against the stand-in."""
+    return invoke(*sync_argv(site, archive, config), "--json", *args)
+
+
+def files(archive: Path) -> dict[str, str]:
+    """Every archive file's text by relative path."""
+    return {
+        p.relative_to(archive).as_posix(): p.read_bytes().decode("utf-8", "replace")
+        for p in archive.rglob("*.md")
+    }
