@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -22,6 +23,7 @@ class SyncSettings:
     types: tuple[str, ...] = ("release",)
     recheck_days: int = 3
     block_limit: int = 3
+    down_limit: int = 3
 
 
 @dataclass(frozen=True)
@@ -150,5 +152,65 @@ def content_types(values: tuple[str, ...], source: str) -> tuple[str, ...]:
 def _check(config: Config, source: str) -> None:
     """Cross-field checks that no single field can make."""
     content_types(config.sync.types, f"{source}: sync.types")
-    if config.sync.recheck_days < 0 or config.sync.block_limit < 1:
-        raise ConfigError(f"{source}: sync.recheck_days must be ≥ 0 and sync.block_limit ≥ 1")
+    sync = config.sync
+    if not 0 <= sync.recheck_days <= 366:
+        raise ConfigError(f"{source}: sync.recheck_days must be from 0 to 366")
+    for name in ("block_limit", "down_limit"):
+        if not 1 <= getattr(sync, name) <= 100:
+            raise ConfigError(f"{source}: sync.{name} must be from 1 to 100")
+
+
+def with_overrides(
+    config: Config,
+    *,
+    archive: Path | None = None,
+    types: tuple[str, ...] | None = None,
+    **fetch: Any,
+) -> Config:
+    """The settings with command-line values put over them (None: keep the setting).
+
+    `fetch` takes `[fetch]` settings by name (base_url, interval, concurrency, cookies_file,
+    …); each value is checked as the settings file's would be, and a bad one is a
+    ConfigError naming the option.
+    """
+    changes = {key: value for key, value in fetch.items() if value is not None}
+    unknown = set(changes) - {f.name for f in fields(FetchSettings)}
+    if unknown:
+        raise ConfigError(f"unknown fetch setting {sorted(unknown)[0]!r}")
+    fetch_settings = config.fetch
+    for key, value in changes.items():
+        # One at a time, so that an error names the option that caused it.
+        try:
+            fetch_settings = dataclasses.replace(fetch_settings, **{key: value})
+        except ConfigError as exc:
+            raise ConfigError(f"--{key.replace('_', '-')}: {exc}") from exc
+    sync = config.sync
+    if types is not None:
+        sync = dataclasses.replace(sync, types=content_types(types, "--types"))
+    return dataclasses.replace(
+        config, archive=archive or config.archive, fetch=fetch_settings, sync=sync
+    )
+
+
+def config_to_toml(config: Config) -> str:
+    """The settings as a settings file that `load_config` reads back to the same Config."""
+    lines = [
+        f"archive = {_toml_value(config.archive)}",
+        f"date_timezone = {_toml_value(config.date_timezone)}",
+    ]
+    for table in _TABLES:
+        lines += ["", f"[{table}]"]
+        values = getattr(config, table)
+        lines += [f"{f.name} = {_toml_value(getattr(values, f.name))}" for f in fields(values)]
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(value: object) -> str:
+    """One value in TOML: JSON's string escapes are TOML's, and None is the empty string."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    return json.dumps("" if value is None else str(value), ensure_ascii=False)

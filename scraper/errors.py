@@ -12,6 +12,7 @@
     │   └── BlockPageError   the text is the bot-protection page, not a release
     ├── DocumentError        an archive file cannot be read (encoding, front matter, YAML)
     └── StoreError           the archive on disk cannot be written or read
+        ├── StateError       the state database cannot be used (locked, read-only, full)
         └── LockedError      another sync holds the archive's lock
 
 Each message names the input and says what to do about it.
@@ -71,6 +72,10 @@ class DocumentError(ScraperError):
 
 class StoreError(ScraperError):
     """The archive on disk cannot be written, read or locked."""
+
+
+class StateError(StoreError):
+    """The state database cannot be opened or written (locked, read-only, disk full)."""
 
 
 class LockedError(StoreError):

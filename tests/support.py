@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
 
+from scraper.archive.store import Archive
 from scraper.cli import main
+from scraper.net.fetch import Fetcher, FetchSettings
+from scraper.sync import SyncOptions, run_sync
+from scraper.sync.apply import Progress
+from scraper.sync.report import SyncReport, Written
 from tests.standin import StandIn
+from tests.standin.transport import MOCK_BASE_URL, mock_transport
 
 #: Settings that make retries and spacing wait for nothing (the stand-in answers at once).
 NO_WAIT = """
@@ -45,7 +52,16 @@ def invoke(*argv: str) -> Run:
 
 def sync_argv(site: StandIn, archive: Path, config: Path) -> list[str]:
     """The arguments of `scraper sync` against the stand-in."""
-    return ["sync", "--archive", str(archive), "--base-url", site.base_url, "--config", str(config)]
+    return [
+        "sync",
+        "--init",
+        "--archive",
+        str(archive),
+        "--base-url",
+        site.base_url,
+        "--config",
+        str(config),
+    ]
 
 
 def sync(site: StandIn, archive: Path, config: Path, *args: str) -> Run:
@@ -59,3 +75,50 @@ def files(archive: Path) -> dict[str, str]:
         p.relative_to(archive).as_posix(): p.read_bytes().decode("utf-8", "replace")
         for p in archive.rglob("*.md")
     }
+
+
+def paths(written: list[dict[str, str]]) -> list[str]:
+    """The paths of the files a --json summary lists as added or updated."""
+    return [entry["path"] for entry in written]
+
+
+#: Fetch settings for the engine tier: the stand-in over a MockTransport, nothing waits.
+MOCK_FETCH = FetchSettings(
+    base_url=MOCK_BASE_URL,
+    interval=0.0,
+    backoff_initial=0.0,
+    backoff_max=0.0,
+    max_attempts=3,
+    timeout=5.0,
+    user_agent="scraper-tests/1.0 (+tests)",
+)
+
+
+def engine_sync(
+    site: StandIn,
+    root: Path,
+    *,
+    now: dt.datetime | None = None,
+    fetch: FetchSettings = MOCK_FETCH,
+    progress: Progress | None = None,
+    **options: Any,
+) -> SyncReport:
+    """Run the sync engine in this process against the stand-in, with no socket and no wait."""
+    settings = SyncOptions(**options)
+    with (
+        Archive(root) as archive,
+        Fetcher(
+            fetch,
+            transport=mock_transport(site),
+            validators=archive,
+            robots_cache=archive,
+            sleep=lambda _seconds: None,
+        ) as source,
+    ):
+        when = now or dt.datetime.now(dt.UTC)
+        return run_sync(archive, source, settings, now=when, progress=progress)
+
+
+def written_paths(written: list[Written]) -> list[str]:
+    """The paths of the files a report lists as added or updated."""
+    return [entry.path for entry in written]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from scraper.config import Config, config_from_mapping, load_config
+from scraper.config import Config, config_from_mapping, config_to_toml, load_config, with_overrides
 from scraper.errors import ConfigError
 
 REPO = Path(__file__).parent.parent
@@ -61,3 +62,33 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
 def test_no_content_types_is_refused() -> None:
     with pytest.raises(ConfigError, match=r"sync\.types has nothing"):
         config_from_mapping({"sync": {"types": []}}, "my.toml")
+
+
+def test_a_config_written_as_toml_reads_back_the_same() -> None:
+    config = with_overrides(
+        config_from_mapping({"sync": {"types": ["speech", "feature"]}}),
+        archive=Path("some where/ā"),
+        base_url="http://mirror.test:8080",
+        interval=0.25,
+        user_agent='bot/1 "quoted"',
+    )
+    assert config_from_mapping(tomllib.loads(config_to_toml(config))) == config
+    assert config_from_mapping(tomllib.loads(config_to_toml(Config()))) == Config()
+
+
+def test_overrides_name_the_option_that_is_wrong() -> None:
+    with pytest.raises(ConfigError, match="--concurrency"):
+        with_overrides(Config(), interval=2.0, concurrency=0)
+    with pytest.raises(ConfigError, match="--types has nothing"):
+        with_overrides(Config(), types=())
+
+
+@pytest.mark.parametrize("key", ["block_limit", "down_limit"])
+def test_run_limits_are_bounded(key: str) -> None:
+    with pytest.raises(ConfigError, match=f"sync.{key} must be from 1 to 100"):
+        config_from_mapping({"sync": {key: 0}}, "my.toml")
+
+
+def test_a_bad_selector_in_the_file_is_named() -> None:
+    with pytest.raises(ConfigError, match=r"my\.toml: selectors\.title = 'h1\.\.x'"):
+        config_from_mapping({"selectors": {"title": "h1..x"}}, "my.toml")

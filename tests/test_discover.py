@@ -17,7 +17,7 @@ from scraper.site.discover import (
     parse_listing,
     search_path,
 )
-from scraper.site.urls import content_type_of
+from scraper.site.urls import content_type_of, site_hosts
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SITE = "https://www.beehive.govt.nz"
@@ -507,3 +507,50 @@ def test_a_side_column_view_is_not_results() -> None:
         '</time><a href="/release/latest">Latest</a></div></div></div></main>'
     )
     assert [i.url for i in parse_listing(html)] == ["https://www.beehive.govt.nz/release/a"]
+
+
+# --- A mirror's own links, and dates off the calendar ----------------------------------------
+
+MIRROR_FEED = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Beehive</title>
+<item><title>On the mirror</title><link>http://mirror.test:8080/release/on-the-mirror</link>
+<pubDate>Tue, 01 Apr 2025 17:42:54 +1300</pubDate></item>
+<item><title>Elsewhere</title><link>http://mirror.test:9999/release/elsewhere</link></item>
+<item><title>Year one</title><link>https://www.beehive.govt.nz/release/year-one</link>
+<pubDate>Mon, 01 Jan 0001 00:00:00 +1300</pubDate></item>
+</channel></rss>"""
+
+
+def test_links_on_the_mirror_host_count_when_it_is_named() -> None:
+    hosts = site_hosts("http://mirror.test:8080")
+    items = parse_feed(MIRROR_FEED, hosts)
+    assert [i.url for i in items] == [
+        f"{SITE}/release/on-the-mirror",
+        f"{SITE}/release/year-one",
+    ]
+    assert [i.url for i in parse_feed(MIRROR_FEED)] == [f"{SITE}/release/year-one"]
+
+
+def test_a_listing_on_the_mirror_host_is_read() -> None:
+    html = (
+        '<div class="view-content"><div class="views-row"><article>'
+        '<time datetime="2025-01-02T03:04:05Z">2 January</time>'
+        '<a href="http://mirror.test:8080/release/x">X</a></article></div></div>'
+    )
+    [item] = parse_listing(html, site_hosts("http://mirror.test:8080"))
+    assert item.url == f"{SITE}/release/x" and item.published == utc(2025, 1, 2, 3, 4, 5)
+
+
+def test_a_feed_date_before_the_first_instant_is_no_date() -> None:
+    [_, year_one] = parse_feed(MIRROR_FEED, site_hosts("http://mirror.test:8080"))
+    assert year_one.published is None and year_one.title == "Year one"
+
+
+def test_an_iso_date_before_the_first_instant_is_no_date() -> None:
+    html = (
+        '<div class="view-content"><div class="views-row"><article>'
+        '<time datetime="0001-01-01T00:00:00+13:00">1 January 1</time>'
+        '<a href="/release/x">X</a></article></div></div>'
+    )
+    [item] = parse_listing(html)
+    assert item.published is None

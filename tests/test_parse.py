@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
 import pytest
 
-from scraper.errors import BlockPageError, ParseError
-from scraper.site.parse import ParseOptions, parse_page
+from scraper.errors import BlockPageError, ConfigError, ParseError
+from scraper.site.parse import ParseOptions, Selectors, parse_page, release_from_page
 
 BLOCKED = Path(__file__).parent / "fixtures" / "blocked"
 URL = "https://www.beehive.govt.nz/release/x"
@@ -167,3 +168,47 @@ def test_unreadable_datetime_is_an_error() -> None:
     page = _page().replace("2025-12-09T21:37:58Z", "yesterday")
     with pytest.raises(ParseError, match="unreadable time"):
         parse_page(page, url=URL)
+
+
+@pytest.mark.parametrize("stamp", ["0001-01-01T00:00:00Z", "9999-12-31T23:00:00Z", "9999-12-31"])
+def test_a_placeholder_date_is_no_date(stamp: str) -> None:
+    page = _page().replace("2025-12-09T21:37:58Z", stamp)
+    with pytest.raises(ParseError, match="no publication date"):
+        parse_page(page, url=URL)
+    assert parse_page(page, url=URL, fallback_date=dt.date(2003, 4, 5)).date == dt.date(2003, 4, 5)
+
+
+def test_a_page_not_found_template_with_a_title_is_refused() -> None:
+    page = (
+        "<html><body><div class='ds-three-col__main'>"
+        '<h1 class="article__title">Page not found</h1>'
+        "<p>The requested page could not be found.</p></div></body></html>"
+    )
+    with pytest.raises(ParseError, match="not a release page"):
+        parse_page(page, url=URL, fallback_date=dt.date(2025, 1, 1))
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        _page(body=""),  # a date and no body: some real releases have no text
+        _page(meta='<ul class="meta--ministers"><li><span class="is-archived">A B</span></li></ul>')
+        .replace('datetime="2025-12-09T21:37:58Z"', "")
+        .replace("<p>Hello.</p>", ""),
+    ],
+)
+def test_a_release_with_only_some_of_date_ministers_and_body_is_read(page: str) -> None:
+    assert parse_page(page, url=URL, fallback_date=dt.date(2025, 1, 1)).title == "A title"
+
+
+@pytest.mark.parametrize("field", ["title", "body", "main"])
+@pytest.mark.parametrize("selector", ["", "h1..x", "div >"])
+def test_a_selector_the_parser_cannot_read_is_a_settings_error(field: str, selector: str) -> None:
+    with pytest.raises(ConfigError, match=rf"selectors\.{field} = "):
+        dataclasses.replace(Selectors(), **{field: selector})  # type: ignore[arg-type]
+
+
+def test_release_from_page_names_the_release_by_the_url_it_came_from() -> None:
+    body = _page().encode()
+    release = release_from_page(body, "http://mirror:8080/release/x", None, ParseOptions())
+    assert release.url == URL

@@ -14,13 +14,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
+from scraper.archive.paths import archive_relpath
 from scraper.archive.store import Archive
 from scraper.cli import EXIT_BLOCKED, EXIT_FAILED, EXIT_LOCKED, EXIT_OK, main
-from scraper.site.urls import archive_relpath
 from tests.golden import comparable, goldens
 from tests.standin import StandIn
 from tests.standin.model import Item
-from tests.support import NO_WAIT, files, sync, sync_argv
+from tests.support import NO_WAIT, files, paths, sync, sync_argv
 
 GOLDEN = {g.url: g for g in goldens()}
 NZ = ZoneInfo("Pacific/Auckland")
@@ -75,7 +75,7 @@ def test_second_sync_with_nothing_new_makes_one_request_and_touches_nothing(
     run = sync(site, archive, config_file)
     assert run.code == EXIT_OK
     assert [r.target for r in site.requests] == ["/rss.xml"]
-    assert run.report["added"] == [] and run.report["updated"] == []
+    assert paths(run.report["added"]) == [] and paths(run.report["updated"]) == []
     assert {p: p.stat().st_mtime_ns for p in archive.rglob("*.md")} == before
 
 
@@ -89,7 +89,7 @@ def test_a_newly_published_release_adds_one_file_with_one_request(
     run = sync(site, archive, config_file)
     assert run.code == EXIT_OK
     added = set(files(archive)) - set(before)
-    assert len(added) == 1 and run.report["added"] == list(added)
+    assert len(added) == 1 and paths(run.report["added"]) == list(added)
     assert site.count(item.path) == 1
     assert all(files(archive)[p] == text for p, text in before.items())
 
@@ -184,10 +184,10 @@ def test_a_changed_recent_release_is_rewritten_on_recheck(
     item = site.publish("fresh-news", copy_of="/release/district-court-judge-appointed-28")
     assert sync(site, archive, config_file).code == EXIT_OK
     [path] = [p for p in files(archive) if "fresh-news" in p]
-    assert sync(site, archive, config_file).report["updated"] == []
+    assert paths(sync(site, archive, config_file).report["updated"]) == []
     site.change(item.path, "A corrected title")
     run = sync(site, archive, config_file)
-    assert run.report["updated"] == [path]
+    assert paths(run.report["updated"]) == [path]
     assert 'title: "A corrected title"' in files(archive)[path]
 
 
@@ -227,7 +227,7 @@ def test_an_old_archive_is_adopted_and_not_rewritten(
     before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in archive.rglob("*.md")}
     run = sync(site, archive, config_file, "--full")
     assert run.code == EXIT_OK, run.stdout
-    assert [p.split("/")[-1] for p in run.report["added"]] == [
+    assert [p.split("/")[-1] for p in paths(run.report["added"])] == [
         "2026-09-04-district-court-judge-appointed-28.md"
     ]
     assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in before} == before
@@ -301,7 +301,9 @@ def test_without_a_terminal_progress_is_plain_log_lines(
     result = CliRunner().invoke(main, sync_argv(site, archive, config_file))
     assert result.exit_code == EXIT_OK
     lines = result.stderr.splitlines()
-    assert "listing, 10 new: /releases?page=0" in lines
+    found = [line.split(": ", 1) for line in lines if line.startswith(("feed, ", "listing, "))]
+    assert found[:2] == [["feed, 27 new", "/rss.xml"], ["listing, 0 new", "/releases?page=0"]]
+    assert sum(int(what.split(", ")[1].split()[0]) for what, _ in found) == len(files(archive))
     assert "added: https://www.beehive.govt.nz/release/te-huia-service-extension-welcomed" in lines
     summary = f"added {len(files(archive))}, updated 0, unchanged 0, failed 0, blocked 0"
     assert lines[-1].startswith(summary)
@@ -314,7 +316,7 @@ def test_a_limited_run_does_not_let_the_next_skip_the_feed(
     run = sync(site, archive, config_file)
     assert run.code == EXIT_OK
     assert len(files(archive)) > 2
-    assert run.report["added"]
+    assert paths(run.report["added"])
 
 
 def test_asking_for_another_type_reads_its_listing_despite_an_unchanged_feed(
@@ -324,7 +326,7 @@ def test_asking_for_another_type_reads_its_listing_despite_an_unchanged_feed(
     site.clear_log()
     run = sync(site, archive, config_file, "--types", "release,speech")
     assert "/speeches?page=0" in [r.target for r in site.requests]
-    assert any(p.startswith("speeches/") for p in run.report["added"])
+    assert any(p.startswith("speeches/") for p in paths(run.report["added"]))
     site.clear_log()
     assert sync(site, archive, config_file, "--types", "speech").report["added"] == []
     assert [r.target for r in site.requests] == ["/rss.xml"]
@@ -366,7 +368,7 @@ def test_a_run_cut_short_leaves_no_gap_for_the_next(
     assert len(sync(site, archive, config_file, "--limit", limit).report["added"]) == int(limit)
     run = sync(site, archive, config_file)
     assert run.code == EXIT_OK
-    assert len(run.report["added"]) == 45 - int(limit)
+    assert len(paths(run.report["added"])) == 45 - int(limit)
     assert sum("batch-" in p for p in files(archive)) == 45
 
 
@@ -392,7 +394,7 @@ def test_a_page_deep_in_the_listings_that_failed_is_tried_again(
     site.clear_faults()
     run = sync(site, archive, config_file)
     assert run.code == EXIT_OK
-    assert [p for p in run.report["added"] if "batch-3." in p or "batch-3-" in p]
+    assert [p for p in paths(run.report["added"]) if "batch-3." in p or "batch-3-" in p]
 
 
 def test_a_site_showing_nothing_is_a_failure_not_zero_releases(
@@ -419,7 +421,7 @@ def test_a_redated_release_moves_to_its_new_path(
     run = sync(site, archive, config_file)
     assert run.code == EXIT_OK
     [new] = [p for p in files(archive) if "moving" in p]
-    assert new != old and run.report["updated"] == [new]
+    assert new != old and paths(run.report["updated"]) == [new]
     assert new.split("/")[-1][:10] == (now - dt.timedelta(days=2)).astimezone(NZ).strftime(
         "%Y-%m-%d"
     )
@@ -558,7 +560,7 @@ def test_a_file_with_a_hashed_name_is_updated_in_place(
     url = files(archive)[tagged].split("\nurl: ", 1)[1].split("\n", 1)[0]
     site.change(url.removeprefix("https://www.beehive.govt.nz"), "Tamaki hui, corrected")
     run = sync(site, archive, config_file)
-    assert run.report["updated"] == [tagged]
+    assert paths(run.report["updated"]) == [tagged]
     assert 'title: "Tamaki hui, corrected"' in files(archive)[tagged]
     assert sum("tamaki-hui" in p for p in files(archive)) == 2
 
@@ -606,7 +608,7 @@ def test_node_links_to_twins_of_one_title_and_date_are_both_synced(
     (archive / one).unlink()
     run = sync(site, archive, config_file, "--full")
     assert run.code == EXIT_OK
-    assert run.report["added"] == [one]
+    assert paths(run.report["added"]) == [one]
 
 
 def test_a_move_cut_short_is_finished_by_the_next_run(

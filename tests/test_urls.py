@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from scraper.archive.paths import archive_relpath
 from scraper.site.urls import (
     PUBLIC_SITE,
-    archive_relpath,
     canonical_url,
     content_type_of,
     folded_id,

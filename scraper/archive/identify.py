@@ -7,10 +7,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from scraper.archive.store import Entry
+from scraper.dates import old_archive_dates
 from scraper.site.urls import PUBLIC_SITE, folded_id
-
-#: The date the old exporter wrote for pages without one.
-UNDATED = dt.date(1, 1, 1)
 
 
 class Index(Protocol):
@@ -76,9 +74,7 @@ def _on(candidates: list[Entry], date: dt.date | None) -> list[Entry]:
     """The files that may hold a release of a given New Zealand date (None: any)."""
     if date is None:
         return candidates
-    # The old archive wrote the UTC date: the New Zealand date or the day before.
-    # Its 0001-01-01 stood for "no date": such a file may be any day's.
-    days = {date, date - dt.timedelta(days=1), UNDATED}
+    days = old_archive_dates(date)
     return [e for e in candidates if e.date in days]
 
 

@@ -24,6 +24,8 @@ from typing import IO
 
 from scraper.archive.atomic import atomic_write
 from scraper.archive.document import decode, loads
+from scraper.archive.paths import untagged_stem
+from scraper.dates import old_archive_dates
 from scraper.errors import DocumentError, LockedError, StoreError
 from scraper.models import CONTENT_FOLDERS
 from scraper.site.urls import folded_id
@@ -434,12 +436,11 @@ class Archive:
         The old archive's file may carry the day before (its UTC date) or 0001-01-01.
         """
         folder = CONTENT_FOLDERS[kind]
-        days = {date, date - dt.timedelta(days=1), dt.date(1, 1, 1)}
-        names = {f"{day:%Y-%m-%d}-{folded}" for day in days}
+        names = {f"{day:%Y-%m-%d}-{folded}" for day in old_archive_dates(date)}
         return [
             relpath
             for relpath, _ in self.unreadable()
-            if relpath.startswith(folder + "/") and _named(relpath, names)
+            if relpath.startswith(folder + "/") and untagged_stem(relpath) in names
         ]
 
     def delete_meta(self, key: str) -> None:
@@ -540,12 +541,6 @@ def _acquire(
                 ) from None
             pause(poll)
             waited += poll
-
-
-def _named(relpath: str, names: set[str]) -> bool:
-    """Whether a file is one of `names`, or one of them with a --<8 hex> suffix."""
-    base = relpath.rsplit("/", 1)[-1].removesuffix(".md")
-    return base in names or (len(base) > 10 and base[-10:-8] == "--" and base[:-10] in names)
 
 
 def _remove_stale(path: Path) -> None:

@@ -103,14 +103,14 @@ class RobotsCache(Protocol):
 
 
 class ValidatorStore(Protocol):
-    """Where ETag and Last-Modified of earlier fetches are kept, keyed by requested URL."""
+    """Where ETag and Last-Modified of earlier fetches are kept, keyed by requested URL.
+
+    The fetcher only reads them: the job keeps a response's validators once its content is
+    in the archive (`Session.commit`), so a failed write never leaves a wrong 304 behind.
+    """
 
     def get_validators(self, url: str) -> tuple[str | None, str | None] | None:
         """Return (etag, last_modified) stored for `url`, or None."""
-        ...
-
-    def put_validators(self, url: str, etag: str | None, last_modified: str | None) -> None:
-        """Store the validators of a fresh 200 response for `url`."""
         ...
 
 
@@ -206,8 +206,6 @@ class Fetcher:
             return Fetched(
                 str(final), 304, b"", etag or old_etag, last_modified or old_modified, key
             )
-        if self._validators is not None:
-            self._validators.put_validators(key, etag, last_modified)
         return Fetched(str(final), response.status, response.body, etag, last_modified, key)
 
     def close(self) -> None:

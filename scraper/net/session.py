@@ -1,16 +1,27 @@
-"""A run's dealings with the site: fetches, block counting, and validators saved late."""
+"""A run's dealings with the site: fetches, failures in a row, and validators saved late.
+
+A job (sync, verify) fetches through one `Session`. Failures and blocks go to the run's
+log rather than up the stack, so one bad page never loses the others; but a run stops early
+(`Stopped`) when the site is plainly not serving it: its bot-protection page several times
+in a row, several URLs in a row failing (5xx, timeouts), or no connection at all.
+"""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Protocol, TypeVar
+from urllib.parse import urlsplit
 
-from scraper.archive.store import Archive
-from scraper.errors import BlockedError, FetchError, ParseError
-from scraper.models import Failure, SyncReport
-from scraper.net.fetch import Fetcher
-from scraper.net.source import Fetched
+from scraper.errors import (
+    BlockedError,
+    FetchError,
+    ParseError,
+    UnavailableError,
+    UnreachableError,
+)
+from scraper.models import Failure
+from scraper.net.source import Fetched, PageSource
 
 #: What to tell a user whose requests met the site's bot protection.
 BLOCKED_ADVICE = (
@@ -26,92 +37,118 @@ GONE = (404, 410)
 
 
 class Stopped(Exception):
-    """The run must end early (the site keeps blocking us)."""
+    """The run must end early; `kind` says why: "blocked", "unreachable" or "down"."""
+
+    def __init__(self, message: str, kind: str) -> None:
+        """Keep the reason for the report and its kind for the exit code."""
+        super().__init__(message)
+        self.kind = kind
 
 
-class DeferredValidators:
-    """Validators that reach the archive only once what was fetched has been dealt with.
+class ProblemLog(Protocol):
+    """Where a run keeps what went wrong (a job's report)."""
 
-    Saved straight away, a page's ETag would make the next conditional request answer 304
-    even when this run failed to write the page, and the change would be lost.
-    """
+    failed: list[Failure]
+    blocked: list[str]
 
-    def __init__(self, archive: Archive) -> None:
-        """Read through to the archive's validators; hold new ones back."""
-        self._archive = archive
-        self._pending: dict[str, tuple[str | None, str | None]] = {}
-        self._lock = threading.Lock()
 
-    def get_validators(self, url: str) -> tuple[str | None, str | None] | None:
-        """The validators saved by earlier, successful work."""
-        return self._archive.get_validators(url)
+class ValidatorSink(Protocol):
+    """Where validators of pages dealt with are kept for the next conditional request."""
 
     def put_validators(self, url: str, etag: str | None, last_modified: str | None) -> None:
-        """Hold a fresh response's validators until `commit`."""
-        with self._lock:
-            self._pending[url] = (etag, last_modified)
-
-    def commit(self, fetched: Fetched) -> None:
-        """Save the validators of a response whose content is now in the archive."""
-        with self._lock:
-            held = self._pending.pop(fetched.requested, None)
-        if held is not None:
-            self._archive.put_validators(fetched.requested, *held)
+        """Keep a URL's ETag and Last-Modified."""
 
 
 class Session:
-    """Fetches for one run: failures and blocks go to the report, not up the stack."""
+    """Fetches for one run: failures and blocks go to the log; too many in a row stop it."""
 
     def __init__(
         self,
-        fetcher: Fetcher,
-        report: SyncReport,
-        block_limit: int,
-        validators: DeferredValidators | None = None,
+        source: PageSource,
+        log: ProblemLog,
+        *,
+        block_limit: int = 3,
+        down_limit: int = 3,
+        validators: ValidatorSink | None = None,
     ) -> None:
-        """Fetch through `fetcher`, recording outcomes in `report`."""
-        self.fetcher = fetcher
-        self.report = report
+        """Fetch through `source`; stop after `block_limit` blocks or `down_limit` failures."""
+        self.source = source
+        self.log = log
         self.block_limit = block_limit
+        self.down_limit = down_limit
         self.validators = validators
+        self._lock = threading.Lock()
         self._blocks_in_a_row = 0
+        self._failures_in_a_row = 0
 
     def get(self, path: str, conditional: bool = False, gone_ok: bool = False) -> Fetched | None:
-        """Fetch a page; a failure or block is reported and gives None.
+        """Fetch a page; a failure or block is logged and gives None.
 
         With `gone_ok`, a 404 or 410 is an empty page (a listing past its end), not a failure.
         """
         try:
-            return self.fetched(self.fetcher.get(path, conditional=conditional))
-        except BlockedError:
-            self.blocked(path)
+            return self.fetched(self.source.get(path, conditional=conditional))
+        except BlockedError as exc:
+            self.blocked(path, exc)
         except FetchError as exc:
             if gone_ok and exc.status in GONE:
                 return Fetched(path, exc.status, b"", None, None, path)
-            self.report.failed.append(Failure(path, str(exc)))
+            self.failed(path, exc)
         return None
 
     def fetched(self, fetched: Fetched) -> Fetched:
-        """Note a response that got through (it breaks a run of blocks)."""
-        self._blocks_in_a_row = 0
+        """Note a response that got through (it breaks a run of blocks and failures)."""
+        with self._lock:
+            self._blocks_in_a_row = 0
+            self._failures_in_a_row = 0
         return fetched
 
-    def blocked(self, url: str) -> None:
-        """Count a block page; stop the run after too many in a row."""
-        self.report.blocked.append(url)
-        self._blocks_in_a_row += 1
-        if self._blocks_in_a_row >= self.block_limit:
-            raise Stopped(f"{self._blocks_in_a_row} blocked requests in a row; {BLOCKED_ADVICE}")
+    def blocked(self, url: str, exc: BlockedError | None = None) -> None:
+        """Log a block page; stop the run after too many in a row.
+
+        When robots.txt (fetched before the first page) was what got the block page, it is
+        what is logged, and the run stops: every later request would be blocked too.
+        """
+        robots = exc is not None and urlsplit(exc.url).path == "/robots.txt"
+        target = exc.url if exc is not None and robots else url
+        self.log.blocked.append(target)
+        with self._lock:
+            self._blocks_in_a_row += 1
+            count = self._blocks_in_a_row
+        if robots or count >= self.block_limit:
+            raise Stopped(f"{count} blocked request(s) in a row; {BLOCKED_ADVICE}", "blocked")
+
+    def failed(self, url: str, exc: FetchError) -> None:
+        """Log a failed URL; stop the run when the site is unreachable or seems down."""
+        self.log.failed.append(Failure(url, str(exc) or type(exc).__name__))
+        if isinstance(exc, UnreachableError):
+            raise Stopped(f"the site is unreachable: {exc}", "unreachable")
+        with self._lock:
+            if isinstance(exc, UnavailableError):
+                self._failures_in_a_row += 1
+            else:
+                self._failures_in_a_row = 0  # the site answered; this URL was the problem
+            count = self._failures_in_a_row
+        if count >= self.down_limit:
+            raise Stopped(
+                f"the site seems to be down: {count} URLs in a row failed after retries"
+                f" (last: {exc}); nothing more was tried, run again later",
+                "down",
+            )
 
     def parse(self, parse: Callable[[], T], path: str, empty: T) -> T:
-        """Run a discovery parser over a page; a page it cannot read is reported, as `empty`."""
+        """Run a discovery parser over a page; a page it cannot read is logged, as `empty`."""
         try:
             return parse()
         except ParseError as exc:
-            self.report.failed.append(Failure(path, str(exc)))
+            self.log.failed.append(Failure(path, str(exc)))
             return empty
 
     def commit(self, fetched: Fetched) -> None:
-        """Save a response's validators now that its content is dealt with."""
-        if self.validators is not None:
-            self.validators.commit(fetched)
+        """Keep a response's validators, now that its content is dealt with.
+
+        Kept any earlier, a page's ETag would make the next conditional request answer 304
+        even when this run failed to write the page, and the change would be lost.
+        """
+        if self.validators is not None and not fetched.not_modified and fetched.requested:
+            self.validators.put_validators(fetched.requested, fetched.etag, fetched.last_modified)

@@ -13,7 +13,7 @@ import email.utils
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, replace
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import SplitResult, urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -93,6 +93,7 @@ EXCLUDED_SELECTORS: tuple[str, ...] = (
 TIME_SELECTOR = "time[datetime]"
 
 _SPACES = re.compile(r"[ \t\r\n\f\v]+")
+_YEAR = re.compile(r"\b[0-9]{4}\b")
 _HTML_START = re.compile(rb"(?:<!--.*?-->\s*)*(?:<!doctype\s+html|<html[\s>])", re.I | re.S)
 
 
@@ -121,11 +122,11 @@ def _clean(text: str | None) -> str | None:
     return cleaned or None
 
 
-def _site_link(href: str | None) -> tuple[str, str | None] | None:
+def _site_link(href: str | None, hosts: frozenset[str]) -> tuple[str, str | None] | None:
     """(canonical URL, content type) for a link to a content or node path of the site, else None.
 
     Relative links are resolved against the site root (listings are top-level pages);
-    absolute links count only on the site's own hosts.
+    absolute links count only on the site's hosts (`hosts`: names, or ``name:port``).
     """
     cleaned = (href or "").strip(ASCII_WHITESPACE)
     if not cleaned:
@@ -134,7 +135,7 @@ def _site_link(href: str | None) -> tuple[str, str | None] | None:
         parts = urlsplit(urljoin(PUBLIC_SITE + "/", cleaned))
     except ValueError:  # e.g. "http://[broken"
         return None
-    if parts.scheme not in ("http", "https") or (parts.hostname or "") not in SITE_HOSTS:
+    if parts.scheme not in ("http", "https") or not _on_hosts(parts, hosts):
         return None
     content_type = content_type_of(parts.path)
     if content_type is None and node_id_of(parts.path) is None:
@@ -142,11 +143,24 @@ def _site_link(href: str | None) -> tuple[str, str | None] | None:
     return canonical_url(parts.path), content_type
 
 
-def _aware_utc(value: dt.datetime) -> dt.datetime:
-    """The instant as an aware UTC datetime; a naive value is taken to be UTC already."""
+def _on_hosts(parts: SplitResult, hosts: frozenset[str]) -> bool:
+    """Whether a link's host (with its port, when it names one) is one of the site's."""
+    host = (parts.hostname or "").lower()
+    try:
+        netloc = f"{host}:{parts.port}" if parts.port else host
+    except ValueError:  # a port that is not a number
+        return False
+    return host in hosts or netloc in hosts
+
+
+def _aware_utc(value: dt.datetime) -> dt.datetime | None:
+    """The instant as an aware UTC datetime (naive: UTC already); None when off the calendar."""
     if value.tzinfo is None:
         return value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:  # 0001-01-01 with a positive offset lies before the first instant
+        return None
 
 
 def _parse_instant(text: str | None) -> dt.datetime | None:
@@ -159,9 +173,13 @@ def _parse_instant(text: str | None) -> dt.datetime | None:
     if cleaned is None:
         return None
     try:
-        return _aware_utc(email.utils.parsedate_to_datetime(cleaned))
+        parsed = email.utils.parsedate_to_datetime(cleaned)
     except (TypeError, ValueError, IndexError):
         pass
+    else:
+        # The email parser takes years below 100 for two-digit ones ("0001" → 2001).
+        year = _YEAR.search(cleaned)
+        return _aware_utc(parsed) if year is None or int(year[0]) == parsed.year else None
     if "T" not in cleaned and " " not in cleaned:
         return None  # a bare date
     try:
@@ -189,14 +207,14 @@ def _dedupe(found: list[Discovered]) -> list[Discovered]:
 # --- Feed ---------------------------------------------------------------------------------
 
 
-def parse_feed(xml: bytes) -> list[Discovered]:
+def parse_feed(xml: bytes, hosts: frozenset[str] = SITE_HOSTS) -> list[Discovered]:
     """The content pages listed in an RSS 2.0 feed (``/rss.xml``), in feed order.
 
     ``link`` gives the URL (canonicalised), ``title`` the title (whitespace collapsed),
     ``pubDate`` the instant (RFC 822 with its offset, returned as aware UTC; None when missing
     or unreadable). Items whose link is not a release, speech, feature or ``/node/<id>`` page
     of the site are skipped; a URL listed twice is kept once. A valid feed with no such items
-    gives an empty list.
+    gives an empty list. Absolute links count on `hosts` (see ``urls.site_hosts``).
 
     Raises BlockPageError for the bot-protection page and ParseError for anything else that
     is not an RSS 2.0 document (an HTML page, broken XML, a document with entity
@@ -234,7 +252,7 @@ def parse_feed(xml: bytes) -> list[Discovered]:
         raise ParseError("the RSS document has no <channel>: it is not a usable feed")
     found: list[Discovered] = []
     for item in channel.findall("item"):
-        link = _site_link(item.findtext("link"))
+        link = _site_link(item.findtext("link"), hosts)
         if link is None:
             continue
         url, content_type = link
@@ -265,16 +283,16 @@ def _ancestors(node: LexborNode) -> list[LexborNode]:
     return chain
 
 
-def _content_urls(node: LexborNode) -> set[str]:
+def _content_urls(node: LexborNode, hosts: frozenset[str]) -> set[str]:
     urls: set[str] = set()
     for anchor in node.css("a[href]"):
-        link = _site_link(anchor.attributes.get("href"))
+        link = _site_link(anchor.attributes.get("href"), hosts)
         if link is not None:
             urls.add(link[0])
     return urls
 
 
-def _row_of(anchor: LexborNode, url: str, stop_ids: set[int]) -> LexborNode:
+def _row_of(anchor: LexborNode, url: str, stop_ids: set[int], hosts: frozenset[str]) -> LexborNode:
     """The result row of a link: its largest ancestor holding no other content URL.
 
     Climbing stops below any element in ``stop_ids`` (the results region, or body), so a
@@ -284,7 +302,7 @@ def _row_of(anchor: LexborNode, url: str, stop_ids: set[int]) -> LexborNode:
     for ancestor in _ancestors(anchor):
         if ancestor.mem_id in stop_ids or ancestor.tag in ("body", "html"):
             break
-        if _content_urls(ancestor) != {url}:
+        if _content_urls(ancestor, hosts) != {url}:
             break
         row = ancestor
     return row
@@ -298,7 +316,7 @@ def _published_in(row: LexborNode) -> dt.datetime | None:
     return None
 
 
-def parse_listing(html: str) -> list[Discovered]:
+def parse_listing(html: str, hosts: frozenset[str] = SITE_HOSTS) -> list[Discovered]:
     """The content pages linked from a listing or search results page, in page order.
 
     For ``/releases?page=N``, ``/speeches?page=N`` and ``/search?…``. Every link to a
@@ -308,27 +326,28 @@ def parse_listing(html: str) -> list[Discovered]:
     that links to no other content page; ``published`` is the first ``time[datetime]`` in
     that row that holds an instant (None when the row has none: never a neighbour's date);
     ``title`` is the link text. A URL linked twice (image and title links) is kept once, at
-    its first place, with the title and date of whichever link has them.
+    its first place, with the title and date of whichever link has them. Absolute links
+    count on `hosts` (see ``urls.site_hosts``).
 
     Raises BlockPageError for the bot-protection page.
     """
-    return _items(_listing_tree(html))
+    return _items(_listing_tree(html), hosts)
 
 
-def _items(tree: LexborHTMLParser) -> list[Discovered]:
+def _items(tree: LexborHTMLParser, hosts: frozenset[str]) -> list[Discovered]:
     """The content links of a parsed listing page (see parse_listing)."""
     region_ids = _ids(tree, RESULTS_REGION_SELECTORS)
     excluded_ids = _ids(tree, EXCLUDED_SELECTORS)
     found: list[Discovered] = []
     for anchor in tree.css("a[href]"):
-        link = _site_link(anchor.attributes.get("href"))
+        link = _site_link(anchor.attributes.get("href"), hosts)
         if link is None:
             continue
         chain_ids = {node.mem_id for node in _ancestors(anchor)}
         if chain_ids & excluded_ids or (region_ids and not chain_ids & region_ids):
             continue
         url, content_type = link
-        row = _row_of(anchor, url, region_ids)
+        row = _row_of(anchor, url, region_ids, hosts)
         found.append(
             Discovered(
                 url=url,

@@ -6,10 +6,10 @@ import datetime as dt
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode
+from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
-from scraper.dates import local_date
-from scraper.errors import BlockPageError, ParseError
+from scraper.dates import publication_date
+from scraper.errors import BlockPageError, ConfigError, ParseError
 from scraper.models import Release
 from scraper.site.blockpage import is_block_page
 from scraper.site.markdown import node_to_markdown
@@ -37,6 +37,25 @@ class Selectors:
         " .ds-three-col__right .file a[href]"
     )
     canonical: str = 'link[rel="canonical"], meta[property="og:url"]'
+
+    def __post_init__(self) -> None:
+        """Refuse a selector that is empty or that the CSS engine cannot read, naming it."""
+        for name, value in vars(self).items():
+            for selector in value if isinstance(value, tuple) else (value,):
+                _check_selector(f"selectors.{name}", selector)
+        if not self.dates:
+            raise ConfigError("selectors.dates must list at least one selector")
+
+
+def _check_selector(name: str, selector: str) -> None:
+    """A ConfigError naming the setting when `selector` is not a usable CSS selector."""
+    try:
+        LexborHTMLParser("<p></p>").css(selector)
+    except SelectolaxError as exc:
+        raise ConfigError(
+            f"{name} = {selector!r} is not a CSS selector the parser can read ({exc});"
+            " see config/scraper.toml for the defaults"
+        ) from exc
 
 
 @dataclass(frozen=True)
@@ -71,14 +90,42 @@ def parse_page(
         raise ParseError(f"{source} is empty: it is not a release page")
     title = _title(main, sel, source)
     page_url = _url(tree, url, sel, options.site, source)
+    stated = _stated_date(main, sel, options.timezone, page_url)
+    ministers = _ministers(main, sel)
+    body = _body(main, sel)
+    if stated is None and not ministers and not body:
+        # Every release of the archive has a body or a minister; a page with a title and
+        # neither, nor a date, is the site's "page not found" or an error page served as 200.
+        raise ParseError(
+            f"{source} has the title {title!r} but no date, ministers or body: it is not a"
+            " release page (a 'page not found' or error page served with status 200)"
+        )
     return Release(
         title=title,
-        date=_date(main, sel, fallback_date, options.timezone, page_url),
+        date=_date(stated, fallback_date, page_url),
         url=page_url,
-        ministers=_ministers(main, sel),
+        ministers=ministers,
         portfolios=_texts(main.css(sel.portfolios)),
         attachments=_attachments(tree, sel, options.site),
-        body=_body(main, sel),
+        body=body,
+    )
+
+
+def release_from_page(
+    body: bytes, fetched_url: str, fallback_date: dt.date | None, options: ParseOptions
+) -> Release:
+    """A fetched page → the Release it holds; the URL it was fetched from names it.
+
+    `fetched_url` is where the page was finally served (after redirects, on any host);
+    `fallback_date` is the date a listing or feed gave it, for pages that carry none.
+    """
+    final = canonical_url(fetched_url, options.site)
+    return parse_page(
+        body.decode("utf-8", "replace"),
+        url=final if content_type_of(final) else None,
+        fallback_date=fallback_date,
+        source=fetched_url,
+        options=options,
     )
 
 
@@ -112,23 +159,27 @@ def _url(tree: LexborHTMLParser, given: str | None, sel: Selectors, site: str, s
     return url
 
 
-def _date(
-    tree: LexborNode,
-    sel: Selectors,
-    fallback: dt.date | None,
-    timezone: str,
-    url: str,
-) -> dt.date:
-    """The release date in the chosen zone, from the page's instant or the fallback.
+def _stated_date(tree: LexborNode, sel: Selectors, timezone: str, url: str) -> dt.date | None:
+    """The release date the page states, in the chosen zone; None when it states none.
 
-    A <time> inside the body is some date the text mentions, never the release's.
+    A <time> inside the body is some date the text mentions, never the release's; a
+    placeholder instant (0001-01-01) is no date at all.
     """
     body = tree.css_first(sel.body)
     for selector in sel.dates:
         for node in tree.css(selector):
             stamp = (node.attributes.get("datetime") or "").strip()
             if stamp and not (body is not None and _within(node, body)):
-                return _local_date(stamp, timezone, url)
+                date = _local_date(stamp, timezone, url)
+                if date is not None:
+                    return date
+    return None
+
+
+def _date(stated: dt.date | None, fallback: dt.date | None, url: str) -> dt.date:
+    """The page's own date, else the fallback (a listing's or the feed's); never a placeholder."""
+    if stated is not None:
+        return stated
     if fallback is not None:
         return fallback
     raise ParseError(
@@ -147,13 +198,13 @@ def _within(node: LexborNode, ancestor: LexborNode) -> bool:
     return False
 
 
-def _local_date(stamp: str, timezone: str, url: str) -> dt.date:
-    """Convert an ISO instant such as 2025-12-09T21:37:58Z to a date in `timezone`."""
+def _local_date(stamp: str, timezone: str, url: str) -> dt.date | None:
+    """An ISO instant such as 2025-12-09T21:37:58Z as a date in `timezone` (None: no date)."""
     try:
         instant = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
     except ValueError as exc:
         raise ParseError(f"{url}: unreadable time datetime={stamp!r}: {exc}") from exc
-    return local_date(instant, timezone)
+    return publication_date(instant, timezone)
 
 
 def _ministers(tree: LexborNode, sel: Selectors) -> tuple[str, ...]:

@@ -11,13 +11,9 @@ Two forms of a release's address matter:
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import unicodedata
-from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
-
-from scraper.models import CONTENT_FOLDERS
 
 #: The public site: canonical URLs always use it, whatever host a page was fetched from.
 PUBLIC_SITE = "https://www.beehive.govt.nz"
@@ -152,23 +148,13 @@ def folded_id(url: str) -> str:
     return _UNSAFE_IN_NAME.sub("", slug.replace("%", "").lower())
 
 
-def archive_relpath(content_type: str, date: dt.date, url: str) -> PurePosixPath:
-    """The archive path of a page: ``<folder>/YYYY/MM/YYYY-MM-DD-<folded id>.md``.
+def site_hosts(base_url: str) -> frozenset[str]:
+    """The hosts whose links are the site's: the public ones and that of `base_url` (a mirror).
 
-    ``folder`` is ``releases``, ``speeches`` or ``features`` (``models.CONTENT_FOLDERS``);
-    ``date`` is the date to file under (the New Zealand date); a ``datetime`` is refused, since
-    which day it falls on depends on the time zone. The year is always four digits
-    (``0001/01/0001-01-01-…`` for the archive's two undated files).
+    The mirror's is written ``host:port`` when its URL names a port, so that another server
+    on the same machine is not taken for it.
     """
-    if isinstance(date, dt.datetime):
-        raise TypeError(
-            f"archive_relpath needs a date, not the datetime {date.isoformat()}: "
-            "convert it to the New Zealand date first"
-        )
-    try:
-        folder = CONTENT_FOLDERS[content_type]
-    except KeyError:
-        known = ", ".join(sorted(CONTENT_FOLDERS))
-        raise ValueError(f"unknown content type {content_type!r} (known: {known})") from None
-    name = f"{date.year:04d}-{date.month:02d}-{date.day:02d}-{folded_id(url)}.md"
-    return PurePosixPath(folder, f"{date.year:04d}", f"{date.month:02d}", name)
+    parts = urlsplit(base_url)
+    host = (parts.hostname or "").lower()
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return SITE_HOSTS | {netloc} if host else SITE_HOSTS

@@ -1,16 +1,22 @@
-"""Discovery for a sync: which items the feed, listings or search show that the archive lacks."""
+"""Discovery for a sync: which items the feed, listings or search show that the archive lacks.
+
+Reading only: the finder fetches the feed and listings through the session and looks things
+up in a snapshot of the archive's index and state, and writes nothing. What the apply step
+must record (items to keep pending, pending ones now known, floors, the feed's validators)
+comes back in the `Discovery`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 from scraper.archive.identify import identify, identify_listed
-from scraper.archive.store import Archive, Entry
-from scraper.dates import local_date
+from scraper.archive.store import Entry
+from scraper.dates import publication_date
 from scraper.models import Failure
 from scraper.net.session import Session
 from scraper.net.source import Fetched
@@ -23,8 +29,11 @@ from scraper.site.discover import (
     search_path,
 )
 from scraper.site.urls import content_type_of
+from scraper.sync.options import SyncOptions
+from scraper.sync.report import SyncReport
+from scraper.sync.snapshot import Snapshot
 
-#: Called for each listing page read: (path, how many new items it held).
+#: Called for each feed or listing page read: (path, how many new items it held).
 ListingProgress = Callable[[str, int], None]
 
 #: State key: the content types the last complete read of the feed was synced for.
@@ -32,104 +41,122 @@ FEED_TYPES = "feed_types"
 #: State key prefix: per type, the newest date the archive held when a walk of the listings
 #: began that has not yet been finished; later walks go at least that deep.
 FLOOR = "listing_floor:"
+FEED_PATH = "/rss.xml"
+
+#: A found item as the state's pending list keeps it: url, kind, published, title.
+PendingRow = tuple[str, str, str | None, str | None]
 
 
-@dataclass(frozen=True)
-class FindOptions:
-    """What to look for."""
+@dataclass
+class Discovery:
+    """What the sources show that the archive lacks, and what the apply step must record."""
 
-    types: tuple[str, ...]
-    since: dt.date | None
-    full: bool
-    limit: int | None
-    timezone: str
-    max_listing_pages: int = 5000
+    #: Items to fetch: those left pending by earlier runs first, then the sources' new ones.
+    new: list[Discovered] = field(default_factory=list)
+    #: Every item found that the archive lacks (ambiguous ones too): kept pending until dealt with.
+    pending: list[PendingRow] = field(default_factory=list)
+    #: Pending URLs that the archive now holds: dropped from the list.
+    resolved: list[str] = field(default_factory=list)
+    #: Per type, the floor a cut-short walk leaves for the next (only types without one).
+    floors: dict[str, str] = field(default_factory=dict)
+    #: The feed, read in full: its validators are kept once the run has dealt with it.
+    feed: Fetched | None = None
+    #: Whether the sources were read whole (so floors go and an unchanged feed ends the next).
+    complete: bool = False
+    #: The feed answered 304 and covers every type asked for: nothing was published.
+    feed_unchanged: bool = False
 
 
 class Finder:
-    """Finds new items for one run, and records how far the sources were read.
+    """Finds new items for one run, without writing anything.
 
-    Every item found is kept in the state's pending list until it is dealt with, so an item
-    that failed, was blocked or left ambiguous is tried again by later runs wherever it now
-    sits in the listings. A listing walk that was cut short leaves a floor (the newest date
-    the archive held when it began), and later walks go at least that deep.
+    Every item found is to be kept in the state's pending list until it is dealt with, so an
+    item that failed, was blocked or left ambiguous is tried again by later runs wherever it
+    now sits in the listings. A listing walk that was cut short leaves a floor (the newest
+    date the archive held when it began), and later walks go at least that deep.
     """
 
     def __init__(
         self,
-        archive: Archive,
+        snapshot: Snapshot,
         session: Session,
-        options: FindOptions,
+        report: SyncReport,
+        options: SyncOptions,
         progress: ListingProgress | None = None,
-        dry_run: bool = False,
     ) -> None:
-        """Look through `session` for items `archive` lacks."""
-        self.archive = archive
+        """Look through `session` for items that `snapshot` lacks."""
+        self.snapshot = snapshot
         self.session = session
+        self.report = report
         self.options = options
         self.progress = progress
-        self.dry_run = dry_run
-        self.partial = False  # --limit cut a full walk short
-        self._feed: Fetched | None = None
+        self._found = Discovery()
         self._found_any: set[str] = set()
         self._walked_all = True
         self._kinds: dict[str, str] = {}  # the listing type of each item found
+        self._announced: set[str] = set()  # items already counted as new in the progress
 
-    def new_items(self) -> list[Discovered]:
+    def find(self) -> Discovery:
         """Items the archive lacks: those left pending by earlier runs, then the sources'."""
-        if not (self.options.full or self.dry_run):
-            self._set_floors()
-        found: dict[str, Discovered] = {item.url: item for item in self._pending_items()}
-        sources = self._search_items() if self.options.full else self._incremental_items()
-        for item in sources:
-            found.setdefault(item.url, item)
+        found = self._found
+        if not self.options.full:
+            found.floors = {
+                kind: (newest.isoformat() if (newest := self.snapshot.newest(kind)) else "")
+                for kind in self.options.types
+                if self.snapshot.get_meta(FLOOR + kind) is None
+            }
+        items: dict[str, Discovered] = {item.url: item for item in self._pending_items()}
+        partial_walk = False
+        for item in self._feed_items():
+            items.setdefault(item.url, item)
+        for item in self._search_items() if self.options.full else self._listing_items():
+            items.setdefault(item.url, item)
             # A backfill may stop at the limit (the next one walks everything again); an
             # incremental run finds all and keeps what it does not fetch pending.
-            if self.options.full and self.options.limit and len(found) >= self.options.limit:
-                self.partial = True
+            if self.options.full and self.options.limit and len(items) >= self.options.limit:
+                partial_walk = True
                 break
-        items = list(found.values())
-        if not self.dry_run:
-            self.archive.keep_pending([self._pending_row(item) for item in items])
-        return items
-
-    def settle(self) -> None:
-        """After the run: clear the floors of whole walks; let the next skip an unchanged feed."""
-        if self.partial or self.options.since or self.dry_run or not self._walked_all:
-            return
-        for kind in self.options.types:
-            self.archive.delete_meta(FLOOR + kind)
-        if self._feed is not None:
-            # Failed items stay pending and are tried even when the feed is unchanged.
-            self.session.commit(self._feed)
-            self.archive.put_meta(FEED_TYPES, ",".join(sorted(self.options.types)))
+        found.new = list(items.values())
+        found.pending += [self._pending_row(item) for item in found.new]
+        found.complete = not (partial_walk or self.options.since or not self._walked_all)
+        return found
 
     # -- sources ---------------------------------------------------------------------------
 
     def _pending_items(self) -> Iterator[Discovered]:
         """Items found before and not yet dealt with (those now in the archive are dropped)."""
-        for url, kind, published, title in self.archive.pending(self.options.types):
+        for url, kind, published, title in self.snapshot.pending(self.options.types):
             when = dt.datetime.fromisoformat(published) if published else None
             item = Discovered(url, content_type_of(url), when, title)
             self._kinds[url] = kind
             status = self._status(item, self._date(item), kind)
             if status == "known":
-                self.archive.done_pending(url)
+                self._found.resolved.append(url)
             elif status == "new":
                 yield item
 
-    def _incremental_items(self) -> Iterator[Discovered]:
-        """New items from the feed, then the listings until they hold nothing new."""
-        feed = self.session.get("/rss.xml", conditional=True)
+    def _feed_items(self) -> Iterator[Discovered]:
+        """New items of the feed; an unchanged feed that covers every type means no more."""
+        feed = self.session.get(FEED_PATH, conditional=True)
         if feed is not None and feed.not_modified and self._feed_covers():
+            self._found.feed_unchanged = not self.options.full
+            return
+        self._found.feed = feed
+        if feed is None or feed.not_modified:
+            return
+        none: list[Discovered] = []
+        parse = partial(parse_feed, feed.body, self.options.hosts)
+        items = self.session.parse(parse, FEED_PATH, none)
+        if not items:
+            self._nothing(FEED_PATH)
+        fresh = list(self._fresh(items, None))
+        self._announce(FEED_PATH, fresh)
+        yield from fresh
+
+    def _listing_items(self) -> Iterator[Discovered]:
+        """New items of each type's listing, until a page holds nothing new."""
+        if self._found.feed_unchanged:
             return  # the feed holds the newest items of every type: nothing was published
-        self._feed = feed
-        if feed is not None and not feed.not_modified:
-            none: list[Discovered] = []
-            items = self.session.parse(partial(parse_feed, feed.body), "/rss.xml", none)
-            if not items:
-                self._nothing("/rss.xml")
-            yield from self._fresh(items, None)
         for kind in self.options.types:
             yield from self._walk(partial(_newest_path, kind), kind, True, self._floor(kind))
 
@@ -143,19 +170,14 @@ class Finder:
 
     def _feed_covers(self) -> bool:
         """Whether the run that last read the feed in full synced every type asked for now."""
-        covered = self.archive.get_meta(FEED_TYPES) or ""
+        covered = self.snapshot.get_meta(FEED_TYPES) or ""
         return set(self.options.types) <= set(covered.split(","))
-
-    def _set_floors(self) -> None:
-        """Before reading anything, note where each type's walk must reach if this run is cut."""
-        for kind in self.options.types:
-            if self.archive.get_meta(FLOOR + kind) is None:
-                newest = self.archive.newest(kind)
-                self.archive.put_meta(FLOOR + kind, newest.isoformat() if newest else "")
 
     def _floor(self, kind: str) -> dt.date | None:
         """The date a walk must reach (None: the archive holds none of this type)."""
-        kept = self.archive.get_meta(FLOOR + kind)
+        kept = self.snapshot.get_meta(FLOOR + kind)
+        if kept is None:
+            kept = self._found.floors.get(kind)
         return dt.date.fromisoformat(kept) if kept else None
 
     def _walk(
@@ -180,7 +202,7 @@ class Finder:
                 return
             none: list[Discovered] = []
             text = fetched.body.decode("utf-8", "replace")
-            items = self.session.parse(partial(parse_listing, text), path, none)
+            items = self.session.parse(partial(parse_listing, text, self.options.hosts), path, none)
             urls = [item.url for item in items]
             if not items or urls == before:
                 if page == 0 and incremental:
@@ -188,14 +210,20 @@ class Finder:
                 return
             self._found_any.add(kind)
             fresh = list(self._fresh(items, kind))
-            if self.progress:
-                self.progress(path, len(fresh))
+            self._announce(path, fresh)
             yield from fresh
             if self._before_since(items) or (
                 incremental and not fresh and self._below(items, floor)
             ):
                 return
             before = urls
+
+    def _announce(self, path: str, fresh: list[Discovered]) -> None:
+        """Tell the progress display how many items a page showed that no page before it did."""
+        unseen = {item.url for item in fresh} - self._announced
+        self._announced |= unseen
+        if self.progress:
+            self.progress(path, len(unseen))
 
     def _below(self, items: list[Discovered], floor: dt.date | None) -> bool:
         """Whether a page lies wholly before the floor (so no gap can lie below it)."""
@@ -214,7 +242,7 @@ class Finder:
 
     def _nothing(self, where: str) -> None:
         """Report a source that held no items at all: most likely the markup changed."""
-        self.session.report.failed.append(
+        self.report.failed.append(
             Failure(
                 where,
                 "found no items at all: if the site has any, its markup may have changed;"
@@ -241,43 +269,45 @@ class Finder:
             status = self._status(item, date, listed, twins[(item.title, date)])
             if status == "new":
                 yield item
-            elif status == "ambiguous" and not self.dry_run:
-                self.archive.keep_pending([self._pending_row(item)])  # reported every run
+            elif status == "ambiguous":
+                self._found.pending.append(self._pending_row(item))  # reported every run
 
     def _status(self, item: Discovered, date: dt.date | None, listed: str, twins: int = 1) -> str:
         """Whether the archive holds the item: "known", "new" or "ambiguous" (reported)."""
-        url = self.archive.node_target(item.url) or item.url
+        url = self.snapshot.node_target(item.url) or item.url
         kind = content_type_of(url)
         if kind is None:
             # A /node/<id> link not seen before: files with the listed title and date are
             # it; otherwise the page is fetched to learn what it is.
             known = item.title is not None and identify_listed(
-                self.archive, listed, item.title, date, max(1, twins)
+                self.snapshot, listed, item.title, date, max(1, twins)
             )
             return "known" if known else "new"
-        match = identify(self.archive, kind, url, date, item.title)
+        match = identify(self.snapshot, kind, url, date, item.title)
         if match.ambiguous:
-            report_ambiguous(self.session, url, match.ambiguous)
+            report_ambiguous(self.report, url, match.ambiguous)
             return "ambiguous"
         return "known" if match.entry is not None else "new"
 
-    def _pending_row(self, item: Discovered) -> tuple[str, str, str | None, str | None]:
+    def _pending_row(self, item: Discovered) -> PendingRow:
         """An item as the state's pending list keeps it."""
         kind = self._kinds.get(item.url) or item.content_type or "release"
         published = item.published.isoformat() if item.published else None
         return (item.url, kind, published, item.title)
 
     def _date(self, item: Discovered) -> dt.date | None:
-        """An item's listed date in the archive's time zone."""
-        return local_date(item.published, self.options.timezone) if item.published else None
+        """An item's listed date in the archive's time zone (None: none, or a placeholder)."""
+        if item.published is None:
+            return None
+        return publication_date(item.published, self.options.timezone)
 
 
-def report_ambiguous(session: Session, url: str, entries: tuple[Entry, ...]) -> None:
+def report_ambiguous(report: SyncReport, url: str, entries: tuple[Entry, ...]) -> None:
     """Report a release that more than one old file could hold (never guessed)."""
     paths = ", ".join(e.relpath for e in entries)
     reason = f"matches several archive files ({paths}); not written: resolve by hand"
-    if all(f.url != url for f in session.report.ambiguous):
-        session.report.ambiguous.append(Failure(url, reason))
+    if all(f.url != url for f in report.ambiguous):
+        report.ambiguous.append(Failure(url, reason))
 
 
 def _newest_path(kind: str, page: int) -> str:

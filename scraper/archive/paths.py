@@ -1,0 +1,68 @@
+"""Where a release's file goes: the archive's naming rule and its deterministic variants.
+
+The natural name is ``<folder>/YYYY/MM/YYYY-MM-DD-<folded id>.md`` (the existing archive's
+rule). When another release holds that name, or the name is too long for a file system,
+the file is named with a tag: the start of the SHA-256 of the release's real URL,
+``YYYY-MM-DD-<id>--<8 hex>.md``, stable from run to run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from pathlib import PurePosixPath
+
+from scraper.models import CONTENT_FOLDERS
+from scraper.site.urls import folded_id
+
+#: The most bytes a file name may have on the common file systems (ext4, APFS, NTFS).
+NAME_MAX = 255
+_TAG = re.compile(r"--[0-9a-f]{8}$")
+
+
+def archive_relpath(content_type: str, date: dt.date, url: str) -> PurePosixPath:
+    """The natural archive path of a page: ``<folder>/YYYY/MM/YYYY-MM-DD-<folded id>.md``.
+
+    ``folder`` is ``releases``, ``speeches`` or ``features`` (``models.CONTENT_FOLDERS``);
+    ``date`` is the date to file under (the New Zealand date); a ``datetime`` is refused, since
+    which day it falls on depends on the time zone. The year is always four digits
+    (``0001/01/0001-01-01-…`` for the archive's two undated files).
+    """
+    if isinstance(date, dt.datetime):
+        raise TypeError(
+            f"archive_relpath needs a date, not the datetime {date.isoformat()}: "
+            "convert it to the New Zealand date first"
+        )
+    try:
+        folder = CONTENT_FOLDERS[content_type]
+    except KeyError:
+        known = ", ".join(sorted(CONTENT_FOLDERS))
+        raise ValueError(f"unknown content type {content_type!r} (known: {known})") from None
+    name = f"{date.year:04d}-{date.month:02d}-{date.day:02d}-{folded_id(url)}.md"
+    return PurePosixPath(folder, f"{date.year:04d}", f"{date.month:02d}", name)
+
+
+def url_tag(url: str) -> str:
+    """The 8 hex digits that set a release's tagged name apart: its real URL's SHA-256."""
+    return hashlib.sha256(url.encode("utf-8")).hexdigest()[:8]
+
+
+def candidate_relpaths(content_type: str, date: dt.date, url: str) -> tuple[str, ...]:
+    """The paths a release's file may take, in order of preference.
+
+    The natural name, then the tagged one; only the tagged one, shortened to fit, when the
+    natural name is longer than a file system allows.
+    """
+    natural = archive_relpath(content_type, date, url)
+    stem = natural.stem
+    tag = url_tag(url)
+    if len(natural.name.encode("utf-8")) <= NAME_MAX:
+        return (str(natural), str(natural.with_name(f"{stem}--{tag}.md")))
+    room = NAME_MAX - len(f"--{tag}.md")
+    return (str(natural.with_name(f"{stem[:room]}--{tag}.md")),)
+
+
+def untagged_stem(relpath: str) -> str:
+    """A file's name without ``.md`` and without a ``--<8 hex>`` tag, if it has one."""
+    return _TAG.sub("", PurePosixPath(relpath).name.removesuffix(".md"))

@@ -1,0 +1,28 @@
+"""`scraper settings`: the settings a run would use, and where the archive and its state are."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from scraper.cli.app import main, run
+from scraper.cli.options import config_from_options, settings_options
+
+
+@main.command("settings")
+@settings_options
+def settings_command(**opts: Any) -> None:
+    """Print the settings in effect (file, then options) as a settings file."""
+    from scraper.archive.store import STATE_DIR
+    from scraper.config import config_to_toml
+    from scraper.sync.engine import is_archive
+
+    config = run(lambda: config_from_options(opts))
+    root = config.archive.resolve()
+    state = root / STATE_DIR / "state.db"
+    kind = "an archive" if is_archive(root) else "no archive yet: sync --init starts one"
+    click.echo(f"# archive folder: {root} ({kind})")
+    click.echo(f"# state: {state}{'' if state.exists() else ' (not made yet)'}")
+    click.echo(f"# settings file: {opts.get('config_file') or 'none (defaults)'}")
+    click.echo(config_to_toml(config), nl=False)

@@ -1,0 +1,148 @@
+"""`scraper sync`: the one-off sync, its progress display, its summary and its dry run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from scraper.cli.app import main, run
+from scraper.cli.options import config_from_options, parse_date, settings_options
+from scraper.exitcodes import EXIT_INTERRUPTED
+
+if TYPE_CHECKING:
+    from scraper.sync.engine import DryRun
+    from scraper.sync.report import SyncReport
+
+
+@main.command("sync")
+@settings_options
+@click.option("--since", "since_text", metavar="YYYY-MM-DD", help="Only releases from this date.")
+@click.option("--full", is_flag=True, help="Walk every government's search pages (a backfill).")
+@click.option("--limit", type=click.IntRange(min=1), help="Fetch at most N new pages.")
+@click.option(
+    "--dry-run", is_flag=True, help="Print the URLs a sync would fetch; create and write nothing."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary (or plan) as JSON.")
+@click.option(
+    "--wait",
+    "lock_wait",
+    type=click.FloatRange(min=0, max=86400),
+    default=0.0,
+    show_default=True,
+    help="Seconds to wait for another sync holding the archive.",
+)
+@click.option("--init", is_flag=True, help="Start a new archive if the folder holds none.")
+def sync_command(**opts: Any) -> None:
+    """Fetch what the archive lacks from the site and write it."""
+    from scraper.sync import SyncOptions, dry_run, sync_archive
+
+    as_json = bool(opts["as_json"])
+    config = run(lambda: config_from_options(opts), as_json)
+    since = parse_date(opts["since_text"], "--since") if opts["since_text"] else None
+    options = SyncOptions.from_config(config, since=since, full=opts["full"], limit=opts["limit"])
+    now = dt.datetime.now(dt.UTC)
+    progress = _Progress(enabled=not as_json and sys.stderr.isatty())
+    try:
+        with progress:
+            if opts["dry_run"]:
+                plan = run(lambda: dry_run(config, options, now=now, init=opts["init"]), as_json)
+            else:
+                report = run(
+                    lambda: sync_archive(
+                        config,
+                        options,
+                        now=now,
+                        progress=progress.update,
+                        lock_wait=opts["lock_wait"],
+                        init=opts["init"],
+                    ),
+                    as_json,
+                )
+    except KeyboardInterrupt:
+        # Writes are atomic and happen on this thread only, so leaving now loses nothing but
+        # requests in flight; os._exit does not wait for their retries to run out.
+        click.echo(
+            "interrupted: every file written so far is complete; run sync again to carry on",
+            err=True,
+        )
+        sys.stderr.flush()
+        os._exit(EXIT_INTERRUPTED)
+    if opts["dry_run"]:
+        _print_plan(plan, as_json)
+        sys.exit(plan.report.exit_code)
+    _print_report(report, as_json)
+    sys.exit(report.exit_code)
+
+
+def _print_report(report: SyncReport, as_json: bool) -> None:
+    """The end-of-run summary: JSON on stdout, or text lines on stderr."""
+    from scraper.sync.report import report_dict, report_lines
+
+    if as_json:
+        click.echo(json.dumps(report_dict(report), indent=2, ensure_ascii=False))
+        return
+    for line in report_lines(report):
+        click.echo(line, err=True)
+
+
+def _print_plan(result: DryRun, as_json: bool) -> None:
+    """A dry run: the URLs to fetch on stdout (or the plan as JSON), problems on stderr."""
+    from scraper.sync.plan import Plan, plan_dict, plan_summary
+    from scraper.sync.report import report_lines
+
+    plan = result.plan or Plan()
+    if as_json:
+        click.echo(json.dumps(plan_dict(plan, result.report), indent=2, ensure_ascii=False))
+        return
+    for item in plan.fetch:
+        click.echo(item.url)
+    for line in report_lines(result.report)[:-1]:
+        click.echo(line, err=True)
+    click.echo(plan_summary(plan, result.report), err=True)
+
+
+class _Progress:
+    """A progress bar on a terminal, plain log lines otherwise."""
+
+    def __init__(self, enabled: bool) -> None:
+        """Show a bar only when `enabled` (stderr is a terminal and not --json)."""
+        self._bar: Any = None
+        self._task: Any = None
+        self._finding: Any = None
+        if enabled:
+            from rich.progress import Progress
+
+            self._bar = Progress(transient=True)
+
+    def __enter__(self) -> _Progress:
+        """Start the bar."""
+        if self._bar is not None:
+            self._bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Stop the bar."""
+        if self._bar is not None:
+            self._bar.stop()
+
+    def update(self, done: int, total: int, url: str, outcome: str) -> None:
+        """Record one finished item, or (total 0) one feed or listing page read."""
+        if self._bar is None:
+            if outcome != "unchanged":
+                click.echo(f"{outcome}: {url}", err=True)
+            return
+        if total == 0:
+            if self._finding is None:
+                self._finding = self._bar.add_task("reading listings", total=None)
+            self._bar.update(self._finding, description=f"reading {url}")
+            return
+        if self._task is None:
+            if self._finding is not None:
+                self._bar.remove_task(self._finding)
+            self._task = self._bar.add_task("syncing", total=total)
+        self._bar.update(self._task, completed=done, description=outcome)

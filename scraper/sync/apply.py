@@ -1,0 +1,291 @@
+"""Carry out a sync's plan: fetch each page, write its file, re-check recent releases.
+
+Writes happen on the calling thread only, each atomic; pages are fetched a few at a time on
+worker threads. One page that fails, for whatever reason, is reported and never loses the
+others.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from urllib.parse import urlsplit
+
+from scraper.archive.document import dumps
+from scraper.archive.identify import identify
+from scraper.archive.paths import candidate_relpaths
+from scraper.archive.store import Archive, Entry
+from scraper.dates import publication_date
+from scraper.errors import BlockedError, FetchError, ScraperError, StateError, StoreError
+from scraper.models import Failure, Release
+from scraper.net.session import GONE, Session
+from scraper.net.source import Fetched
+from scraper.site.discover import Discovered
+from scraper.site.parse import release_from_page
+from scraper.site.urls import content_type_of, folded_id
+from scraper.sync.finder import FEED_TYPES, FLOOR, Discovery, report_ambiguous
+from scraper.sync.options import SyncOptions
+from scraper.sync.plan import MOVE, Plan, UnfinishedMove
+from scraper.sync.report import SyncReport, Written
+
+#: Called as each item finishes: (items done, items planned, url, outcome); while listings
+#: are read, with 0 planned and the listing's path.
+Progress = Callable[[int, int, str, str], None]
+
+#: Runs in a row a found page may be missing (404, 410) before it is no longer tried.
+GONE_AFTER = 3
+
+
+def _result(future: Future[Fetched]) -> Fetched:
+    """A worker's result, waited for in short steps so that Ctrl-C is seen at once.
+
+    A signal may reach a worker thread; a wait without a timeout would then sleep on.
+    """
+    while True:
+        try:
+            return future.result(timeout=0.2)
+        except FutureTimeout:
+            continue
+
+
+class Applier:
+    """Carries out one plan over an open, locked archive."""
+
+    def __init__(
+        self,
+        archive: Archive,
+        session: Session,
+        report: SyncReport,
+        options: SyncOptions,
+        now: dt.datetime,
+        progress: Progress | None = None,
+    ) -> None:
+        """Write into `archive`, fetching through `session`; `now` is an aware instant."""
+        self.archive = archive
+        self.session = session
+        self.report = report
+        self.options = options
+        self.now = now
+        self.progress = progress
+        self._written: set[str] = set()
+
+    def apply(self, plan: Plan) -> None:
+        """Record what was found, finish old moves, fetch and write, re-check, settle."""
+        self._record_found(plan.discovery)
+        for move in plan.moves:
+            self._finish_move(move)
+        self._fetch_all(plan.fetch)
+        self._recheck(plan.recheck)
+        self._settle(plan.discovery)
+
+    def _record_found(self, found: Discovery) -> None:
+        """Before any page is fetched: floors for a cut-short walk, and the pending list."""
+        for kind, floor in found.floors.items():
+            self.archive.put_meta(FLOOR + kind, floor)
+        self.archive.keep_pending(found.pending)
+        for url in found.resolved:
+            self.archive.done_pending(url)
+
+    def _settle(self, found: Discovery) -> None:
+        """After a whole walk: clear the floors; let the next run skip an unchanged feed."""
+        if not found.complete:
+            return
+        for kind in self.options.types:
+            self.archive.delete_meta(FLOOR + kind)
+        if found.feed is not None:
+            # Failed items stay pending and are tried even when the feed is unchanged.
+            self.session.commit(found.feed)
+            self.archive.put_meta(FEED_TYPES, ",".join(sorted(self.options.types)))
+
+    # -- fetching and writing --------------------------------------------------------------
+
+    def _fetch_all(self, items: list[Discovered]) -> None:
+        """Fetch and write each item, a few at a time; writes happen on this thread only."""
+        width = max(1, self.options.concurrency)
+        pool = ThreadPoolExecutor(max_workers=width)
+        pending: list[tuple[Discovered, Future[Fetched]]] = []
+        queue = iter(items)
+        finished = False
+        try:
+            for done in range(1, len(items) + 1):
+                while len(pending) < width and (item := next(queue, None)) is not None:
+                    pending.append((item, pool.submit(self._fetch_page, item)))
+                item, future = pending.pop(0)
+                outcome, url = self._settle_item(item, future)
+                if self.progress:
+                    self.progress(done, len(items), url, outcome)
+            finished = True
+        finally:
+            # On Ctrl-C or an early stop, abandon requests in flight rather than wait for
+            # their retries: nothing is written off this thread.
+            pool.shutdown(wait=finished, cancel_futures=True)
+
+    def _fetch_page(self, item: Discovered) -> Fetched:
+        """Fetch one item's page (runs on a worker thread)."""
+        return self.session.source.get(urlsplit(item.url).path)
+
+    def _settle_item(self, item: Discovered, future: Future[Fetched]) -> tuple[str, str]:
+        """Turn one fetched page into a file: (outcome, the release's URL as best known)."""
+        try:
+            fetched = self.session.fetched(_result(future))
+        except BlockedError as exc:
+            self.session.blocked(item.url, exc)
+            return "blocked", item.url
+        except FetchError as exc:
+            if exc.status in GONE and self.archive.missed_pending(item.url, GONE_AFTER):
+                exc = FetchError(
+                    f"{exc}; missing {GONE_AFTER} runs in a row, so no longer tried", exc.url
+                )
+            self.session.failed(item.url, exc)
+            return "failed", item.url
+        release: Release | None = None
+        try:
+            release = self._release(fetched, self._listed_date(item))
+            outcome = self._store(item, release, fetched)
+        except StateError:
+            raise  # the state cannot be written: no later page could be recorded either
+        except ScraperError as exc:
+            self.report.failed.append(Failure(item.url, str(exc)))
+            return "failed", release.url if release else item.url
+        except Exception as exc:  # a bug with this one page must not lose the others
+            reason = f"unexpected {type(exc).__name__}: {exc} (a bug: please report it)"
+            self.report.failed.append(Failure(item.url, reason))
+            return "failed", item.url
+        if outcome != "ambiguous":
+            self.archive.done_pending(item.url)
+        return outcome, release.url
+
+    def _store(self, item: Discovered, release: Release, fetched: Fetched) -> str:
+        """Write a parsed page, unless the archive already holds it."""
+        kind = content_type_of(release.url) or "release"
+        if item.url != release.url:
+            self.archive.remember_node(item.url, release.url)
+        match = identify(self.archive, kind, release.url, release.date, release.title)
+        if match.ambiguous:
+            report_ambiguous(self.report, release.url, match.ambiguous)
+            return "ambiguous"
+        if match.entry is not None:
+            return self._update(match.entry, release, fetched)
+        self._refuse_beside_unreadable(kind, release)
+        relpath = self._free_path(kind, release)
+        self._write(relpath, release, fetched)
+        self.report.added.append(Written(release.url, relpath))
+        return "added"
+
+    def _update(self, entry: Entry, release: Release, fetched: Fetched) -> str:
+        """Bring a file this tool wrote up to date; never touch others' files or hand edits."""
+        text = dumps(release)
+        if not entry.ours or text == self.archive.read_text(entry.relpath):
+            if entry.ours:
+                self.session.commit(fetched)
+            self.report.unchanged += 1
+            return "unchanged"
+        if self.archive.edited(entry.relpath):
+            reason = "changed by hand since this tool wrote it; not overwritten"
+            self.report.kept.append(Failure(entry.relpath, reason))
+            return "kept"
+        kind = content_type_of(release.url) or "release"
+        held = [e for e in self.archive.by_url(release.url) if e.ours and e != entry]
+        if release.url != entry.url and held:
+            # Its old address now leads to a release the archive holds under the new one.
+            self._retire(entry.relpath, entry.url)
+            self.report.updated.append(Written(release.url, held[0].relpath))
+            return "updated"
+        relpath = self._free_path(kind, release, current=entry.relpath)
+        if relpath == entry.relpath:
+            self._write(relpath, release, fetched)
+        else:
+            # The release's date or address changed: its file moves to the new path. The
+            # move is noted first, so a run killed half way is finished by the next.
+            self.archive.put_meta(MOVE + release.url, entry.relpath)
+            self._write(relpath, release, fetched)
+            self._retire(entry.relpath, release.url)
+        self.report.updated.append(Written(release.url, relpath))
+        return "updated"
+
+    def _retire(self, relpath: str, url: str) -> None:
+        """Remove a file this tool wrote whose release now lives at another path."""
+        self.archive.remove(relpath)
+        self.archive.delete_meta(MOVE + url)
+
+    def _finish_move(self, move: UnfinishedMove) -> None:
+        """Remove the old file of a move a killed run left; forget one it never began."""
+        if move.remove_old:
+            self._retire(move.old, move.url)
+        else:
+            self.archive.delete_meta(MOVE + move.url)  # the new file was never written
+
+    def _refuse_beside_unreadable(self, kind: str, release: Release) -> None:
+        """Refuse to write a release that an archive file which cannot be read may hold."""
+        suspects = self.archive.unreadable_like(kind, folded_id(release.url), release.date)
+        if suspects:
+            raise StoreError(
+                f"{release.url} was not written: {self.archive.root / suspects[0]} cannot be"
+                " read and may hold it; fix or remove that file and sync again"
+            )
+
+    def _write(self, relpath: str, release: Release, fetched: Fetched) -> None:
+        """Write a release's file, then keep the validators of the page it came from."""
+        self.archive.write(relpath, dumps(release), release.url, release.date, self.now)
+        self._written.add(relpath)
+        self.session.commit(fetched)
+
+    def _release(self, fetched: Fetched, fallback: dt.date | None) -> Release:
+        """Parse a fetched page, dated by `fallback` (the listing's date) when it has none."""
+        return release_from_page(fetched.body, fetched.url, fallback, self.options.parse)
+
+    def _listed_date(self, item: Discovered) -> dt.date | None:
+        """An item's listed date in the archive's time zone (None: none, or a placeholder)."""
+        if item.published is None:
+            return None
+        return publication_date(item.published, self.options.timezone)
+
+    def _free_path(self, kind: str, release: Release, current: str | None = None) -> str:
+        """The file name for a release; a deterministic other one when that is taken.
+
+        Two releases never share a path: when another release holds the natural name, the
+        newcomer's name carries a short hash of its real URL, stable from run to run.
+        `current` is the path the release's file has now (free for it, of course).
+        """
+        candidates = candidate_relpaths(kind, release.date, release.url)
+        for relpath in candidates:
+            if relpath == current or not self._exists(relpath):
+                return relpath
+            holder = self.archive.at(relpath)
+            if holder is None:
+                raise StoreError(
+                    f"{self.archive.root / relpath} exists but cannot be read, so"
+                    f" {release.url} was not written there; fix or remove that file and sync"
+                    " again"
+                )
+            if holder.url == release.url and holder.ours:
+                return relpath
+        raise StoreError(f"no free file name for {release.url}: {', '.join(candidates)} are taken")
+
+    def _exists(self, relpath: str) -> bool:
+        """Whether something is at a path; StoreError when the path cannot even be looked at."""
+        try:
+            return (self.archive.root / relpath).exists()
+        except OSError as exc:
+            raise StoreError(
+                f"cannot use the path {self.archive.root / relpath}: {exc.strerror or exc}"
+            ) from exc
+
+    # -- re-checking recent releases -------------------------------------------------------
+
+    def _recheck(self, recheck: list[tuple[str, str]]) -> None:
+        """Re-fetch releases this tool wrote recently; rewrite those whose source changed."""
+        for url, relpath in recheck:
+            entry = self.archive.at(relpath)
+            if relpath in self._written or entry is None:
+                continue
+            fetched = self.session.get(urlsplit(url).path, conditional=True)
+            if fetched is None or fetched.not_modified:
+                self.report.unchanged += fetched is not None
+                continue
+            try:
+                self._update(entry, self._release(fetched, entry.date), fetched)
+            except ScraperError as exc:
+                self.report.failed.append(Failure(url, str(exc)))

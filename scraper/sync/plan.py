@@ -1,0 +1,98 @@
+"""A sync's plan: what the sources show that the archive lacks, and what else a run would do.
+
+Making the plan reads the site (feed, listings) and a snapshot of the archive, and writes
+nothing; `--dry-run` prints it. The apply step (`scraper.sync.apply`) carries it out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from scraper.net.session import Session
+from scraper.site.discover import Discovered
+from scraper.sync.finder import Discovery, Finder, ListingProgress
+from scraper.sync.options import SyncOptions
+from scraper.sync.report import SyncReport, plural
+from scraper.sync.snapshot import Snapshot
+
+#: State key prefix: a move of a file to a new path, begun and not yet finished.
+MOVE = "move:"
+
+
+@dataclass(frozen=True)
+class UnfinishedMove:
+    """A move a killed run began: the release's new file, if written, makes the old one go."""
+
+    url: str
+    old: str
+    #: Whether the new file exists (remove the old one) or not (keep it, forget the move).
+    remove_old: bool
+
+
+@dataclass
+class Plan:
+    """What a sync would do."""
+
+    discovery: Discovery = field(default_factory=Discovery)
+    #: Pages to fetch now (new ones, at most --limit); the rest stay pending.
+    fetch: list[Discovered] = field(default_factory=list)
+    #: (url, relpath) of recent files this tool wrote, re-fetched conditionally.
+    recheck: list[tuple[str, str]] = field(default_factory=list)
+    moves: list[UnfinishedMove] = field(default_factory=list)
+
+
+def make_plan(
+    snapshot: Snapshot,
+    session: Session,
+    report: SyncReport,
+    options: SyncOptions,
+    today: dt.date,
+    progress: ListingProgress | None = None,
+) -> Plan:
+    """Read the sources and the snapshot into a plan (nothing is written)."""
+    plan = Plan(moves=unfinished_moves(snapshot))
+    plan.discovery = Finder(snapshot, session, report, options, progress).find()
+    plan.fetch = plan.discovery.new[: options.limit]
+    since = today - dt.timedelta(days=options.recheck_days)
+    plan.recheck = snapshot.written_since(since)
+    return plan
+
+
+def unfinished_moves(snapshot: Snapshot) -> list[UnfinishedMove]:
+    """Moves that a killed run wrote the new file of, or never got to."""
+    moves = []
+    for key, old in snapshot.meta_with_prefix(MOVE):
+        url = key.removeprefix(MOVE)
+        moved = any(e.relpath != old for e in snapshot.by_url(url) if e.ours)
+        moves.append(UnfinishedMove(url, old, moved))
+    return moves
+
+
+def plan_dict(plan: Plan, report: SyncReport) -> dict[str, Any]:
+    """The plan as plain data (the dry run's --json)."""
+    return {
+        "ok": report.ok,
+        "fetch": [item.url for item in plan.fetch],
+        "pending_after": [item.url for item in plan.discovery.new[len(plan.fetch) :]],
+        "recheck": [{"url": url, "path": path} for url, path in plan.recheck],
+        "finish_moves": [{"url": m.url, "remove": m.old} for m in plan.moves if m.remove_old],
+        "feed_unchanged": plan.discovery.feed_unchanged,
+        "failed": [{"url": f.url, "reason": f.reason} for f in report.failed],
+        "blocked": report.blocked,
+        "ambiguous": [{"url": f.url, "reason": f.reason} for f in report.ambiguous],
+        "notes": report.notes,
+        "requests": report.requests,
+    }
+
+
+def plan_summary(plan: Plan, report: SyncReport) -> str:
+    """One line saying what the plan holds (the dry run's stderr)."""
+    later = len(plan.discovery.new) - len(plan.fetch)
+    moves = sum(m.remove_old for m in plan.moves)
+    return (
+        f"would fetch {plural(len(plan.fetch), 'new page')} ({later} more left pending),"
+        f" recheck {plural(len(plan.recheck), 'recent file')},"
+        f" finish {plural(moves, 'move')}; {plural(report.requests, 'request')} made"
+    )

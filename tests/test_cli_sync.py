@@ -1,0 +1,114 @@
+"""`scraper sync` and `scraper settings` through the real CLI: usage, settings and output."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from scraper.archive.store import Archive
+from scraper.cli import EXIT_LOCKED, EXIT_OK, EXIT_USAGE
+from scraper.config import config_from_mapping
+from tests.standin import StandIn
+from tests.support import invoke, sync, sync_argv
+
+
+def test_a_missing_archive_is_refused_without_init_and_nothing_is_created(
+    site: StandIn, tmp_path: Path, config_file: Path
+) -> None:
+    typo = tmp_path / "archvie"
+    argv = [a for a in sync_argv(site, typo, config_file) if a != "--init"]
+    run = invoke(*argv)
+    assert run.code == EXIT_USAGE
+    assert "no archive at" in run.stderr and "--init" in run.stderr
+    assert not typo.exists() and site.requests == []
+
+
+def test_init_starts_a_new_archive_and_says_so(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    run = sync(site, archive, config_file)
+    assert run.code == EXIT_OK
+    assert run.report["notes"][0] == f"started a new archive at {archive.resolve()}"
+    assert "started a new archive" not in json.dumps(sync(site, archive, config_file).report)
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--types", ""], "--types"),
+        (["--types", " , "], "--types"),
+        (["--types", "blog"], "--types"),
+        (["--interval", "-1"], "--interval"),
+        (["--concurrency", "0"], "--concurrency"),
+        (["--base-url", "ftp://x"], "--base-url"),
+    ],
+)
+def test_bad_values_exit_2_naming_the_option_before_any_request(
+    site: StandIn, archive: Path, config_file: Path, args: list[str], named: str
+) -> None:
+    run = invoke(*sync_argv(site, archive, config_file), *args)
+    assert run.code == EXIT_USAGE, run.stderr
+    assert named in run.stderr
+    assert site.requests == [] and not archive.exists()
+
+
+def test_a_bad_selector_exits_2_before_any_request(
+    site: StandIn, archive: Path, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[selectors]\ntitle = "h1..article"\n', encoding="utf-8")
+    run = invoke(*sync_argv(site, archive, bad))
+    assert run.code == EXIT_USAGE
+    assert "selectors.title" in run.stderr and site.requests == []
+
+
+def test_json_output_on_an_error_is_json_too(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    archive.mkdir()
+    (archive / "releases").mkdir()
+    with Archive(archive) as held, held.locked():
+        run = sync(site, archive, config_file)
+    assert run.code == EXIT_LOCKED
+    assert run.report["ok"] is False and run.report["exit"] == EXIT_LOCKED
+    assert "in use" in run.report["error"]
+
+
+def test_json_lists_each_written_file_by_url_and_path(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    run = sync(site, archive, config_file)
+    added = run.report["added"]
+    assert added and all(set(entry) == {"url", "path"} for entry in added)
+    assert all((archive / entry["path"]).is_file() for entry in added)
+
+
+def test_settings_prints_a_settings_file_with_the_options_applied(
+    tmp_path: Path, config_file: Path
+) -> None:
+    run = invoke(
+        "settings",
+        "--config",
+        str(config_file),
+        "--archive",
+        str(tmp_path / "a"),
+        "--interval",
+        "2.5",
+        "--types",
+        "release,speech",
+    )
+    assert run.code == EXIT_OK
+    config = config_from_mapping(tomllib.loads(run.stdout))
+    assert config.fetch.interval == 2.5 and config.sync.types == ("release", "speech")
+    assert config.fetch.user_agent == "scraper-tests/1.0 (+tests)"  # from the file
+    assert f"# archive folder: {(tmp_path / 'a').resolve()} (no archive yet" in run.stdout
+    assert "state.db (not made yet)" in run.stdout
+
+
+def test_sync_help_shows_the_defaults() -> None:
+    text = " ".join(invoke("sync", "--help").stdout.split())  # as wrapped for any width
+    assert "Seconds between requests. [default: 1.0, or the settings file's]" in text
+    assert "Archive folder. [default: seeds, or the settings file's]" in text
