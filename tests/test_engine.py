@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from scraper.archive.paths import archive_relpath
 from scraper.archive.store import Archive
+from scraper.exitcodes import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK
+from scraper.models import Failure
 from scraper.site import parse as parse_module
 from scraper.sync.report import report_lines
+from tests.golden import comparable, goldens
 from tests.standin import StandIn
+from tests.standin.model import Item
 from tests.support import engine_sync, files, written_paths
 
 TE_HUIA = "/release/te-huia-service-extension-welcomed"
@@ -152,3 +159,416 @@ def test_written_files_carry_their_url_and_path(model: StandIn, archive: Path) -
     for written in report.added:
         assert files(archive)[written.path].split("\nurl: ", 1)[1].startswith(written.url)
     assert sorted(written_paths(report.added)) == sorted(files(archive))
+
+
+# -- the engine's branches, formerly end to end ------------------------------------------------
+
+GOLDEN = {g.url: g for g in goldens()}
+NZ = ZoneInfo("Pacific/Auckland")
+
+
+class Killed(BaseException):
+    """A kill of the process, as far as the code under test can tell (nothing catches it)."""
+
+
+def reasons(failures: list[Failure]) -> str:
+    """Every failure's reason, in one text to search."""
+    return "\n".join(f.reason for f in failures)
+
+
+def comparable_files(archive: Path) -> dict[str, str]:
+    """Every archive file's text, no-break spaces read as spaces (the records lost them)."""
+    return {path: comparable(text) for path, text in files(archive).items()}
+
+
+def expected_file(item: Item) -> tuple[str, str]:
+    """The relative path and text a recorded release must be written as."""
+    golden = GOLDEN[item.public_url]
+    date = golden.expected.split("\ndate: ", 1)[1][:10]
+    path = archive_relpath("release", dt.date.fromisoformat(date), item.public_url)
+    return str(path), comparable(golden.expected)
+
+
+def recorded_releases(site: StandIn) -> list[Item]:
+    """The stand-in's releases made from recorded pages (not test-made)."""
+    return [i for i in site.items if i.kind == "release" and not i.test_made]
+
+
+def test_plain_sync_writes_what_the_feed_and_listings_show(model: StandIn, archive: Path) -> None:
+    run = engine_sync(model, archive)
+    assert run.exit_code == EXIT_OK, run.failed
+    newest = sorted(model.items, key=lambda i: i.node_id, reverse=True)[:30]
+    shown = {i.public_url for i in newest} | {
+        i.public_url for i in model.items if i.government == 6700
+    }
+    wanted = [i for i in recorded_releases(model) if i.public_url in shown]
+    assert wanted
+    assert comparable_files(archive) == dict(expected_file(i) for i in wanted)
+
+
+def test_a_newly_published_release_adds_one_file_with_one_request(
+    model: StandIn, archive: Path
+) -> None:
+    assert engine_sync(model, archive).exit_code == EXIT_OK
+    before = files(archive)
+    item = model.publish("brand-new-release", copy_of="/release/district-court-judge-appointed-28")
+    model.clear_log()
+    run = engine_sync(model, archive)
+    assert run.exit_code == EXIT_OK
+    added = set(files(archive)) - set(before)
+    assert len(added) == 1 and written_paths(run.added) == list(added)
+    assert model.count(item.path) == 1
+    assert all(files(archive)[p] == text for p, text in before.items())
+
+
+def test_a_page_that_keeps_failing_is_reported_and_the_rest_land(
+    model: StandIn, archive: Path
+) -> None:
+    model.fail("/release/te-huia-service-extension-welcomed", "503", times=None)
+    model.fail("/release/government-app-launched-today", "404", times=None)
+    run = engine_sync(model, archive)
+    assert run.exit_code == EXIT_FAILED
+    failed = {f.url for f in run.failed}
+    assert failed == {
+        "https://www.beehive.govt.nz/release/te-huia-service-extension-welcomed",
+        "https://www.beehive.govt.nz/release/government-app-launched-today",
+    }
+    assert len(files(archive)) > 10
+
+
+def test_blocks_in_a_row_stop_the_run_early_with_a_message(model: StandIn, archive: Path) -> None:
+    model.fail("/release/*", "challenge", times=None)
+    run = engine_sync(model, archive)
+    assert run.exit_code == EXIT_BLOCKED
+    assert len(run.blocked) == 3
+    assert "--cookies" in str(run.stopped)
+    assert files(archive) == {}
+    assert model.count("/release/") == 3
+
+
+def test_a_redirect_to_another_host_is_refused(model: StandIn, archive: Path) -> None:
+    model.fail(
+        "/release/te-huia-service-extension-welcomed",
+        "redirect",
+        times=None,
+        location="https://evil.example/release/te-huia-service-extension-welcomed",
+    )
+    run = engine_sync(model, archive)
+    assert run.exit_code == EXIT_FAILED
+    [failure] = run.failed
+    assert "evil.example" in failure.reason
+    assert not any("te-huia" in p for p in files(archive))
+
+
+def test_a_changed_recent_release_is_rewritten_on_recheck(model: StandIn, archive: Path) -> None:
+    item = model.publish("fresh-news", copy_of="/release/district-court-judge-appointed-28")
+    assert engine_sync(model, archive).exit_code == EXIT_OK
+    [path] = [p for p in files(archive) if "fresh-news" in p]
+    assert written_paths(engine_sync(model, archive).updated) == []
+    model.change(item.path, "A corrected title")
+    run = engine_sync(model, archive)
+    assert written_paths(run.updated) == [path]
+    assert 'title: "A corrected title"' in files(archive)[path]
+
+
+def test_since_skips_older_releases(model: StandIn, archive: Path) -> None:
+    run = engine_sync(model, archive, since=dt.date(2026, 1, 1))
+    assert run.exit_code == EXIT_OK
+    assert files(archive)
+    assert all(p.split("/")[1] >= "2026" for p in files(archive))
+
+
+def test_speeches_and_features_go_to_their_own_folders(model: StandIn, archive: Path) -> None:
+    run = engine_sync(model, archive, types=("speech", "feature"), full=True)
+    assert run.exit_code == EXIT_OK, run.failed
+    folders = {p.split("/")[0] for p in files(archive)}
+    assert folders == {"speeches", "features"}
+
+
+def test_an_old_archive_is_adopted_and_not_rewritten(model: StandIn, archive: Path) -> None:
+    # The old exporter's files, with their UTC dates and folded URLs, at their old paths.
+    fixtures = Path(__file__).parent / "fixtures" / "pages"
+    for twin in fixtures.glob("*.md"):
+        year, month = twin.name[:4], twin.name[5:7]
+        target = archive / "releases" / year / month / twin.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(twin.read_bytes())
+    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in archive.rglob("*.md")}
+    run = engine_sync(model, archive, full=True)
+    assert run.exit_code == EXIT_OK, run.failed
+    assert [p.split("/")[-1] for p in written_paths(run.added)] == [
+        "2026-09-04-district-court-judge-appointed-28.md"
+    ]
+    assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in before} == before
+    # Known releases are recognised from the search rows alone, /node/ links included.
+    pages = [r.target for r in model.requests if r.target.startswith(("/release/", "/node/"))]
+    assert pages == ["/release/district-court-judge-appointed-28"]
+
+
+def test_a_gone_page_is_reported(model: StandIn, archive: Path) -> None:
+    model.fail("/release/te-huia-service-extension-welcomed", "410", times=None)
+    run = engine_sync(model, archive)
+    assert run.exit_code == EXIT_FAILED
+    [failure] = run.failed
+    assert "410" in failure.reason
+    assert model.count("/release/te-huia-service-extension-welcomed") == 1
+
+
+def test_a_limited_run_does_not_let_the_next_skip_the_feed(model: StandIn, archive: Path) -> None:
+    assert len(engine_sync(model, archive, limit=2).added) == 2
+    run = engine_sync(model, archive)
+    assert run.exit_code == EXIT_OK
+    assert len(files(archive)) > 2
+    assert written_paths(run.added)
+
+
+def test_asking_for_another_type_reads_its_listing_despite_an_unchanged_feed(
+    model: StandIn, archive: Path
+) -> None:
+    assert engine_sync(model, archive).exit_code == EXIT_OK
+    model.clear_log()
+    run = engine_sync(model, archive, types=("release", "speech"))
+    assert "/speeches?page=0" in [r.target for r in model.requests]
+    assert any(p.startswith("speeches/") for p in written_paths(run.added))
+    model.clear_log()
+    assert engine_sync(model, archive, types=("speech",)).added == []
+    assert [r.target for r in model.requests] == ["/rss.xml"]
+
+
+def _publish_many(model: StandIn, count: int) -> list[Item]:
+    """Publish `count` new releases today, a minute apart, newest last.
+
+    Today, like the newest file of the archive: a gap must be found within one day too.
+    """
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
+    return [
+        model.publish(
+            f"batch-{n}",
+            copy_of="/release/district-court-judge-appointed-28",
+            title=f"Batch release {n}",
+            when=start + dt.timedelta(minutes=n),
+        )
+        for n in range(count)
+    ]
+
+
+def _synced_today(model: StandIn, archive: Path) -> None:
+    """An archive in sync, whose newest file is from today."""
+    model.publish(
+        "first-today",
+        copy_of="/release/district-court-judge-appointed-28",
+        when=dt.datetime.now(dt.UTC) - dt.timedelta(hours=3),
+    )
+    assert engine_sync(model, archive).exit_code == EXIT_OK
+
+
+@pytest.mark.parametrize("limit", ["20", "35"])
+def test_a_run_cut_short_leaves_no_gap_for_the_next(
+    model: StandIn, archive: Path, limit: str
+) -> None:
+    _synced_today(model, archive)
+    _publish_many(model, 45)  # more than the feed's 30
+    assert len(engine_sync(model, archive, limit=int(limit)).added) == int(limit)
+    run = engine_sync(model, archive)
+    assert run.exit_code == EXIT_OK
+    assert len(written_paths(run.added)) == 45 - int(limit)
+    assert sum("batch-" in p for p in files(archive)) == 45
+
+
+def test_a_failed_listing_page_leaves_no_gap_for_the_next_run(
+    model: StandIn, archive: Path
+) -> None:
+    _synced_today(model, archive)
+    _publish_many(model, 45)
+    model.fail("/releases?page=3", "503", times=3)
+    assert engine_sync(model, archive).exit_code == EXIT_FAILED
+    assert engine_sync(model, archive).exit_code == EXIT_OK
+    assert sum("batch-" in p for p in files(archive)) == 45
+
+
+@pytest.mark.parametrize("kind", ["503", "challenge"])
+def test_a_page_deep_in_the_listings_that_failed_is_tried_again(
+    model: StandIn, archive: Path, kind: str
+) -> None:
+    _synced_today(model, archive)
+    _publish_many(model, 45)
+    model.fail("/release/batch-3", kind, times=None)  # page 4 of the listing, not in the feed
+    assert engine_sync(model, archive).exit_code != EXIT_OK
+    model.clear_faults()
+    run = engine_sync(model, archive)
+    assert run.exit_code == EXIT_OK
+    assert [p for p in written_paths(run.added) if "batch-3." in p or "batch-3-" in p]
+
+
+def test_a_site_showing_nothing_is_a_failure_not_zero_releases(
+    archive: Path, tmp_path: Path
+) -> None:
+    empty = StandIn(pages_dir=tmp_path, with_derived=False)
+    run = engine_sync(empty, archive)
+    assert run.exit_code == EXIT_FAILED
+    assert "found no items at all" in reasons(run.failed)
+    full = engine_sync(empty, archive, full=True)
+    assert full.exit_code == EXIT_FAILED
+    assert [f.url for f in full.failed] == ["the search pages for releases"]
+
+
+def test_a_redated_release_moves_to_its_new_path(model: StandIn, archive: Path) -> None:
+    now = dt.datetime.now(dt.UTC)
+    item = model.publish("moving", copy_of="/release/district-court-judge-appointed-28", when=now)
+    assert engine_sync(model, archive).exit_code == EXIT_OK
+    [old] = [p for p in files(archive) if "moving" in p]
+    model.change(item.path, when=now - dt.timedelta(days=2))
+    run = engine_sync(model, archive)
+    assert run.exit_code == EXIT_OK
+    [new] = [p for p in files(archive) if "moving" in p]
+    assert new != old and written_paths(run.updated) == [new]
+    assert new.split("/")[-1][:10] == (now - dt.timedelta(days=2)).astimezone(NZ).strftime(
+        "%Y-%m-%d"
+    )
+
+
+def test_a_hand_edited_file_is_kept_when_its_page_changes(model: StandIn, archive: Path) -> None:
+    item = model.publish("edited", copy_of="/release/district-court-judge-appointed-28")
+    assert engine_sync(model, archive).exit_code == EXIT_OK
+    [path] = [p for p in files(archive) if "edited" in p]
+    edited = files(archive)[path] + "\n\nA note of ours."
+    (archive / path).write_text(edited, encoding="utf-8")
+    model.change(item.path, "A new title")
+    run = engine_sync(model, archive)
+    assert run.exit_code == EXIT_OK
+    assert [k.url for k in run.kept] == [path]
+    assert files(archive)[path] == edited
+
+
+def test_an_ambiguous_release_is_reported_on_every_run(model: StandIn, archive: Path) -> None:
+    twin = (
+        Path(__file__).parent
+        / "fixtures"
+        / "pages"
+        / "2026-02-19-te-huia-service-extension-welcomed.md"
+    )
+    for name in ("2026-02-19-te-huia-service-extension-welcomed.md", "2026-02-19-copy.md"):
+        target = archive / "releases" / "2026" / "02" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(twin.read_bytes())
+    for _ in range(2):
+        run = engine_sync(model, archive)
+        assert run.exit_code == EXIT_FAILED
+        [ambiguous] = run.ambiguous
+        assert ambiguous.url.endswith("/release/te-huia-service-extension-welcomed")
+
+
+def test_a_file_that_cannot_be_read_is_reported_and_not_duplicated(
+    model: StandIn, archive: Path
+) -> None:
+    broken = (
+        archive / "releases" / "2026" / "02" / "2026-02-19-te-huia-service-extension-welcomed.md"
+    )
+    broken.parent.mkdir(parents=True)
+    broken.write_bytes(b"\xff not an archive file")
+    run = engine_sync(model, archive)
+    assert run.exit_code == EXIT_FAILED
+    why = reasons(run.failed)
+    assert "archive file cannot be read" in why and "fix or remove that file" in why
+    assert not any("te-huia" in p and "--" in p for p in files(archive))
+    assert broken.read_bytes() == b"\xff not an archive file"
+
+
+def test_a_failed_page_does_not_keep_later_runs_walking_deep(model: StandIn, archive: Path) -> None:
+    model.fail("/release/te-huia-service-extension-welcomed", "404", times=None)
+    assert engine_sync(model, archive).exit_code == EXIT_FAILED
+    with Archive(archive) as state:
+        # The walk itself was whole: the failed item stays unknown, so the next walk meets
+        # it again, and no floor is needed to find it.
+        assert state.get_meta("listing_floor:release") is None
+    model.clear_faults()
+    assert engine_sync(model, archive).exit_code == EXIT_OK
+    assert any("te-huia" in p for p in files(archive))
+
+
+def test_a_walk_cut_short_keeps_its_floor(model: StandIn, archive: Path) -> None:
+    model.fail("/releases?page=1", "503", times=None)
+    assert engine_sync(model, archive).exit_code == EXIT_FAILED
+    with Archive(archive) as state:
+        assert state.get_meta("listing_floor:release") is not None
+
+
+def test_a_file_with_a_hashed_name_is_updated_in_place(model: StandIn, archive: Path) -> None:
+    now = dt.datetime.now(dt.UTC)
+    source = "/release/district-court-judge-appointed-28"
+    model.publish("tamaki-hui", copy_of=source, title="Tamaki hui", when=now)
+    model.publish("tāmaki-hui", copy_of=source, title="Tāmaki hui", when=now)
+    assert engine_sync(model, archive).exit_code == EXIT_OK
+    [tagged] = [p for p in files(archive) if "tamaki-hui--" in p]
+    url = files(archive)[tagged].split("\nurl: ", 1)[1].split("\n", 1)[0]
+    model.change(url.removeprefix("https://www.beehive.govt.nz"), "Tamaki hui, corrected")
+    run = engine_sync(model, archive)
+    assert written_paths(run.updated) == [tagged]
+    assert 'title: "Tamaki hui, corrected"' in files(archive)[tagged]
+    assert sum("tamaki-hui" in p for p in files(archive)) == 2
+
+
+def test_a_release_that_moved_to_a_new_address_keeps_one_file(
+    model: StandIn, archive: Path
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    source = "/release/district-court-judge-appointed-28"
+    model.publish("old-title", copy_of=source, title="Old title", when=now)
+    assert engine_sync(model, archive).exit_code == EXIT_OK
+    # Retitled: a new address, to which the old one now redirects.
+    model.publish("new-title", copy_of=source, title="New title", when=now)
+    model.fail("/release/old-title", "redirect", times=None, location="/release/new-title")
+    run = engine_sync(model, archive)
+    assert run.exit_code == EXIT_OK
+    ours = [p for p in files(archive) if "-title" in p]
+    assert len(ours) == 1 and "new-title" in ours[0]
+
+
+def test_an_unreadable_old_file_of_the_day_before_is_not_duplicated(
+    model: StandIn, archive: Path
+) -> None:
+    # The old exporter's file carries the UTC date, the day before the NZ date 2026-02-20.
+    old = archive / "releases/2026/02/2026-02-19-te-huia-service-extension-welcomed.md"
+    old.parent.mkdir(parents=True)
+    old.write_text("---\ntitle: [broken\n---\n", encoding="utf-8")
+    run = engine_sync(model, archive)
+    assert run.exit_code == EXIT_FAILED
+    assert "may hold it" in reasons(run.failed)
+    assert [p for p in files(archive) if "te-huia" in p] == [
+        "releases/2026/02/2026-02-19-te-huia-service-extension-welcomed.md"
+    ]
+
+
+def test_node_links_to_twins_of_one_title_and_date_are_both_synced(
+    model: StandIn, archive: Path
+) -> None:
+    when = dt.datetime(2005, 5, 10, 1, tzinfo=dt.UTC)  # a government whose search links /node/
+    source = "/release/district-court-judge-appointed-28"
+    model.publish("budget-update", copy_of=source, title="Budget update", when=when)
+    model.publish("budget-update-0", copy_of=source, title="Budget update", when=when)
+    assert engine_sync(model, archive, full=True).exit_code == EXIT_OK
+    [one, _] = sorted(p for p in files(archive) if "budget-update" in p)
+    (archive / one).unlink()
+    run = engine_sync(model, archive, full=True)
+    assert run.exit_code == EXIT_OK
+    assert written_paths(run.added) == [one]
+
+
+def test_a_move_cut_short_is_finished_by_the_next_run(
+    model: StandIn, archive: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    item = model.publish("moving", copy_of="/release/district-court-judge-appointed-28", when=now)
+    assert engine_sync(model, archive).exit_code == EXIT_OK
+    model.change(item.path, when=now - dt.timedelta(days=2))
+
+    def killed(self: Archive, relpath: str) -> None:
+        raise Killed  # the run dies after writing the new file, before removing the old
+
+    monkeypatch.setattr(Archive, "remove", killed)
+    with pytest.raises(Killed):
+        engine_sync(model, archive)
+    assert sum("moving" in p for p in files(archive)) == 2
+    monkeypatch.undo()
+    assert engine_sync(model, archive).exit_code == EXIT_OK
+    assert sum("moving" in p for p in files(archive)) == 1

@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from functools import partial
 from urllib.parse import urlsplit
 
 from scraper.archive.document import dumps
@@ -140,24 +141,30 @@ class Applier:
                 )
             self.session.failed(item.url, exc)
             return "failed", item.url
-        release: Release | None = None
+        outcome, url = self._guarded(item.url, lambda: self._store(item, fetched))
+        if outcome != "ambiguous" and outcome != "failed":
+            self.archive.done_pending(item.url)
+        return outcome, url
+
+    def _guarded(self, url: str, write: Callable[[], tuple[str, str]]) -> tuple[str, str]:
+        """Parse and write one page; any failure is that page's alone: ("failed", url)."""
         try:
-            release = self._release(fetched, self._listed_date(item))
-            outcome = self._store(item, release, fetched)
+            return write()
         except StateError:
             raise  # the state cannot be written: no later page could be recorded either
         except ScraperError as exc:
-            self.report.failed.append(Failure(item.url, str(exc)))
-            return "failed", release.url if release else item.url
+            self.report.failed.append(Failure(url, str(exc)))
         except Exception as exc:  # a bug with this one page must not lose the others
             reason = f"unexpected {type(exc).__name__}: {exc} (a bug: please report it)"
-            self.report.failed.append(Failure(item.url, reason))
-            return "failed", item.url
-        if outcome != "ambiguous":
-            self.archive.done_pending(item.url)
-        return outcome, release.url
+            self.report.failed.append(Failure(url, reason))
+        return "failed", url
 
-    def _store(self, item: Discovered, release: Release, fetched: Fetched) -> str:
+    def _store(self, item: Discovered, fetched: Fetched) -> tuple[str, str]:
+        """Parse a page and write it, unless the archive already holds it: (outcome, its URL)."""
+        release = self._release(fetched, self._listed_date(item))
+        return self._store_release(item, release, fetched), release.url
+
+    def _store_release(self, item: Discovered, release: Release, fetched: Fetched) -> str:
         """Write a parsed page, unless the archive already holds it."""
         kind = content_type_of(release.url) or "release"
         if item.url != release.url:
@@ -285,7 +292,9 @@ class Applier:
             if fetched is None or fetched.not_modified:
                 self.report.unchanged += fetched is not None
                 continue
-            try:
-                self._update(entry, self._release(fetched, entry.date), fetched)
-            except ScraperError as exc:
-                self.report.failed.append(Failure(url, str(exc)))
+            self._guarded(url, partial(self._recheck_one, entry, fetched))
+
+    def _recheck_one(self, entry: Entry, fetched: Fetched) -> tuple[str, str]:
+        """Rewrite a recent file from its re-fetched page, if the file would change."""
+        release = self._release(fetched, entry.date)
+        return self._update(entry, release, fetched), release.url
