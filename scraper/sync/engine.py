@@ -27,6 +27,9 @@ from scraper.sync.options import SyncOptions
 from scraper.sync.plan import Plan, make_plan
 from scraper.sync.report import SyncReport
 
+#: The note of a run that the feed's 304 ended early.
+FEED_UNCHANGED = "the feed is unchanged since the last sync: nothing new was published"
+
 
 @dataclass
 class DryRun:
@@ -52,6 +55,8 @@ def run_sync(
             _note_archive_state(archive, report)
             today = _today(now, options)
             plan = make_plan(archive, session, report, options, today, _listing(progress))
+            if plan.discovery.feed_unchanged:
+                report.notes.append(FEED_UNCHANGED)
             Applier(archive, session, report, options, now, progress).apply(plan)
         except Stopped as stop:
             report.stopped, report.stop_kind = str(stop), stop.kind
