@@ -493,6 +493,90 @@ def test_publish_variants(site: StandIn, client: httpx.Client) -> None:
         site.publish("x", kind="diary")
 
 
+# --- absurd and extreme items ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("when", "iso", "text", "pub_date", "government"),
+    [
+        # Before 1868 New Zealand kept local mean time, +11:39:04; the feed rounds it.
+        (
+            dt.datetime(1, 1, 1, tzinfo=dt.UTC),
+            "0001-01-01T00:00:00Z",
+            "1 January 1",
+            "Mon, 01 Jan 0001 11:39:00 +1139",
+            4194,
+        ),
+        # An hour before datetime's end it is already year 10000 in New Zealand.
+        (
+            dt.datetime(9999, 12, 31, 23, 0, tzinfo=dt.UTC),
+            "9999-12-31T23:00:00Z",
+            "1 January 10000",
+            "Sat, 01 Jan 10000 12:00:00 +1300",
+            6700,
+        ),
+    ],
+)
+def test_publish_at_the_ends_of_time(
+    site: StandIn,
+    client: httpx.Client,
+    when: dt.datetime,
+    iso: str,
+    text: str,
+    pub_date: str,
+    government: int,
+) -> None:
+    """Items dated year 1 or 9999 are served on their page, feed, listing and search."""
+    item = site.publish(f"edge-{when.year}", when=when)
+    assert item.government == government
+    assert item.node_id == max(i.node_id for i in site.items)
+    page = client.get(item.path)
+    assert page.status_code == 200
+    assert f'<time datetime="{iso}">{text}</time>' in page.text
+    since = {"If-Modified-Since": page.headers["last-modified"]}
+    assert client.get(item.path, headers=since).status_code == 304
+    first = ET.fromstring(client.get("/rss.xml").content).find("channel/item")
+    assert first is not None and first.findtext("link") == item.public_url
+    assert first.findtext("pubDate") == pub_date
+    listing = client.get("/releases?page=0").text
+    assert (result_links(listing)[0] == item.path) == (government == 6700)
+    search = client.get(
+        f"/search?f[0]=government_facet:{government}&f[1]=content_type_facet:article"
+    ).text
+    href = item.path if government == 6700 else f"/node/{item.node_id}"
+    row = re.search(
+        rf'<a href="{href}">[^<]*</a>.*?<time datetime="([^"]+)">([^<]*)<', search, re.S
+    )
+    assert row is not None and row.groups() == (iso, text)
+    assert client.get(href, follow_redirects=True).url.path == item.path
+
+
+def test_record_dated_9999_loads_and_changes(tmp_path: Path) -> None:
+    """A pages folder record dated 9999 gets a Last-Modified no later than now, and can change."""
+    main = '<h1 class="article__title">\n  T\n</h1>\n<div class="field--name-body"><p>b</p></div>'
+    record = {"url": f"{PUBLIC}/release/far", "title": "T", "content": main}
+    record["time"] = "9999-12-31T23:59:59Z"
+    (tmp_path / "far.json").write_text(json.dumps(record), encoding="utf-8")
+    site = StandIn(tmp_path)
+    with site.running() as base, httpx.Client(base_url=base) as http:
+        before = http.get("/release/far").headers["last-modified"]
+        assert dt.datetime.strptime(before, "%a, %d %b %Y %H:%M:%S GMT").year < 9999
+        site.change("/release/far", "Changed")
+        assert http.get("/release/far", headers={"If-Modified-Since": before}).status_code == 200
+
+
+@pytest.mark.parametrize("length", [250, 2000])
+def test_over_long_slug(site: StandIn, client: httpx.Client, length: int) -> None:
+    """A slug hundreds of characters long is served, listed and named in the page head."""
+    item = site.publish("a" * length)
+    assert item.path == "/release/" + "a" * length
+    page = client.get(item.path)
+    assert page.status_code == 200
+    assert f'<link rel="canonical" href="{PUBLIC}{item.path}">' in page.text
+    assert result_links(client.get("/releases?page=0").text)[0] == item.path
+    assert client.get(item.path + "a").status_code == 404
+
+
 # --- log, control and command line ---------------------------------------------------------
 
 

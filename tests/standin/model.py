@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from tests.standin.clock import nz_day, parse_record_time
+from tests.standin.clock import nz_day, parse_record_time, utc_now
 from tests.standin.governments import UNDATED_GOVERNMENT, government_of
 from tests.standin.markup import retime, retitle
 
@@ -91,7 +91,9 @@ def government_for(when: dt.datetime | None) -> int:
 
 def make_item(record: Record, node_id: int, test_made: bool = False) -> Item:
     """Build an item from a record."""
-    changed = UNDATED_CHANGED if record.when is None else record.when
+    # A page cannot have been saved after it was loaded: a record dated in the future (up to
+    # 9999) keeps a Last-Modified that later changes can still move forward from.
+    changed = UNDATED_CHANGED if record.when is None else min(record.when, utc_now())
     return Item(
         kind=record.kind,
         slug=record.slug,
