@@ -284,6 +284,47 @@ def test_robots_txt_is_configurable(site: StandIn, client: httpx.Client) -> None
     assert client.get("/robots.txt").text == "User-agent: *\nDisallow: /\n"
 
 
+# --- mirror links ----------------------------------------------------------------------------
+
+
+def test_public_links_are_the_default(site: StandIn, client: httpx.Client) -> None:
+    """By default absolute links name www.beehive.govt.nz, whatever host serves the page."""
+    assert site.links == "public" and site.origin == PUBLIC
+    assert f'<link rel="shortlink" href="{PUBLIC}/node/' in client.get(APP).text
+    assert f'href="{PUBLIC}/rss.xml"' in client.get("/releases").text
+    assert f'xml:base="{PUBLIC}/"' in client.get("/rss.xml").text
+
+
+def test_own_links_name_the_stand_in() -> None:
+    """With links="own", the head, feed, listings and search name the stand-in's own URL."""
+    site = StandIn(links="own")
+    with site.running() as base, httpx.Client(base_url=base) as http:
+        assert site.origin == base and base.startswith("http://127.0.0.1:")
+        item = site.item(ENCODED)
+        assert item is not None
+        page = http.get(ENCODED).text
+        assert f'<link rel="canonical" href="{base}{ENCODED}">' in page
+        assert f'<meta property="og:url" content="{base}{ENCODED}">' in page
+        assert f'<link rel="shortlink" href="{base}/node/{item.node_id}">' in page
+        head = page[: page.index("ds-three-col__main")]
+        assert PUBLIC not in head
+        feed = http.get("/rss.xml")
+        assert PUBLIC not in feed.text.split("<description>", 1)[0]
+        channel = ET.fromstring(feed.content).find("channel")
+        assert channel is not None and channel.findtext("link") == f"{base}/"
+        for entry in channel.findall("item"):
+            assert str(entry.findtext("link")).startswith(f"{base}/")
+            assert re.fullmatch(rf"{re.escape(base)}/\d+", str(entry.findtext("guid")))
+        query = "/search?f[0]=government_facet:6700&f[1]=content_type_facet:article"
+        for path in ("/releases?page=0", query):
+            text = http.get(path).text
+            assert PUBLIC not in text and f'href="{base}/rss.xml"' in text, path
+        # Result links stay relative in both modes, so following them stays on the mirror.
+        assert result_links(http.get("/releases?page=0").text)[0].startswith("/release/")
+    with pytest.raises(ValueError):
+        StandIn(links="mirror")
+
+
 # --- validators ----------------------------------------------------------------------------
 
 
@@ -621,10 +662,11 @@ def test_stop_frees_the_port() -> None:
         httpx.get(base + "/robots.txt")
 
 
-def test_command_line_serves_and_exits_on_sigterm() -> None:
+@pytest.mark.parametrize("links", ["public", "own"])
+def test_command_line_serves_and_exits_on_sigterm(links: str) -> None:
     """`python -m tests.standin --port 0` prints one line, serves, and exits 0 on SIGTERM."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.standin", "--port", "0"],
+        [sys.executable, "-m", "tests.standin", "--port", "0", "--links", links],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -634,7 +676,11 @@ def test_command_line_serves_and_exits_on_sigterm() -> None:
         assert process.stdout is not None
         line = process.stdout.readline()
         assert re.fullmatch(r"serving http://127\.0\.0\.1:\d+\n", line)
-        assert httpx.get(line.split()[1] + "/rss.xml").status_code == 200
+        base = line.split()[1]
+        feed = httpx.get(base + "/rss.xml")
+        assert feed.status_code == 200
+        origin = base if links == "own" else PUBLIC
+        assert f"<link>{origin}/</link>" in feed.text
         process.send_signal(signal.SIGTERM)
         out, _ = process.communicate(timeout=10)
     finally:

@@ -15,6 +15,8 @@ from tests.standin.governments import UNDATED_GOVERNMENT, government_of
 from tests.standin.markup import retime, retitle
 
 PUBLIC_ORIGIN = "https://www.beehive.govt.nz"
+#: How absolute links name the site: `public` (www.beehive.govt.nz) or `own` (the stand-in's URL).
+LINK_MODES: tuple[str, ...] = ("public", "own")
 DEFAULT_PAGES = Path(__file__).resolve().parent.parent / "fixtures" / "pages"
 KINDS: tuple[str, ...] = ("release", "speech", "feature")
 #: Search facet value of each content type.
@@ -64,7 +66,11 @@ class Item:
     @property
     def public_url(self) -> str:
         """Return the page's URL on the public site."""
-        return PUBLIC_ORIGIN + self.path
+        return self.url_at(PUBLIC_ORIGIN)
+
+    def url_at(self, origin: str) -> str:
+        """Return the page's URL on a site (`scheme://host[:port]`, no trailing slash)."""
+        return origin + self.path
 
     @property
     def key(self) -> str:

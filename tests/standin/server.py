@@ -17,7 +17,7 @@ from tests.standin.editing import Draft, drafted, edited, encode_slug
 from tests.standin.fault_responses import fault_response
 from tests.standin.faults import Fault, FaultBook
 from tests.standin.handler import Plan, Server
-from tests.standin.model import Item, Site, build_items
+from tests.standin.model import LINK_MODES, PUBLIC_ORIGIN, Item, Site, build_items
 from tests.standin.response import Response
 from tests.standin.robots import robots_txt
 from tests.standin.routes import Settings, decode_path, route
@@ -44,9 +44,14 @@ class StandIn:
         search_size: int = 24,
         crawl_delay: float | None = None,
         verbose: bool = False,
+        links: str = "public",
     ) -> None:
         """Load the pages (default: the fixtures); `latency` is added to every response."""
+        if links not in LINK_MODES:
+            raise ValueError(f"links must be one of {LINK_MODES}, not {links!r}")
         self.latency = latency
+        #: Whose URLs absolute links name: `public` (the real site's) or `own` (a mirror's).
+        self.links = links
         #: Called with each request's target as it arrives (on the server's thread).
         self.on_request: Callable[[str], None] | None = None
         self.verbose = verbose
@@ -103,6 +108,11 @@ class StandIn:
             raise RuntimeError("the stand-in is not running")
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
+
+    @property
+    def origin(self) -> str:
+        """Return what absolute links start with: the public site's origin, or `base_url`."""
+        return PUBLIC_ORIGIN if self.links == "public" else self.base_url
 
     # --- faults and request log -------------------------------------------------------------
 
@@ -230,7 +240,7 @@ class StandIn:
 
     def _respond(self, target: str, headers: Mapping[str, str]) -> Response:
         """Route a request against the current snapshot and apply conditional headers."""
-        response = route(self._site, target, headers.get("host"), self._settings)
+        response = route(self._site, target, headers.get("host"), self._settings, self.origin)
         return with_validators(response, headers)
 
     def _require(self, path: str) -> Item:
