@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from tests.standin import StandIn
 from tests.standin.blockpages import BLOCKED_DIR
@@ -106,9 +107,12 @@ def test_raw_utf8_request_path_is_accepted(site: StandIn) -> None:
 
 
 def test_unknown_paths_are_404(client: httpx.Client) -> None:
-    """Anything the site does not have is a 404."""
+    """Anything the site does not have is a 404, with the site's "page not found" page."""
     for path in ("/", "/release/no-such-thing", "/releases/", "/features", "/node/1", "/node/x"):
-        assert client.get(path).status_code == 404, path
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "<title>Page not found | Beehive.govt.nz</title>" in response.text
+        assert "etag" not in response.headers and "last-modified" not in response.headers
 
 
 def test_undated_page_has_no_time(client: httpx.Client) -> None:
@@ -316,7 +320,7 @@ def test_own_links_name_the_stand_in() -> None:
             assert str(entry.findtext("link")).startswith(f"{base}/")
             assert re.fullmatch(rf"{re.escape(base)}/\d+", str(entry.findtext("guid")))
         query = "/search?f[0]=government_facet:6700&f[1]=content_type_facet:article"
-        for path in ("/releases?page=0", query):
+        for path in ("/releases?page=0", query, "/no-such-page"):
             text = http.get(path).text
             assert PUBLIC not in text and f'href="{base}/rss.xml"' in text, path
         # Result links stay relative in both modes, so following them stays on the mirror.
@@ -425,6 +429,65 @@ def test_fault_status_pages(site: StandIn, client: httpx.Client, kind: str) -> N
     """404 and 410 faults answer with that status."""
     site.fail(APP, kind)
     assert client.get(APP).status_code == int(kind)
+
+
+def framed_main(text: str) -> LexborNode:
+    """Check a page has the site's frame; return its main column."""
+    tree = LexborHTMLParser(text)
+    for selector in ("header.site-header nav.main-nav", "footer.site-footer", "main#main-content"):
+        assert tree.css_first(selector) is not None, selector
+    for column in ("left", "right"):
+        assert tree.css_first(f".ds-three-col > .ds-three-col__{column}") is not None, column
+    main = tree.css_first(".ds-three-col > div.ds-three-col__main")
+    assert main is not None
+    return main
+
+
+def test_fault_not_found_is_the_404_page_with_status_200(
+    site: StandIn, client: httpx.Client
+) -> None:
+    """A soft 404: the site's 404 page, byte for byte, with status 200 and no validators."""
+    site.fail(APP, "not-found")
+    soft = client.get(APP)
+    assert soft.status_code == 200
+    assert "etag" not in soft.headers and "last-modified" not in soft.headers
+    assert soft.content == client.get("/release/no-such-thing").content
+    tree = LexborHTMLParser(soft.text)
+    title = tree.css_first("title")
+    assert title is not None and title.text() == "Page not found | Beehive.govt.nz"
+    assert tree.css("link[rel=canonical]") == [] and tree.css('meta[property="og:url"]') == []
+    main = framed_main(soft.text)
+    heading = main.css_first("h1.article__title")
+    assert heading is not None and heading.text() == "Page not found"
+    assert main.css("time") == [] and main.css("ul.meta--ministers") == []
+    assert main.css("div.field--name-body") == []
+    assert [p.text() for p in main.css("p")] == ["The requested page could not be found."]
+    assert main.css_first('form[action="/search"] input[name="keys"]') is not None
+    assert client.get(APP).status_code == 200 and TIME.search(client.get(APP).text)
+
+
+@pytest.mark.parametrize(
+    ("variant", "words"),
+    [(None, "The site is undergoing maintenance."), ("error", "unexpected error")],
+)
+def test_fault_not_a_release(
+    site: StandIn, client: httpx.Client, variant: str | None, words: str
+) -> None:
+    """A notice in the site's frame, status 200, whose main column has no article title."""
+    if variant is None:
+        site.fail("/release/*", "not-a-release")  # maintenance by default
+    else:
+        site.fail("/release/*", "not-a-release", variant=variant)
+    response = client.get(APP)
+    assert response.status_code == 200
+    assert "etag" not in response.headers and "last-modified" not in response.headers
+    main = framed_main(response.text)
+    assert words in main.text()
+    assert main.css("h1.article__title") == [] and main.css("time") == []
+    assert main.css("div.field--name-body") == []
+    assert "canonical" not in response.text
+    with pytest.raises(ValueError):
+        site.fail(APP, "not-a-release", variant="teapot")
 
 
 def test_fault_redirect_to_another_host(site: StandIn, client: httpx.Client) -> None:

@@ -7,7 +7,20 @@ import threading
 from urllib.parse import unquote
 
 FAULT_KINDS: frozenset[str] = frozenset(
-    {"429", "503", "reset", "slow", "hold", "truncate", "challenge", "404", "410", "redirect"}
+    {
+        "429",
+        "503",
+        "reset",
+        "slow",
+        "hold",
+        "truncate",
+        "challenge",
+        "404",
+        "410",
+        "redirect",
+        "not-found",
+        "not-a-release",
+    }
 )
 #: Options each kind accepts, with their defaults (None: no default, the option is optional).
 _OPTIONS: dict[str, dict[str, object]] = {
@@ -22,6 +35,9 @@ _OPTIONS: dict[str, dict[str, object]] = {
     "404": {},
     "410": {},
     "redirect": {"location": None, "status": 301},
+    # Status 200 pages in the site's frame that are not releases (no validators).
+    "not-found": {},
+    "not-a-release": {"variant": "maintenance"},
 }
 _REQUIRED: dict[str, tuple[str, ...]] = {
     "slow": ("delay",),
@@ -29,6 +45,7 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "redirect": ("location",),
 }
 CHALLENGE_VARIANTS: frozenset[str] = frozenset({"incapsula", "incapsula-long", "pardon"})
+NOTICE_VARIANTS: frozenset[str] = frozenset({"maintenance", "error"})
 
 
 @dataclasses.dataclass
@@ -55,6 +72,8 @@ def _check(kind: str, times: int | None, opts: dict[str, object]) -> dict[str, o
         raise ValueError(f"fault {kind!r} needs option(s) {missing}")
     if kind == "challenge" and opts.get("variant", "incapsula") not in CHALLENGE_VARIANTS:
         raise ValueError(f"challenge variant must be one of {sorted(CHALLENGE_VARIANTS)}")
+    if kind == "not-a-release" and opts.get("variant", "maintenance") not in NOTICE_VARIANTS:
+        raise ValueError(f"not-a-release variant must be one of {sorted(NOTICE_VARIANTS)}")
     return {**_OPTIONS[kind], **opts}
 
 

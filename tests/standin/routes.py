@@ -12,7 +12,8 @@ from tests.standin.governments import CURRENT_GOVERNMENT
 from tests.standin.listing import render_listing, render_search
 from tests.standin.model import PUBLIC_ORIGIN, TYPE_FACETS, UNDATED_CHANGED, Site
 from tests.standin.page import render_page
-from tests.standin.response import Response, html_response, plain_page
+from tests.standin.response import Response, html_response
+from tests.standin.system_pages import not_found_page
 
 RSS = "application/rss+xml; charset=utf-8"
 TEXT = "text/plain; charset=UTF-8"
@@ -82,19 +83,19 @@ def search(site: Site, query: list[tuple[str, str]], settings: Settings, origin:
     return html_response(200, text, revision(site))
 
 
-def node(site: Site, node_id: str, host: str | None) -> Response:
+def node(site: Site, node_id: str, host: str | None, origin: str) -> Response:
     """Redirect `/node/<id>` to the item's path (301), as Drupal does."""
     item = site.by_node.get(int(node_id)) if node_id.isdigit() else None
     if item is None:
-        return not_found()
+        return not_found(origin)
     location = f"http://{host}{item.path}" if host else item.path
     body = f'<a href="{location}">Moved Permanently</a>\n'.encode()
     return Response(301, body, headers=(("Location", location),))
 
 
-def not_found() -> Response:
-    """Respond with Drupal's 404 page."""
-    return plain_page(404, "Page not found", "The requested page could not be found.")
+def not_found(origin: str = PUBLIC_ORIGIN) -> Response:
+    """Respond with the site's 404 page (no validators, as Drupal sends none for it)."""
+    return html_response(404, not_found_page(origin))
 
 
 def route(
@@ -118,8 +119,8 @@ def route(
     if path == "/search":
         return search(site, query, settings, origin)
     if path.startswith("/node/"):
-        return node(site, path.removeprefix("/node/"), host)
+        return node(site, path.removeprefix("/node/"), host, origin)
     item = site.find(path)
     if item is None:
-        return not_found()
+        return not_found(origin)
     return html_response(200, render_page(item, origin), item.changed)

@@ -232,7 +232,7 @@ class StandIn:
         if fault.kind == "truncate":
             keep = float(str(fault.opts["keep"]))
             return Plan(self._respond(target, {}), delay, keep=keep)
-        return Plan(fault_response(fault), delay)
+        return Plan(fault_response(fault, self.origin), delay)
 
     def wait(self, seconds: float) -> bool:
         """Sleep unless the server stops meanwhile; return whether the whole time passed."""
