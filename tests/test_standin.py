@@ -533,6 +533,71 @@ def test_latency_delays_every_response() -> None:
     assert response.status_code == 200 and response.elapsed >= dt.timedelta(seconds=0.05)
 
 
+# --- a site that is down -----------------------------------------------------------------
+
+
+def test_down_503_everywhere(site: StandIn, client: httpx.Client) -> None:
+    """`fail("*", "503", times=None)` answers every path and method with 503 until cleared."""
+    site.fail("*", "503", times=None, retry_after=120)
+    paths = (
+        "/robots.txt",
+        "/rss.xml",
+        APP,
+        "/releases?page=0",
+        "/search?f[0]=government_facet:6700",
+        "/no-such-page",
+        "/node/100001",
+    )
+    for path in paths:
+        response = client.get(path)
+        assert response.status_code == 503 and response.headers["retry-after"] == "120", path
+    assert client.head(APP).status_code == 503
+    site.clear_faults()
+    assert client.get(APP).status_code == 200
+
+
+def test_down_silent_until_the_server_stops(site: StandIn) -> None:
+    """`silent` reads the request and never answers; stopping the site closes the connection."""
+    site.fail("*", "silent", times=None)
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.get(site.base_url + APP, timeout=0.2)
+    arrived = threading.Event()
+    site.on_request = lambda target: arrived.set()
+    errors: list[httpx.HTTPError] = []
+
+    def fetch() -> None:
+        """Wait far longer than the test takes for an answer that never comes."""
+        try:
+            httpx.get(site.base_url + "/rss.xml", timeout=60)
+        except httpx.HTTPError as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=fetch)
+    thread.start()
+    assert arrived.wait(5)
+    site.stop()
+    thread.join(10)
+    assert not thread.is_alive()
+    assert [type(e) for e in errors] == [httpx.RemoteProtocolError]
+    assert [r.target for r in site.requests] == [APP, "/rss.xml"]
+
+
+def test_down_connection_refused_then_back_on_the_same_port() -> None:
+    """A stopped stand-in refuses connections; started on its old port, it serves again."""
+    site = StandIn()
+    base = site.start()
+    site.stop()
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(base + "/robots.txt")
+    with pytest.raises(RuntimeError):
+        site.base_url  # noqa: B018 -- the property raises when not running
+    assert site.start(port=urlsplit(base).port or 0) == base
+    try:
+        assert httpx.get(base + "/robots.txt").status_code == 200
+    finally:
+        site.stop()
+
+
 # --- changes -------------------------------------------------------------------------------
 
 

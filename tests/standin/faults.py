@@ -13,6 +13,7 @@ FAULT_KINDS: frozenset[str] = frozenset(
         "reset",
         "slow",
         "hold",
+        "silent",
         "truncate",
         "challenge",
         "404",
@@ -30,6 +31,8 @@ _OPTIONS: dict[str, dict[str, object]] = {
     "slow": {"delay": None},
     # Answers once `until` (a threading.Event) is set, or after `limit` seconds at most.
     "hold": {"until": None, "limit": 30.0},
+    # Reads the request and never answers; the connection closes when the server stops.
+    "silent": {},
     "truncate": {"keep": 0.5},
     "challenge": {"variant": "incapsula"},
     "404": {},

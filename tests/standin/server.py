@@ -222,6 +222,8 @@ class StandIn:
             return Plan(self._respond(target, headers), delay)
         if fault.kind == "reset":
             return Plan(None, delay, hard_reset=bool(fault.opts["hard"]))
+        if fault.kind == "silent":
+            return Plan(None, delay, silent=True)
         if fault.kind == "hold":
             until = fault.opts["until"]
             assert isinstance(until, threading.Event)
@@ -234,8 +236,8 @@ class StandIn:
             return Plan(self._respond(target, {}), delay, keep=keep)
         return Plan(fault_response(fault, self.origin), delay)
 
-    def wait(self, seconds: float) -> bool:
-        """Sleep unless the server stops meanwhile; return whether the whole time passed."""
+    def wait(self, seconds: float | None) -> bool:
+        """Sleep unless the server stops meanwhile (None: until it stops); True if not stopped."""
         return not self._stopping.wait(seconds)
 
     def _respond(self, target: str, headers: Mapping[str, str]) -> Response:
