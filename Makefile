@@ -1,16 +1,44 @@
 # Every target that runs code installs first, so a fresh clone needs only `make test`.
+# Another interpreter: `make PYTHON=python3.12 test` (it must be Python 3.11 or newer).
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# pyproject.toml's requires-python, and a check that exits non-zero on an older Python.
+MIN_PYTHON := 3.11
+PY_CHECK   := import sys; sys.exit(sys.version_info < tuple(map(int, "$(MIN_PYTHON)".split("."))))
 
 .PHONY: install test lint check bench demo clean
 
+# A .venv whose python is missing, broken or too old (made by an old Python, or left by an
+# interpreter since removed) would fail every later call: then the stamp is out of date
+# whatever its time, and the rule below makes the venv again.
+ifneq ($(shell $(PY) -c '$(PY_CHECK)' >/dev/null 2>&1 && echo ok),ok)
+.PHONY: $(STAMP)
+endif
+
+# PYTHON is checked before it makes a venv, so an old one fails in one clear line rather than
+# leaving a venv that pip cannot install into. A working venv is updated with its own python.
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	@if ! $(PY) -c '$(PY_CHECK)' >/dev/null 2>&1; then \
+	  if ! $(PYTHON) -c '$(PY_CHECK)' >/dev/null 2>&1; then \
+	    if ! command -v $(PYTHON) >/dev/null 2>&1; then found="not found"; \
+	    else found="$$($(PYTHON) --version 2>/dev/null || echo 'not a working interpreter')"; fi; \
+	    echo "make: scraper needs Python $(MIN_PYTHON)+, but PYTHON=$(PYTHON) is $$found;" \
+	      "pick another with: make PYTHON=python3.12 $(or $(MAKECMDGOALS),install)" >&2; \
+	    exit 1; \
+	  fi; \
+	  if [ -e $(VENV) ]; then \
+	    echo "$(VENV)/ has no working Python $(MIN_PYTHON)+: making it again"; rm -rf $(VENV); \
+	  fi; \
+	  echo "installing scraper and its tools into $(VENV)/ (first run only, about 20 s)…"; \
+	  $(PYTHON) -m venv $(VENV); \
+	else \
+	  echo "updating $(VENV)/ to pyproject.toml (about 20 s)…"; \
+	fi
+	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
 
 install: $(STAMP)
 

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from tests.standin import StandIn
 from tests.standin.blockpages import BLOCKED_DIR
@@ -106,9 +107,12 @@ def test_raw_utf8_request_path_is_accepted(site: StandIn) -> None:
 
 
 def test_unknown_paths_are_404(client: httpx.Client) -> None:
-    """Anything the site does not have is a 404."""
+    """Anything the site does not have is a 404, with the site's "page not found" page."""
     for path in ("/", "/release/no-such-thing", "/releases/", "/features", "/node/1", "/node/x"):
-        assert client.get(path).status_code == 404, path
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "<title>Page not found | Beehive.govt.nz</title>" in response.text
+        assert "etag" not in response.headers and "last-modified" not in response.headers
 
 
 def test_undated_page_has_no_time(client: httpx.Client) -> None:
@@ -284,6 +288,47 @@ def test_robots_txt_is_configurable(site: StandIn, client: httpx.Client) -> None
     assert client.get("/robots.txt").text == "User-agent: *\nDisallow: /\n"
 
 
+# --- mirror links ----------------------------------------------------------------------------
+
+
+def test_public_links_are_the_default(site: StandIn, client: httpx.Client) -> None:
+    """By default absolute links name www.beehive.govt.nz, whatever host serves the page."""
+    assert site.links == "public" and site.origin == PUBLIC
+    assert f'<link rel="shortlink" href="{PUBLIC}/node/' in client.get(APP).text
+    assert f'href="{PUBLIC}/rss.xml"' in client.get("/releases").text
+    assert f'xml:base="{PUBLIC}/"' in client.get("/rss.xml").text
+
+
+def test_own_links_name_the_stand_in() -> None:
+    """With links="own", the head, feed, listings and search name the stand-in's own URL."""
+    site = StandIn(links="own")
+    with site.running() as base, httpx.Client(base_url=base) as http:
+        assert site.origin == base and base.startswith("http://127.0.0.1:")
+        item = site.item(ENCODED)
+        assert item is not None
+        page = http.get(ENCODED).text
+        assert f'<link rel="canonical" href="{base}{ENCODED}">' in page
+        assert f'<meta property="og:url" content="{base}{ENCODED}">' in page
+        assert f'<link rel="shortlink" href="{base}/node/{item.node_id}">' in page
+        head = page[: page.index("ds-three-col__main")]
+        assert PUBLIC not in head
+        feed = http.get("/rss.xml")
+        assert PUBLIC not in feed.text.split("<description>", 1)[0]
+        channel = ET.fromstring(feed.content).find("channel")
+        assert channel is not None and channel.findtext("link") == f"{base}/"
+        for entry in channel.findall("item"):
+            assert str(entry.findtext("link")).startswith(f"{base}/")
+            assert re.fullmatch(rf"{re.escape(base)}/\d+", str(entry.findtext("guid")))
+        query = "/search?f[0]=government_facet:6700&f[1]=content_type_facet:article"
+        for path in ("/releases?page=0", query, "/no-such-page"):
+            text = http.get(path).text
+            assert PUBLIC not in text and f'href="{base}/rss.xml"' in text, path
+        # Result links stay relative in both modes, so following them stays on the mirror.
+        assert result_links(http.get("/releases?page=0").text)[0].startswith("/release/")
+    with pytest.raises(ValueError):
+        StandIn(links="mirror")
+
+
 # --- validators ----------------------------------------------------------------------------
 
 
@@ -386,6 +431,65 @@ def test_fault_status_pages(site: StandIn, client: httpx.Client, kind: str) -> N
     assert client.get(APP).status_code == int(kind)
 
 
+def framed_main(text: str) -> LexborNode:
+    """Check a page has the site's frame; return its main column."""
+    tree = LexborHTMLParser(text)
+    for selector in ("header.site-header nav.main-nav", "footer.site-footer", "main#main-content"):
+        assert tree.css_first(selector) is not None, selector
+    for column in ("left", "right"):
+        assert tree.css_first(f".ds-three-col > .ds-three-col__{column}") is not None, column
+    main = tree.css_first(".ds-three-col > div.ds-three-col__main")
+    assert main is not None
+    return main
+
+
+def test_fault_not_found_is_the_404_page_with_status_200(
+    site: StandIn, client: httpx.Client
+) -> None:
+    """A soft 404: the site's 404 page, byte for byte, with status 200 and no validators."""
+    site.fail(APP, "not-found")
+    soft = client.get(APP)
+    assert soft.status_code == 200
+    assert "etag" not in soft.headers and "last-modified" not in soft.headers
+    assert soft.content == client.get("/release/no-such-thing").content
+    tree = LexborHTMLParser(soft.text)
+    title = tree.css_first("title")
+    assert title is not None and title.text() == "Page not found | Beehive.govt.nz"
+    assert tree.css("link[rel=canonical]") == [] and tree.css('meta[property="og:url"]') == []
+    main = framed_main(soft.text)
+    heading = main.css_first("h1.article__title")
+    assert heading is not None and heading.text() == "Page not found"
+    assert main.css("time") == [] and main.css("ul.meta--ministers") == []
+    assert main.css("div.field--name-body") == []
+    assert [p.text() for p in main.css("p")] == ["The requested page could not be found."]
+    assert main.css_first('form[action="/search"] input[name="keys"]') is not None
+    assert client.get(APP).status_code == 200 and TIME.search(client.get(APP).text)
+
+
+@pytest.mark.parametrize(
+    ("variant", "words"),
+    [(None, "The site is undergoing maintenance."), ("error", "unexpected error")],
+)
+def test_fault_not_a_release(
+    site: StandIn, client: httpx.Client, variant: str | None, words: str
+) -> None:
+    """A notice in the site's frame, status 200, whose main column has no article title."""
+    if variant is None:
+        site.fail("/release/*", "not-a-release")  # maintenance by default
+    else:
+        site.fail("/release/*", "not-a-release", variant=variant)
+    response = client.get(APP)
+    assert response.status_code == 200
+    assert "etag" not in response.headers and "last-modified" not in response.headers
+    main = framed_main(response.text)
+    assert words in main.text()
+    assert main.css("h1.article__title") == [] and main.css("time") == []
+    assert main.css("div.field--name-body") == []
+    assert "canonical" not in response.text
+    with pytest.raises(ValueError):
+        site.fail(APP, "not-a-release", variant="teapot")
+
+
 def test_fault_redirect_to_another_host(site: StandIn, client: httpx.Client) -> None:
     """A redirect fault sends the given status and Location, which may be another host."""
     site.fail(APP, "redirect", location="https://elsewhere.example/x")
@@ -427,6 +531,71 @@ def test_latency_delays_every_response() -> None:
     with site.running() as base:
         response = httpx.get(base + "/robots.txt")
     assert response.status_code == 200 and response.elapsed >= dt.timedelta(seconds=0.05)
+
+
+# --- a site that is down -----------------------------------------------------------------
+
+
+def test_down_503_everywhere(site: StandIn, client: httpx.Client) -> None:
+    """`fail("*", "503", times=None)` answers every path and method with 503 until cleared."""
+    site.fail("*", "503", times=None, retry_after=120)
+    paths = (
+        "/robots.txt",
+        "/rss.xml",
+        APP,
+        "/releases?page=0",
+        "/search?f[0]=government_facet:6700",
+        "/no-such-page",
+        "/node/100001",
+    )
+    for path in paths:
+        response = client.get(path)
+        assert response.status_code == 503 and response.headers["retry-after"] == "120", path
+    assert client.head(APP).status_code == 503
+    site.clear_faults()
+    assert client.get(APP).status_code == 200
+
+
+def test_down_silent_until_the_server_stops(site: StandIn) -> None:
+    """`silent` reads the request and never answers; stopping the site closes the connection."""
+    site.fail("*", "silent", times=None)
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.get(site.base_url + APP, timeout=0.2)
+    arrived = threading.Event()
+    site.on_request = lambda target: arrived.set()
+    errors: list[httpx.HTTPError] = []
+
+    def fetch() -> None:
+        """Wait far longer than the test takes for an answer that never comes."""
+        try:
+            httpx.get(site.base_url + "/rss.xml", timeout=60)
+        except httpx.HTTPError as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=fetch)
+    thread.start()
+    assert arrived.wait(5)
+    site.stop()
+    thread.join(10)
+    assert not thread.is_alive()
+    assert [type(e) for e in errors] == [httpx.RemoteProtocolError]
+    assert [r.target for r in site.requests] == [APP, "/rss.xml"]
+
+
+def test_down_connection_refused_then_back_on_the_same_port() -> None:
+    """A stopped stand-in refuses connections; started on its old port, it serves again."""
+    site = StandIn()
+    base = site.start()
+    site.stop()
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(base + "/robots.txt")
+    with pytest.raises(RuntimeError):
+        site.base_url  # noqa: B018 -- the property raises when not running
+    assert site.start(port=urlsplit(base).port or 0) == base
+    try:
+        assert httpx.get(base + "/robots.txt").status_code == 200
+    finally:
+        site.stop()
 
 
 # --- changes -------------------------------------------------------------------------------
@@ -493,6 +662,90 @@ def test_publish_variants(site: StandIn, client: httpx.Client) -> None:
         site.publish("x", kind="diary")
 
 
+# --- absurd and extreme items ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("when", "iso", "text", "pub_date", "government"),
+    [
+        # Before 1868 New Zealand kept local mean time, +11:39:04; the feed rounds it.
+        (
+            dt.datetime(1, 1, 1, tzinfo=dt.UTC),
+            "0001-01-01T00:00:00Z",
+            "1 January 1",
+            "Mon, 01 Jan 0001 11:39:00 +1139",
+            4194,
+        ),
+        # An hour before datetime's end it is already year 10000 in New Zealand.
+        (
+            dt.datetime(9999, 12, 31, 23, 0, tzinfo=dt.UTC),
+            "9999-12-31T23:00:00Z",
+            "1 January 10000",
+            "Sat, 01 Jan 10000 12:00:00 +1300",
+            6700,
+        ),
+    ],
+)
+def test_publish_at_the_ends_of_time(
+    site: StandIn,
+    client: httpx.Client,
+    when: dt.datetime,
+    iso: str,
+    text: str,
+    pub_date: str,
+    government: int,
+) -> None:
+    """Items dated year 1 or 9999 are served on their page, feed, listing and search."""
+    item = site.publish(f"edge-{when.year}", when=when)
+    assert item.government == government
+    assert item.node_id == max(i.node_id for i in site.items)
+    page = client.get(item.path)
+    assert page.status_code == 200
+    assert f'<time datetime="{iso}">{text}</time>' in page.text
+    since = {"If-Modified-Since": page.headers["last-modified"]}
+    assert client.get(item.path, headers=since).status_code == 304
+    first = ET.fromstring(client.get("/rss.xml").content).find("channel/item")
+    assert first is not None and first.findtext("link") == item.public_url
+    assert first.findtext("pubDate") == pub_date
+    listing = client.get("/releases?page=0").text
+    assert (result_links(listing)[0] == item.path) == (government == 6700)
+    search = client.get(
+        f"/search?f[0]=government_facet:{government}&f[1]=content_type_facet:article"
+    ).text
+    href = item.path if government == 6700 else f"/node/{item.node_id}"
+    row = re.search(
+        rf'<a href="{href}">[^<]*</a>.*?<time datetime="([^"]+)">([^<]*)<', search, re.S
+    )
+    assert row is not None and row.groups() == (iso, text)
+    assert client.get(href, follow_redirects=True).url.path == item.path
+
+
+def test_record_dated_9999_loads_and_changes(tmp_path: Path) -> None:
+    """A pages folder record dated 9999 gets a Last-Modified no later than now, and can change."""
+    main = '<h1 class="article__title">\n  T\n</h1>\n<div class="field--name-body"><p>b</p></div>'
+    record = {"url": f"{PUBLIC}/release/far", "title": "T", "content": main}
+    record["time"] = "9999-12-31T23:59:59Z"
+    (tmp_path / "far.json").write_text(json.dumps(record), encoding="utf-8")
+    site = StandIn(tmp_path)
+    with site.running() as base, httpx.Client(base_url=base) as http:
+        before = http.get("/release/far").headers["last-modified"]
+        assert dt.datetime.strptime(before, "%a, %d %b %Y %H:%M:%S GMT").year < 9999
+        site.change("/release/far", "Changed")
+        assert http.get("/release/far", headers={"If-Modified-Since": before}).status_code == 200
+
+
+@pytest.mark.parametrize("length", [250, 2000])
+def test_over_long_slug(site: StandIn, client: httpx.Client, length: int) -> None:
+    """A slug hundreds of characters long is served, listed and named in the page head."""
+    item = site.publish("a" * length)
+    assert item.path == "/release/" + "a" * length
+    page = client.get(item.path)
+    assert page.status_code == 200
+    assert f'<link rel="canonical" href="{PUBLIC}{item.path}">' in page.text
+    assert result_links(client.get("/releases?page=0").text)[0] == item.path
+    assert client.get(item.path + "a").status_code == 404
+
+
 # --- log, control and command line ---------------------------------------------------------
 
 
@@ -537,10 +790,11 @@ def test_stop_frees_the_port() -> None:
         httpx.get(base + "/robots.txt")
 
 
-def test_command_line_serves_and_exits_on_sigterm() -> None:
+@pytest.mark.parametrize("links", ["public", "own"])
+def test_command_line_serves_and_exits_on_sigterm(links: str) -> None:
     """`python -m tests.standin --port 0` prints one line, serves, and exits 0 on SIGTERM."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.standin", "--port", "0"],
+        [sys.executable, "-m", "tests.standin", "--port", "0", "--links", links],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -550,7 +804,11 @@ def test_command_line_serves_and_exits_on_sigterm() -> None:
         assert process.stdout is not None
         line = process.stdout.readline()
         assert re.fullmatch(r"serving http://127\.0\.0\.1:\d+\n", line)
-        assert httpx.get(line.split()[1] + "/rss.xml").status_code == 200
+        base = line.split()[1]
+        feed = httpx.get(base + "/rss.xml")
+        assert feed.status_code == 200
+        origin = base if links == "own" else PUBLIC
+        assert f"<link>{origin}/</link>" in feed.text
         process.send_signal(signal.SIGTERM)
         out, _ = process.communicate(timeout=10)
     finally:

@@ -9,6 +9,7 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
+from tests.standin.model import LINK_MODES
 from tests.standin.server import StandIn
 
 
@@ -20,6 +21,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--pages", default=None, help="folder of page records (the fixtures)")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added per response")
     parser.add_argument("--crawl-delay", type=float, default=None, help="Crawl-delay in robots")
+    parser.add_argument(
+        "--links",
+        choices=LINK_MODES,
+        default="public",
+        help="absolute links name the public site (public) or this server, as a mirror (own)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log requests to stderr")
     return parser.parse_args(argv)
 
@@ -28,7 +35,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Serve until SIGTERM or SIGINT; print only `serving <url>` to stdout."""
     args = parse_args(argv)
     site = StandIn(
-        args.pages, latency=args.latency, crawl_delay=args.crawl_delay, verbose=args.verbose
+        args.pages,
+        latency=args.latency,
+        crawl_delay=args.crawl_delay,
+        verbose=args.verbose,
+        links=args.links,
     )
     stop = threading.Event()
 

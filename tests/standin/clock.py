@@ -30,26 +30,50 @@ def parse_record_time(text: str | None) -> dt.datetime | None:
 
 def iso_z(when: dt.datetime) -> str:
     """Format a time as the site's `datetime` attribute, e.g. `2025-12-09T21:37:58Z`."""
-    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    utc = as_utc(when)
+    # strftime's %Y does not pad years before 1000 (glibc writes `1`, not `0001`).
+    return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S}Z"
+
+
+def nz_wall(when: dt.datetime) -> tuple[dt.datetime, int]:
+    """Return a time's New Zealand wall clock and the years to add to its year (0 or 400)."""
+    utc = as_utc(when)
+    try:
+        return utc.astimezone(NZ), 0
+    except OverflowError:
+        # Late on 9999-12-31 UTC it is already year 10000 in New Zealand, which datetime cannot
+        # hold. The calendar (weekdays too) repeats every 400 years and the zone's rules that
+        # far out repeat every year, so the wall clock 400 years earlier differs only in year.
+        return utc.replace(year=utc.year - 400).astimezone(NZ), 400
 
 
 def nz_day(when: dt.datetime) -> dt.date:
-    """Return the New Zealand calendar date of a time."""
-    return when.astimezone(NZ).date()
+    """Return the New Zealand calendar date of a time (`date.max` past year 9999)."""
+    local, extra_years = nz_wall(when)
+    return dt.date.max if extra_years else local.date()
 
 
 def nz_date_text(when: dt.datetime) -> str:
     """Format a time as the site's visible date, e.g. `10 December 2025` (NZ date)."""
-    day = nz_day(when)
-    return f"{day.day} {day:%B} {day.year}"
+    local, extra_years = nz_wall(when)
+    return f"{local.day} {local:%B} {local.year + extra_years}"
 
 
 def rss_date(when: dt.datetime) -> str:
     """Format a time as the feed's pubDate, e.g. `Tue, 01 Apr 2025 17:42:54 +1300`."""
-    local = when.astimezone(NZ)
-    offset = local.strftime("%z")
+    local, extra_years = nz_wall(when)
+    offset = local.utcoffset() or dt.timedelta(0)
+    # Before 1868 the zone is on local mean time (+11:39:04), which a `+HHMM` offset cannot
+    # write: round it to the minute and move the clock with it, so the date names the instant.
+    minutes = round(offset / dt.timedelta(minutes=1))
+    local += dt.timedelta(minutes=minutes) - offset
+    sign, hours_minutes = "+" if minutes >= 0 else "-", divmod(abs(minutes), 60)
     day, month = _DAYS[local.weekday()], _MONTHS[local.month - 1]
-    return f"{day}, {local.day:02d} {month} {local.year} {local:%H:%M:%S} {offset}"
+    year = local.year + extra_years
+    return (
+        f"{day}, {local.day:02d} {month} {year:04d} {local:%H:%M:%S} "
+        f"{sign}{hours_minutes[0]:02d}{hours_minutes[1]:02d}"
+    )
 
 
 def http_date(when: dt.datetime) -> str:

@@ -8,7 +8,9 @@ import math
 from tests.standin.blockpages import challenge
 from tests.standin.clock import http_date
 from tests.standin.faults import Fault
-from tests.standin.response import Response, plain_page
+from tests.standin.model import PUBLIC_ORIGIN
+from tests.standin.response import Response, html_response, plain_page
+from tests.standin.system_pages import not_found_page, notice_page
 
 
 def retry_after(value: object) -> str:
@@ -32,8 +34,8 @@ def _with_retry(response: Response, value: object) -> Response:
     )
 
 
-def fault_response(fault: Fault) -> Response:
-    """Return the response a status-like fault sends."""
+def fault_response(fault: Fault, origin: str = PUBLIC_ORIGIN) -> Response:
+    """Return the response a status-like fault sends; `origin` starts its absolute links."""
     opts = fault.opts
     if fault.kind == "429":
         page = plain_page(429, "Too Many Requests", "Please slow down.")
@@ -49,4 +51,9 @@ def fault_response(fault: Fault) -> Response:
         location = str(opts["location"])
         body = f'<a href="{location}">Moved</a>\n'.encode()
         return Response(int(str(opts["status"])), body, headers=(("Location", location),))
-    return plain_page(404, "Page not found", "The requested page could not be found.")
+    if fault.kind == "not-found":
+        # The 404 page sent with status 200: a "soft 404", told apart only by its content.
+        return html_response(200, not_found_page(origin))
+    if fault.kind == "not-a-release":
+        return html_response(200, notice_page(str(opts["variant"]), origin))
+    return html_response(404, not_found_page(origin))

@@ -7,7 +7,21 @@ import threading
 from urllib.parse import unquote
 
 FAULT_KINDS: frozenset[str] = frozenset(
-    {"429", "503", "reset", "slow", "hold", "truncate", "challenge", "404", "410", "redirect"}
+    {
+        "429",
+        "503",
+        "reset",
+        "slow",
+        "hold",
+        "silent",
+        "truncate",
+        "challenge",
+        "404",
+        "410",
+        "redirect",
+        "not-found",
+        "not-a-release",
+    }
 )
 #: Options each kind accepts, with their defaults (None: no default, the option is optional).
 _OPTIONS: dict[str, dict[str, object]] = {
@@ -17,11 +31,16 @@ _OPTIONS: dict[str, dict[str, object]] = {
     "slow": {"delay": None},
     # Answers once `until` (a threading.Event) is set, or after `limit` seconds at most.
     "hold": {"until": None, "limit": 30.0},
+    # Reads the request and never answers; the connection closes when the server stops.
+    "silent": {},
     "truncate": {"keep": 0.5},
     "challenge": {"variant": "incapsula"},
     "404": {},
     "410": {},
     "redirect": {"location": None, "status": 301},
+    # Status 200 pages in the site's frame that are not releases (no validators).
+    "not-found": {},
+    "not-a-release": {"variant": "maintenance"},
 }
 _REQUIRED: dict[str, tuple[str, ...]] = {
     "slow": ("delay",),
@@ -29,6 +48,7 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "redirect": ("location",),
 }
 CHALLENGE_VARIANTS: frozenset[str] = frozenset({"incapsula", "incapsula-long", "pardon"})
+NOTICE_VARIANTS: frozenset[str] = frozenset({"maintenance", "error"})
 
 
 @dataclasses.dataclass
@@ -55,6 +75,8 @@ def _check(kind: str, times: int | None, opts: dict[str, object]) -> dict[str, o
         raise ValueError(f"fault {kind!r} needs option(s) {missing}")
     if kind == "challenge" and opts.get("variant", "incapsula") not in CHALLENGE_VARIANTS:
         raise ValueError(f"challenge variant must be one of {sorted(CHALLENGE_VARIANTS)}")
+    if kind == "not-a-release" and opts.get("variant", "maintenance") not in NOTICE_VARIANTS:
+        raise ValueError(f"not-a-release variant must be one of {sorted(NOTICE_VARIANTS)}")
     return {**_OPTIONS[kind], **opts}
 
 

@@ -23,6 +23,8 @@ class Plan:
     delay: float = 0.0
     keep: float | None = None
     hard_reset: bool = True
+    #: Send nothing until the server stops, then close (`response` is None).
+    silent: bool = False
 
 
 class App(Protocol):
@@ -33,8 +35,8 @@ class App(Protocol):
     def plan(self, method: str, target: str, headers: Mapping[str, str]) -> Plan:
         """Decide the answer to a request."""
 
-    def wait(self, seconds: float) -> bool:
-        """Sleep unless stopping; return whether the whole time passed."""
+    def wait(self, seconds: float | None) -> bool:
+        """Sleep unless stopping (None: until stopping); return whether the whole time passed."""
 
 
 class Server(ThreadingHTTPServer):
@@ -106,6 +108,10 @@ class Handler(BaseHTTPRequestHandler):
         headers = {k.lower(): v for k, v in self.headers.items()}
         plan = self.server.app.plan(self.command, self.path, headers)
         if plan.delay > 0 and not self.server.app.wait(plan.delay):
+            self.close_connection = True
+            return
+        if plan.silent:
+            self.server.app.wait(None)
             self.close_connection = True
             return
         if plan.response is None:

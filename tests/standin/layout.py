@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 
+from tests.standin.model import PUBLIC_ORIGIN
+
 #: Navigation links of the header; a parser must not mistake them for content.
 NAV_LINKS: tuple[tuple[str, str], ...] = (
     ("/", "Home"),
@@ -51,14 +53,16 @@ def footer() -> str:
     )
 
 
-def document(title: str, head: str, body_class: str, content: str) -> str:
-    """Render a whole HTML document around the page's content."""
+def document(
+    title: str, head: str, body_class: str, content: str, origin: str = PUBLIC_ORIGIN
+) -> str:
+    """Render a whole HTML document around the page's content; `origin` starts absolute links."""
     return (
         '<!DOCTYPE html>\n<html lang="en" dir="ltr">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1.0">\n'
         f"<title>{html.escape(title)} | Beehive.govt.nz</title>\n"
         '<link rel="alternate" type="application/rss+xml" title="Beehive.govt.nz" '
-        'href="https://www.beehive.govt.nz/rss.xml">\n'
+        f'href="{html.escape(origin)}/rss.xml">\n'
         f'{head}</head>\n<body class="{body_class}">\n'
         '<a href="#main-content" class="visually-hidden skip-link">Skip to main content</a>\n'
         f'{header()}<main id="main-content" role="main">\n{content}</main>\n{footer()}'

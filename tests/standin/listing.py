@@ -10,7 +10,7 @@ from tests.standin.clock import iso_z, nz_date_text
 from tests.standin.governments import GOVERNMENTS, NODE_LINKED_GOVERNMENTS
 from tests.standin.layout import document
 from tests.standin.markup import summary
-from tests.standin.model import LABELS, SECTIONS, Item
+from tests.standin.model import LABELS, PUBLIC_ORIGIN, SECTIONS, Item
 
 
 def _time(item: Item) -> str:
@@ -66,7 +66,9 @@ def page_of(items: Sequence[Item], page: int, size: int) -> tuple[Sequence[Item]
     return items[start : start + size], len(items) > start + size
 
 
-def render_listing(kind: str, items: Sequence[Item], page: int, size: int) -> str:
+def render_listing(
+    kind: str, items: Sequence[Item], page: int, size: int, origin: str = PUBLIC_ORIGIN
+) -> str:
     """Render `/releases?page=N` or `/speeches?page=N` (empty results when out of range)."""
     shown, more = page_of(items, page, size)
     rows = "".join(teaser(i) for i in shown)
@@ -77,7 +79,7 @@ def render_listing(kind: str, items: Sequence[Item], page: int, size: int) -> st
         f'<div class="view-content">\n{rows}</div>\n'
         f"{pager(page, more) if shown else ''}</div>\n"
     )
-    return document(label, "", f"path-{kind}s", content)
+    return document(label, "", f"path-{kind}s", content, origin)
 
 
 def search_row(item: Item) -> str:
@@ -105,7 +107,11 @@ def facets() -> str:
 
 
 def render_search(
-    items: Sequence[Item], page: int, size: int, query: Sequence[tuple[str, str]]
+    items: Sequence[Item],
+    page: int,
+    size: int,
+    query: Sequence[tuple[str, str]],
+    origin: str = PUBLIC_ORIGIN,
 ) -> str:
     """Render a page of search results, 24 a page, with a pager keeping the facets."""
     shown, more = page_of(items, page, size)
@@ -116,4 +122,4 @@ def render_search(
         f'<div class="view-content">\n{rows}</div>\n'
         f"{pager(page, more, query) if shown else ''}</div>\n{facets()}"
     )
-    return document("Search", "", "path-search", content)
+    return document("Search", "", "path-search", content, origin)

@@ -10,11 +10,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from tests.standin.clock import nz_day, parse_record_time
+from tests.standin.clock import nz_day, parse_record_time, utc_now
 from tests.standin.governments import UNDATED_GOVERNMENT, government_of
 from tests.standin.markup import retime, retitle
 
 PUBLIC_ORIGIN = "https://www.beehive.govt.nz"
+#: How absolute links name the site: `public` (www.beehive.govt.nz) or `own` (the stand-in's URL).
+LINK_MODES: tuple[str, ...] = ("public", "own")
 DEFAULT_PAGES = Path(__file__).resolve().parent.parent / "fixtures" / "pages"
 KINDS: tuple[str, ...] = ("release", "speech", "feature")
 #: Search facet value of each content type.
@@ -64,7 +66,11 @@ class Item:
     @property
     def public_url(self) -> str:
         """Return the page's URL on the public site."""
-        return PUBLIC_ORIGIN + self.path
+        return self.url_at(PUBLIC_ORIGIN)
+
+    def url_at(self, origin: str) -> str:
+        """Return the page's URL on a site (`scheme://host[:port]`, no trailing slash)."""
+        return origin + self.path
 
     @property
     def key(self) -> str:
@@ -91,7 +97,9 @@ def government_for(when: dt.datetime | None) -> int:
 
 def make_item(record: Record, node_id: int, test_made: bool = False) -> Item:
     """Build an item from a record."""
-    changed = UNDATED_CHANGED if record.when is None else record.when
+    # A page cannot have been saved after it was loaded: a record dated in the future (up to
+    # 9999) keeps a Last-Modified that later changes can still move forward from.
+    changed = UNDATED_CHANGED if record.when is None else min(record.when, utc_now())
     return Item(
         kind=record.kind,
         slug=record.slug,

@@ -36,13 +36,13 @@ def sidebar(item: Item) -> str:
     )
 
 
-def head(item: Item) -> str:
-    """Render the page-specific head: canonical link (always the public URL) and Open Graph."""
-    url, title = html.escape(item.public_url), html.escape(item.title)
+def head(item: Item, origin: str = PUBLIC_ORIGIN) -> str:
+    """Render the page-specific head: canonical link (the URL at `origin`) and Open Graph."""
+    url, title = html.escape(item.url_at(origin)), html.escape(item.title)
     description = html.escape(summary(item.main))
     return (
         f'<link rel="canonical" href="{url}">\n'
-        f'<link rel="shortlink" href="{PUBLIC_ORIGIN}/node/{item.node_id}">\n'
+        f'<link rel="shortlink" href="{html.escape(origin)}/node/{item.node_id}">\n'
         f'<meta name="description" content="{description}">\n'
         '<meta property="og:site_name" content="Beehive.govt.nz">\n'
         '<meta property="og:type" content="article">\n'
@@ -52,8 +52,8 @@ def head(item: Item) -> str:
     )
 
 
-def render_page(item: Item) -> str:
-    """Render a whole content page around the recorded main column."""
+def render_page(item: Item, origin: str = PUBLIC_ORIGIN) -> str:
+    """Render a whole content page around the recorded main column; `origin` names the site."""
     section = SECTIONS[item.kind]
     left = (
         '<div class="ds-three-col__left"><nav class="breadcrumb" aria-label="Breadcrumb">'
@@ -65,4 +65,4 @@ def render_page(item: Item) -> str:
         f'<div class="ds-three-col__main">{item.main}</div>\n{sidebar(item)}</div>\n</article>\n'
     )
     body_class = f"path-node page-node-type-{item.kind}"
-    return document(item.title, head(item), body_class, content)
+    return document(item.title, head(item, origin), body_class, content, origin)

@@ -10,9 +10,10 @@ from urllib.parse import parse_qsl, unquote_to_bytes
 from tests.standin.feed import FEED_SIZE, render_feed
 from tests.standin.governments import CURRENT_GOVERNMENT
 from tests.standin.listing import render_listing, render_search
-from tests.standin.model import TYPE_FACETS, UNDATED_CHANGED, Site
+from tests.standin.model import PUBLIC_ORIGIN, TYPE_FACETS, UNDATED_CHANGED, Site
 from tests.standin.page import render_page
-from tests.standin.response import Response, html_response, plain_page
+from tests.standin.response import Response, html_response
+from tests.standin.system_pages import not_found_page
 
 RSS = "application/rss+xml; charset=utf-8"
 TEXT = "text/plain; charset=UTF-8"
@@ -46,10 +47,12 @@ def revision(site: Site) -> dt.datetime:
     return max((i.changed for i in site.items), default=UNDATED_CHANGED)
 
 
-def listing(site: Site, kind: str, query: list[tuple[str, str]], settings: Settings) -> Response:
+def listing(
+    site: Site, kind: str, query: list[tuple[str, str]], settings: Settings, origin: str
+) -> Response:
     """Respond to `/releases` or `/speeches`: the current government's items, newest first."""
     items = site.select(kind, CURRENT_GOVERNMENT)
-    text = render_listing(kind, items, page_number(query), settings.listing_size)
+    text = render_listing(kind, items, page_number(query), settings.listing_size, origin)
     return html_response(200, text, revision(site))
 
 
@@ -71,47 +74,53 @@ def facets(query: list[tuple[str, str]]) -> tuple[str | None, int | None, bool]:
     return kind, government, valid
 
 
-def search(site: Site, query: list[tuple[str, str]], settings: Settings) -> Response:
+def search(site: Site, query: list[tuple[str, str]], settings: Settings, origin: str) -> Response:
     """Respond to `/search?f[0]=government_facet:<id>&f[1]=content_type_facet:<type>&page=N`."""
     kind, government, valid = facets(query)
     items = site.select(kind, government) if valid else []
     kept = [(k, v) for k, v in query if _FACET_KEY.match(k)]
-    text = render_search(items, page_number(query), settings.search_size, kept)
+    text = render_search(items, page_number(query), settings.search_size, kept, origin)
     return html_response(200, text, revision(site))
 
 
-def node(site: Site, node_id: str, host: str | None) -> Response:
+def node(site: Site, node_id: str, host: str | None, origin: str) -> Response:
     """Redirect `/node/<id>` to the item's path (301), as Drupal does."""
     item = site.by_node.get(int(node_id)) if node_id.isdigit() else None
     if item is None:
-        return not_found()
+        return not_found(origin)
     location = f"http://{host}{item.path}" if host else item.path
     body = f'<a href="{location}">Moved Permanently</a>\n'.encode()
     return Response(301, body, headers=(("Location", location),))
 
 
-def not_found() -> Response:
-    """Respond with Drupal's 404 page."""
-    return plain_page(404, "Page not found", "The requested page could not be found.")
+def not_found(origin: str = PUBLIC_ORIGIN) -> Response:
+    """Respond with the site's 404 page (no validators, as Drupal sends none for it)."""
+    return html_response(404, not_found_page(origin))
 
 
-def route(site: Site, target: str, host: str | None, settings: Settings) -> Response:
-    """Answer one GET request target."""
+def route(
+    site: Site,
+    target: str,
+    host: str | None,
+    settings: Settings,
+    origin: str = PUBLIC_ORIGIN,
+) -> Response:
+    """Answer one GET request target; `origin` starts the absolute links written."""
     raw_path, _, raw_query = target.partition("?")
     path = decode_path(raw_path)
     query = parse_qsl(raw_query, keep_blank_values=True)
     if path == "/rss.xml":
-        body = render_feed(site.latest_created(FEED_SIZE)).encode("utf-8")
+        body = render_feed(site.latest_created(FEED_SIZE), origin).encode("utf-8")
         return Response(200, body, RSS, (), revision(site))
     if path == "/robots.txt":
         return Response(200, settings.robots.encode("utf-8"), TEXT, (), settings.robots_changed)
     if path in LISTINGS:
-        return listing(site, LISTINGS[path], query, settings)
+        return listing(site, LISTINGS[path], query, settings, origin)
     if path == "/search":
-        return search(site, query, settings)
+        return search(site, query, settings, origin)
     if path.startswith("/node/"):
-        return node(site, path.removeprefix("/node/"), host)
+        return node(site, path.removeprefix("/node/"), host, origin)
     item = site.find(path)
     if item is None:
-        return not_found()
-    return html_response(200, render_page(item), item.changed)
+        return not_found(origin)
+    return html_response(200, render_page(item, origin), item.changed)

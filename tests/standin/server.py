@@ -17,7 +17,7 @@ from tests.standin.editing import Draft, drafted, edited, encode_slug
 from tests.standin.fault_responses import fault_response
 from tests.standin.faults import Fault, FaultBook
 from tests.standin.handler import Plan, Server
-from tests.standin.model import Item, Site, build_items
+from tests.standin.model import LINK_MODES, PUBLIC_ORIGIN, Item, Site, build_items
 from tests.standin.response import Response
 from tests.standin.robots import robots_txt
 from tests.standin.routes import Settings, decode_path, route
@@ -44,9 +44,14 @@ class StandIn:
         search_size: int = 24,
         crawl_delay: float | None = None,
         verbose: bool = False,
+        links: str = "public",
     ) -> None:
         """Load the pages (default: the fixtures); `latency` is added to every response."""
+        if links not in LINK_MODES:
+            raise ValueError(f"links must be one of {LINK_MODES}, not {links!r}")
         self.latency = latency
+        #: Whose URLs absolute links name: `public` (the real site's) or `own` (a mirror's).
+        self.links = links
         #: Called with each request's target as it arrives (on the server's thread).
         self.on_request: Callable[[str], None] | None = None
         self.verbose = verbose
@@ -103,6 +108,11 @@ class StandIn:
             raise RuntimeError("the stand-in is not running")
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
+
+    @property
+    def origin(self) -> str:
+        """Return what absolute links start with: the public site's origin, or `base_url`."""
+        return PUBLIC_ORIGIN if self.links == "public" else self.base_url
 
     # --- faults and request log -------------------------------------------------------------
 
@@ -212,6 +222,8 @@ class StandIn:
             return Plan(self._respond(target, headers), delay)
         if fault.kind == "reset":
             return Plan(None, delay, hard_reset=bool(fault.opts["hard"]))
+        if fault.kind == "silent":
+            return Plan(None, delay, silent=True)
         if fault.kind == "hold":
             until = fault.opts["until"]
             assert isinstance(until, threading.Event)
@@ -222,15 +234,15 @@ class StandIn:
         if fault.kind == "truncate":
             keep = float(str(fault.opts["keep"]))
             return Plan(self._respond(target, {}), delay, keep=keep)
-        return Plan(fault_response(fault), delay)
+        return Plan(fault_response(fault, self.origin), delay)
 
-    def wait(self, seconds: float) -> bool:
-        """Sleep unless the server stops meanwhile; return whether the whole time passed."""
+    def wait(self, seconds: float | None) -> bool:
+        """Sleep unless the server stops meanwhile (None: until it stops); True if not stopped."""
         return not self._stopping.wait(seconds)
 
     def _respond(self, target: str, headers: Mapping[str, str]) -> Response:
         """Route a request against the current snapshot and apply conditional headers."""
-        response = route(self._site, target, headers.get("host"), self._settings)
+        response = route(self._site, target, headers.get("host"), self._settings, self.origin)
         return with_validators(response, headers)
 
     def _require(self, path: str) -> Item:
