@@ -12,7 +12,14 @@ from typing import Any
 import httpx
 import pytest
 
-from scraper.errors import BlockedError, ConfigError, FetchError, RedirectError, RobotsError
+from scraper.errors import (
+    BlockedError,
+    ConfigError,
+    FetchError,
+    RedirectError,
+    RobotsError,
+    UnavailableError,
+)
 from scraper.net.fetch import Fetcher, FetchSettings
 from scraper.net.politeness import parse_retry_after, product_token
 from scraper.net.source import Fetched
@@ -255,7 +262,7 @@ def test_connection_error_then_success() -> None:
 
 def test_gives_up_after_max_attempts_naming_url_status_and_attempts() -> None:
     site = Site({"/release/a": [reply(502, b"bad gateway")]})
-    with make(site, max_attempts=3) as fetcher, pytest.raises(FetchError) as caught:
+    with make(site, max_attempts=3) as fetcher, pytest.raises(UnavailableError) as caught:
         fetcher.get("/release/a")
     message = str(caught.value)
     assert caught.value.status == 502 and caught.value.url == f"{SITE}/release/a"

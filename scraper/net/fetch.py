@@ -12,10 +12,15 @@ Decisions worth knowing:
   redirect: ``base_url`` + path for a path. Changing ``base_url`` therefore costs one full
   fetch per page, never a wrong 304.
 - Retries: connection errors, timeouts, bodies cut short, 429 and 5xx; up to
-  ``max_attempts`` attempts; exponential backoff from ``backoff_initial`` doubling to
-  ``backoff_max`` plus up to ``backoff_initial`` of jitter; a Retry-After replaces the
-  backoff, and one over ``retry_after_cap`` gives up on the URL at once. Never retried:
-  other 4xx, block pages, oversized bodies, refused redirects.
+  ``max_attempts`` attempts, of which at most ``connect_attempts`` may fail to connect at
+  all (refused, DNS, connect timeout), so a dead site or a wrong base_url shows in seconds;
+  exponential backoff from ``backoff_initial`` doubling to ``backoff_max`` plus up to
+  ``backoff_initial`` of jitter; a Retry-After replaces the backoff, and one over
+  ``retry_after_cap`` gives up on the URL at once. Never retried: other 4xx, block pages,
+  oversized bodies, refused redirects.
+- Giving up: UnreachableError when the last try could not connect ("cannot reach ...");
+  UnavailableError (with the last status, if any) when the site answered, or half answered,
+  badly; so a caller can stop a run on the first, and count the second in a row.
 """
 
 from __future__ import annotations
@@ -36,11 +41,18 @@ from tenacity import (
     RetryError,
     Retrying,
     retry_if_exception_type,
-    stop_after_attempt,
     wait_exponential_jitter,
 )
 
-from scraper.errors import BlockedError, ConfigError, FetchError, RedirectError, RobotsError
+from scraper.errors import (
+    BlockedError,
+    ConfigError,
+    FetchError,
+    RedirectError,
+    RobotsError,
+    UnavailableError,
+    UnreachableError,
+)
 from scraper.net.politeness import RateLimiter, RobotsRules, parse_retry_after, product_token
 from scraper.net.source import Fetched
 from scraper.site.blockpage import is_block_page
@@ -52,6 +64,24 @@ _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # Transport failures worth another try; others (bad URL, unsupported scheme) never heal.
 _TRANSIENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+# No connection made at all: these have their own, smaller budget (connect_attempts).
+_NO_CONNECTION = (httpx.ConnectError, httpx.ConnectTimeout)
+# What a failed connection's message says → what to tell the user; first match wins.
+_CONNECT_CAUSES = (
+    (("refused",), "connection refused"),
+    (
+        (
+            "name or service not known",
+            "name resolution",
+            "nodename nor servname",
+            "getaddrinfo",
+            "no address associated",
+        ),
+        "host name not found (DNS)",
+    ),
+    (("network is unreachable", "no route to host"), "no route to the host"),
+    (("ssl", "certificate", "tls"), "TLS handshake failed"),
+)
 
 
 @dataclass(frozen=True)
@@ -64,6 +94,8 @@ class FetchSettings:
     concurrency: int = 1  # most requests in flight at once
     timeout: float = 30.0  # seconds, for connect, each read, write and pool wait
     max_attempts: int = 5  # attempts per request, the first included
+    # Of those, how many may fail to connect: a dead site or a wrong base_url shows in seconds.
+    connect_attempts: int = 3
     backoff_initial: float = 1.0  # first retry wait, and the most jitter added to any
     backoff_max: float = 60.0
     retry_after_cap: float = 120.0  # a longer Retry-After gives the URL up instead of waiting
@@ -83,7 +115,7 @@ class FetchSettings:
         for name in ("interval", "backoff_initial", "backoff_max", "retry_after_cap"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must not be negative, got {getattr(self, name)}")
-        for name in ("concurrency", "max_attempts", "max_body_bytes"):
+        for name in ("concurrency", "max_attempts", "connect_attempts", "max_body_bytes"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.timeout <= 0 or self.robots_ttl <= 0:
@@ -125,10 +157,47 @@ class _Response:
 class _Retryable(Exception):
     """One attempt failed in a way another attempt may not."""
 
-    def __init__(self, reason: str, status: int | None = None, wait: float | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        status: int | None = None,
+        wait: float | None = None,
+        *,
+        connect: bool = False,
+    ) -> None:
         super().__init__(reason)
         self.status = status
         self.wait = wait
+        self.connect = connect
+
+
+class _GaveUp(Exception):
+    """Retries for one URL ran out; the caller words it for a page or for robots.txt."""
+
+    def __init__(self, url: httpx.URL, summary: str, status: int | None, *, connect: bool) -> None:
+        super().__init__(summary)
+        self.url = url
+        self.summary = summary
+        self.status = status
+        self.connect = connect
+
+    def unreachable(self) -> UnreachableError:
+        """The error for a URL that could not even be connected to."""
+        return UnreachableError(
+            f"cannot reach {self.url}: {self.summary}; check your network and base_url, "
+            "or try later",
+            url=str(self.url),
+        )
+
+    def for_page(self) -> UnavailableError:
+        """The error for a page: unreachable when no connection was made, else unavailable."""
+        if self.connect:
+            return self.unreachable()
+        return UnavailableError(
+            f"{self.url}: {self.summary}; given up, try again later",
+            url=str(self.url),
+            status=self.status,
+        )
 
 
 class Fetcher:
@@ -198,7 +267,10 @@ class Fetcher:
         key = str(url)
         stored = self._stored_validators(key) if conditional else None
         headers = _conditional_headers(stored)
-        final, response = self._follow(url, headers, check_robots=self._settings.obey_robots)
+        try:
+            final, response = self._follow(url, headers, check_robots=self._settings.obey_robots)
+        except _GaveUp as gave_up:
+            raise gave_up.for_page() from gave_up.__cause__
         etag = response.headers.get("ETag")
         last_modified = response.headers.get("Last-Modified")
         if response.status == 304:
@@ -299,6 +371,12 @@ class Fetcher:
         url = self._site.join("/robots.txt")
         try:
             _, response = self._follow(url, {}, check_robots=False)
+        except _GaveUp as gave_up:
+            if gave_up.connect:
+                raise gave_up.unreachable() from gave_up.__cause__
+            problem = f"robots.txt unavailable, so every URL is allowed: {gave_up.summary}"
+            log.warning("%s", problem)
+            return RobotsRules.allow_all(self._clock(), problem)
         except BlockedError:
             raise
         except FetchError as exc:
@@ -343,24 +421,35 @@ class Fetcher:
         raise RedirectError(f"{url}: more than {MAX_REDIRECTS} redirects", url=str(url))
 
     def _request(self, url: httpx.URL, headers: dict[str, str]) -> _Response:
-        attempts = self._settings.max_attempts
+        settings = self._settings
+        connect_failures = 0
+
+        def spent(state: RetryCallState) -> bool:
+            # Called once per failed attempt: counts the ones that never connected.
+            nonlocal connect_failures
+            error = state.outcome.exception() if state.outcome is not None else None
+            if isinstance(error, _Retryable) and error.connect:
+                connect_failures += 1
+            return (
+                state.attempt_number >= settings.max_attempts
+                or connect_failures >= settings.connect_attempts
+            )
+
         retrying = Retrying(
             sleep=self._sleep,
-            stop=stop_after_attempt(attempts),
+            stop=spent,
             wait=self._wait,
             retry=retry_if_exception_type(_Retryable),
-            before_sleep=lambda state: _log_retry(url, attempts, state),
+            before_sleep=lambda state: _log_retry(url, settings, state),
         )
         try:
             return retrying(self._attempt, url, headers)
         except RetryError as exc:
             last = exc.last_attempt.exception()
-            status = last.status if isinstance(last, _Retryable) else None
-            raise FetchError(
-                f"{url}: gave up after {attempts} attempts; last: {last}; try again later",
-                url=str(url),
-                status=status,
-            ) from last
+            assert isinstance(last, _Retryable)  # only these are retried
+            tries = exc.last_attempt.attempt_number
+            summary = f"{last} after {tries} attempt{'s' if tries > 1 else ''}"
+            raise _GaveUp(url, summary, last.status, connect=last.connect) from last
 
     def _wait(self, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome is not None else None
@@ -375,6 +464,8 @@ class Fetcher:
             if self._closed.is_set():
                 # Closed under us (the run was interrupted): no further try may go out.
                 raise FetchError(f"{url}: the run was stopped", url=str(url)) from exc
+            if isinstance(exc, _NO_CONNECTION):
+                raise _Retryable(_connect_cause(exc), connect=True) from exc
             raise _Retryable(f"{type(exc).__name__}: {exc}") from exc
         except httpx.HTTPError as exc:
             raise FetchError(f"{url}: {type(exc).__name__}: {exc}", url=str(url)) from exc
@@ -439,11 +530,12 @@ class Fetcher:
         if status == 429 or 500 <= status <= 599:
             wait = parse_retry_after(headers.get("Retry-After"), date=headers.get("Date"))
             if wait is not None and wait > self._settings.retry_after_cap:
-                raise FetchError(
-                    f"{url}: HTTP {status} asking to wait {wait:.0f}s (Retry-After), over the "
-                    f"{self._settings.retry_after_cap:.0f}s cap; given up, try again later",
-                    url=str(url),
-                    status=status,
+                raise _GaveUp(
+                    url,
+                    f"HTTP {status} asking to wait {wait:.0f}s (Retry-After), over the "
+                    f"{self._settings.retry_after_cap:.0f}s retry_after_cap",
+                    status,
+                    connect=False,
                 )
             if wait is not None:
                 # Every thread waits, not only this one: the server is speaking for the host.
@@ -513,13 +605,26 @@ def _too_large(url: httpx.URL, cap: int, seen: str) -> FetchError:
     )
 
 
-def _log_retry(url: httpx.URL, attempts: int, state: RetryCallState) -> None:
+def _connect_cause(exc: httpx.HTTPError) -> str:
+    """Say in words why no connection was made, keeping the system's own message."""
+    detail = str(exc) or type(exc).__name__
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"connection timed out ({detail})"
+    lowered = detail.lower()
+    for needles, cause in _CONNECT_CAUSES:
+        if any(needle in lowered for needle in needles):
+            return f"{cause} ({detail})"
+    return f"connection failed ({detail})"
+
+
+def _log_retry(url: httpx.URL, settings: FetchSettings, state: RetryCallState) -> None:
     error = state.outcome.exception() if state.outcome is not None else None
     log.warning(
-        "%s: %s; attempt %d of %d, retrying in %.1fs",
+        "%s: %s; attempt %d of %d (%d if none connects), retrying in %.1fs",
         url,
         error,
         state.attempt_number,
-        attempts,
+        settings.max_attempts,
+        settings.connect_attempts,
         state.upcoming_sleep,
     )
