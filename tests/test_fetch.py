@@ -19,6 +19,7 @@ from scraper.errors import (
     RedirectError,
     RobotsError,
     UnavailableError,
+    UnreachableError,
 )
 from scraper.net.fetch import Fetcher, FetchSettings
 from scraper.net.politeness import parse_retry_after, product_token
@@ -120,27 +121,134 @@ def test_crawl_delay_raises_the_interval() -> None:
     assert time.sleeps == [5.0, 5.0]
 
 
-@pytest.mark.parametrize("status", [404, 410])
-def test_missing_robots_allows_all(status: int) -> None:
-    site = Site({"/robots.txt": [reply(status, b"gone")], "/release/a": [reply()]})
+UNAVAILABLE = (
+    f"robots.txt of {SITE} is unavailable (HTTP 503 after 5 attempts); by RFC 9309 nothing may "
+    "be fetched until it can be read; try again later"
+)
+
+
+def test_robots_5xx_disallows_everything_and_requests_no_page() -> None:
+    site = Site({"/robots.txt": [reply(503, b"down")], "/release/a": [reply()]})
+    cache = MemoryRobots()
+    with make(site, robots_cache=cache) as fetcher:
+        with pytest.raises(UnreachableError) as caught:
+            fetcher.get("/release/a")
+        assert str(caught.value) == UNAVAILABLE
+        assert caught.value.url == f"{SITE}/robots.txt" and caught.value.status == 503
+        # The failure is remembered for the run: later pages fail at once, with no request.
+        for path in ("/release/a", "/release/b"):
+            with pytest.raises(UnreachableError, match=r"robots\.txt of"):
+                fetcher.get(path)
+    assert site.paths() == ["/robots.txt"] * 5
+    assert cache.kept == {}  # the next run asks again
+
+
+def test_robots_unavailable_at_a_refresh_stops_the_run_too() -> None:
+    site = Site({"/robots.txt": [reply(body=ROBOTS), reply(503, b"")], "/release/a": [reply()]})
+    time = FakeTime()
+    with make(site, time, robots_ttl=100.0, max_attempts=2) as fetcher:
+        fetcher.get("/release/a")
+        time.now += 100.0
+        # Rules older than robots_ttl are not used instead (RFC 9309 §2.4 would allow it).
+        with pytest.raises(UnreachableError):
+            fetcher.get("/release/a")
+    assert site.paths() == ["/robots.txt", "/release/a", "/robots.txt", "/robots.txt"]
+
+
+@pytest.mark.parametrize(
+    ("handler", "said"),
+    [
+        (fail(httpx.ReadTimeout("timed out")), "ReadTimeout: timed out after 2 attempts"),
+        (fail(httpx.ReadError("[Errno 104] reset")), "ReadError: [Errno 104] reset after 2"),
+        (reply(429, b"slow", {"Retry-After": "0"}), "HTTP 429 after 2 attempts"),
+        (reply(503, b"", {"Retry-After": "3600"}), "HTTP 503 asking to wait 3600s"),
+        (reply(300, b"choose"), "unexpected HTTP 300"),
+    ],
+    ids=["timeout", "reset", "429", "retry-after", "300"],
+)
+def test_robots_that_cannot_be_read_disallows_everything(handler: Handler, said: str) -> None:
+    site = Site({"/robots.txt": [handler], "/release/a": [reply()]})
+    with make(site, max_attempts=2) as fetcher, pytest.raises(UnreachableError) as caught:
+        fetcher.get("/release/a")
+    assert str(caught.value).startswith(f"robots.txt of {SITE} is unavailable (")
+    assert said in str(caught.value) and "by RFC 9309 nothing may be fetched" in str(caught.value)
+    assert "/release/a" not in site.paths()
+
+
+def test_robots_unreachable_is_asked_for_once_by_concurrent_callers() -> None:
+    site = Site({"/robots.txt": [reply(500, b"")], "/release/a": [reply()]})
+    with make(site, max_attempts=3) as fetcher, ThreadPoolExecutor(4) as pool:
+        futures = [pool.submit(fetcher.get, "/release/a") for _ in range(8)]
+        for future in futures:
+            with pytest.raises(UnreachableError):
+                future.result(timeout=10)
+    assert site.paths() == ["/robots.txt"] * 3
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 410, 451])
+def test_robots_4xx_allows_all_with_a_note(status: int) -> None:
+    site = Site({"/robots.txt": [reply(status, b"no")], "/release/a": [reply()]})
+    cache = MemoryRobots()
+    with make(site, robots_cache=cache) as fetcher:
+        assert fetcher.get("/release/a").body == PAGE
+        assert fetcher.get("/release/a").body == PAGE
+        notes = fetcher.notes()
+        problem = fetcher.robots_problem
+    assert notes == (f"robots.txt of {SITE} answered HTTP {status}: no rules, every URL allowed",)
+    assert site.paths() == ["/robots.txt", "/release/a", "/release/a"]  # not retried
+    # "There is none" holds for later runs; "not for you" is asked again.
+    assert cache.kept == ({SITE: ""} if status in (404, 410) else {})
+    assert (problem is None) == (status in (404, 410))
+
+
+def test_robots_redirect_within_the_site_is_followed() -> None:
+    site = Site(
+        {"/robots.txt": [redirect("/robots-new.txt")], "/robots-new.txt": [reply(body=ROBOTS)]}
+    )
+    with make(site) as fetcher, pytest.raises(RobotsError):
+        fetcher.get("/private/x")
+    assert fetcher.notes() == ()
+
+
+def test_robots_redirect_off_the_site_is_not_followed_and_allows_all() -> None:
+    away = "https://elsewhere.test/robots.txt"
+    site = Site({"/robots.txt": [redirect(away)], "/release/a": [reply()]})
     with make(site) as fetcher:
         assert fetcher.get("/release/a").body == PAGE
-        assert fetcher.robots_problem is None
+        (note,) = fetcher.notes()
+    assert note.startswith(f"robots.txt of {SITE} cannot be read: ") and away in note
+    assert note.endswith("no rules, every URL allowed (RFC 9309 §2.3.1.2)")
+    assert site.paths() == ["/robots.txt", "/release/a"]
 
 
-def test_unreachable_robots_allows_all_and_is_recorded() -> None:
-    site = Site({"/robots.txt": [reply(503, b"down")], "/release/a": [reply()]})
-    with make(site, max_attempts=2) as fetcher:
+def test_oversized_robots_is_read_to_the_limit_in_whole_lines() -> None:
+    limit = 512 * 1024
+    head = b"User-agent: *\nDisallow: /private\n"
+    filler = b"# " + b"x" * (limit - len(head) - 40) + b"\n"
+    # A line cut at the limit could allow what it forbids ("Allow: /" of "Allow: /private/...").
+    cut = b"Allow: /private/public-and-much-longer\n"
+    tail = b"Disallow: /release\n"
+    assert len(head + filler) < limit < len(head + filler + cut)
+    body = head + filler + cut + tail
+    site = Site({"/robots.txt": [reply(body=body)], "/release/a": [reply()]})
+    cache = MemoryRobots()
+    with make(site, robots_cache=cache, max_body_bytes=1000) as fetcher:
         assert fetcher.get("/release/a").body == PAGE
-        problem = fetcher.robots_problem
-    assert problem is not None and "503" in problem
-    assert site.paths() == ["/robots.txt", "/robots.txt", "/release/a"]
+        with pytest.raises(RobotsError):
+            fetcher.get("/private/public-and-much-longer")
+        (note,) = fetcher.notes()
+    assert f"robots.txt of {SITE} is larger than 524288 bytes" in note
+    assert cache.kept[SITE].encode() == head + filler
+    assert site.paths().count("/robots.txt") == 1
 
 
 def test_block_page_for_robots_raises_blocked() -> None:
     site = Site({"/robots.txt": [reply(body=BLOCK_212)], "/release/a": [reply()]})
-    with make(site) as fetcher, pytest.raises(BlockedError):
+    with make(site) as fetcher, pytest.raises(BlockedError) as caught:
         fetcher.get("/release/a")
+    # The URL that was requested, and blocked: robots.txt, not the page asked for.
+    assert caught.value.url == f"{SITE}/robots.txt"
+    assert str(caught.value).startswith(f"{SITE}/robots.txt: ")
     assert site.paths() == ["/robots.txt"]
 
 

@@ -73,7 +73,9 @@ def test_a_dead_site_costs_well_under_fifteen_seconds_for_a_run() -> None:
         for path in ("/rss.xml", "/releases?page=0"):
             with pytest.raises(UnreachableError):
                 fetcher.get(path)
-    assert sum(time.sleeps) <= 15.0
+    # The failure of robots.txt is remembered: the listing costs no request and no wait.
+    assert site.paths() == ["/robots.txt"] * 3
+    assert sum(time.sleeps) == worst_connect_wait(FetchSettings()) <= 15.0
 
 
 def test_dns_failure_is_unreachable_and_says_so() -> None:
@@ -235,3 +237,13 @@ def test_a_server_that_never_answers_costs_one_url_then_unavailable(silent_serve
     assert type(caught.value) is UnavailableError
     assert "ReadTimeout" in str(caught.value) and "5 attempts" in str(caught.value)
     assert fetcher.requests_made == 5
+
+
+def test_robots_on_a_server_that_never_answers_stops_everything(silent_server: str) -> None:
+    time = FakeTime()
+    fetcher = real_fetcher(silent_server, time, timeout=0.1, max_attempts=2)
+    with fetcher, pytest.raises(UnreachableError) as caught:
+        fetcher.get("/rss.xml")
+    assert str(caught.value).startswith(f"robots.txt of {silent_server} is unavailable (Read")
+    assert caught.value.url == f"{silent_server}/robots.txt"
+    assert fetcher.requests_made == 2

@@ -3,11 +3,21 @@
 Decisions worth knowing:
 
 - robots.txt comes from ``base_url + "/robots.txt"`` on first use and is kept for
-  ``robots_ttl`` seconds (by the injected clock). 404/410 mean "no rules". When it cannot be
-  had otherwise (5xx or network errors after retries, 401/403, a redirect off the site, an
-  oversized body) every URL is allowed until the TTL runs out, a warning is logged and
-  `Fetcher.robots_problem` says why, so a run report can show it. A bot-protection page
-  served for robots.txt raises BlockedError, since every other request would be blocked too.
+  ``robots_ttl`` seconds (by the injected clock), in this run and through the cache in later
+  ones. What it answers decides, as RFC 9309 §2.3.1 says:
+  - 2xx: its rules. Past 512 KiB only the whole lines within it are read (§2.5), with a note.
+  - 4xx (any, 401 and 403 too): no rules, every URL allowed, with a note. Only 404 and 410
+    ("there is none") are kept for later runs; the others are asked again.
+  - 5xx or 429 after retries, network errors, timeouts, an unexpected status: complete
+    disallow. Every `get` raises UnreachableError naming robots.txt and no page is
+    requested. The failure is remembered for the life of the Fetcher (one run), so later
+    calls fail at once, and is never kept for later runs.
+  - A redirect within the site is followed. One off the site, or past 5 hops, is not (no
+    request ever leaves the configured site) and counts as "unavailable", which §2.3.1.2
+    allows for redirects a crawler gives up on: no rules, with a note.
+  - A bot-protection page: BlockedError for the robots.txt URL, since every other request
+    would be blocked too. Not remembered: each call asks again, so block counts see each.
+  `Fetcher.notes` has what a run report should show about these.
 - Validators (ETag, Last-Modified) are stored under the requested absolute URL, before any
   redirect: ``base_url`` + path for a path. Changing ``base_url`` therefore costs one full
   fetch per page, never a wrong 304.
@@ -60,6 +70,8 @@ from scraper.site.blockpage import is_block_page
 log = logging.getLogger(__name__)
 
 MAX_REDIRECTS = 5
+# RFC 9309 §2.5: crawlers must read at least 500 KiB of a robots.txt; the rest may be ignored.
+ROBOTS_MAX_BYTES = 512 * 1024
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # Transport failures worth another try; others (bad URL, unsupported scheme) never heal.
@@ -226,6 +238,9 @@ class Fetcher:
         self._requests = 0
         self._robots_lock = threading.Lock()
         self._robots: RobotsRules | None = None
+        # Why robots.txt could not be read this run (message, url, status): nothing may be fetched.
+        self._robots_failure: tuple[str, str, int | None] | None = None
+        self._notes: list[str] = []
         self._closed = threading.Event()
         self._backoff = wait_exponential_jitter(
             multiplier=settings.backoff_initial,
@@ -257,9 +272,9 @@ class Fetcher:
             return None if self._robots is None else self._robots.problem
 
     def notes(self) -> tuple[str, ...]:
-        """What a run's report should say about the site: why robots.txt could not be used."""
-        problem = self.robots_problem
-        return (problem,) if problem else ()
+        """What a run's report should say about the site's robots.txt, as fetched this run."""
+        with self._robots_lock:
+            return tuple(self._notes)
 
     def get(self, path_or_url: str, *, conditional: bool = False) -> Fetched:
         """Fetch a path (``/release/x``) or absolute URL on the site; raise FetchError if not."""
@@ -356,39 +371,94 @@ class Fetcher:
     def _robots_rules(self) -> RobotsRules:
         # One lock for the check and the fetch, so concurrent callers fetch robots.txt once.
         with self._robots_lock:
+            if self._robots_failure is not None:
+                # A fresh error each time: one instance raised in several threads would share
+                # (and garble) its traceback.
+                message, url, status = self._robots_failure
+                raise UnreachableError(message, url=url, status=status)
             if self._robots is None or self._robots.expired(
                 self._clock(), self._settings.robots_ttl
             ):
-                self._robots = self._load_robots()
+                try:
+                    self._robots = self._load_robots()
+                except UnreachableError as exc:
+                    self._robots_failure = (str(exc), exc.url, exc.status)
+                    raise
                 delay = self._robots.delay(self._agent)
                 self._limiter.interval = max(self._settings.interval, delay)
             return self._robots
 
     def _load_robots(self) -> RobotsRules:
+        """robots.txt's rules, from the cache or the site; UnreachableError when unreadable."""
         kept = self._kept_robots()
         if kept is not None:
             return kept
         url = self._site.join("/robots.txt")
         try:
-            _, response = self._follow(url, {}, check_robots=False)
+            _, response = self._follow(url, {}, check_robots=False, robots=True)
         except _GaveUp as gave_up:
             if gave_up.connect:
                 raise gave_up.unreachable() from gave_up.__cause__
-            problem = f"robots.txt unavailable, so every URL is allowed: {gave_up.summary}"
-            log.warning("%s", problem)
-            return RobotsRules.allow_all(self._clock(), problem)
+            raise self._robots_unavailable(url, gave_up.summary, gave_up.status) from gave_up
+        except RedirectError as exc:
+            return self._allow_all(
+                f"robots.txt of {self._site} cannot be read: {exc}; taken as unavailable: "
+                "no rules, every URL allowed (RFC 9309 §2.3.1.2)",
+                problem=True,
+            )
         except BlockedError:
             raise
         except FetchError as exc:
-            if exc.status in (404, 410):
-                self._keep_robots("")
-                return RobotsRules.allow_all(self._clock())
-            problem = f"robots.txt unavailable, so every URL is allowed: {exc}"
-            log.warning("%s", problem)
-            return RobotsRules.allow_all(self._clock(), problem)
-        text = response.body.decode("utf-8", errors="replace")
+            if self._closed.is_set():
+                raise  # the run was stopped: that says nothing about robots.txt
+            if exc.status is None or not 400 <= exc.status <= 499:
+                raise self._robots_unavailable(url, str(exc), exc.status) from exc
+            gone = exc.status in (404, 410)
+            if gone:
+                self._keep_robots("")  # there is none: true for later runs too
+            return self._allow_all(
+                f"robots.txt of {self._site} answered HTTP {exc.status}: no rules, "
+                "every URL allowed",
+                problem=not gone,
+            )
+        return self._read_robots(response.body)
+
+    def _read_robots(self, body: bytes) -> RobotsRules:
+        """Rules from robots.txt's body, cut to ROBOTS_MAX_BYTES in whole lines if longer."""
+        if len(body) > ROBOTS_MAX_BYTES:
+            # Whole lines only: "Allow: /private/public" cut short would allow all of /private.
+            body = body[: body.rfind(b"\n", 0, ROBOTS_MAX_BYTES) + 1]
+            self._note(
+                f"robots.txt of {self._site} is larger than {ROBOTS_MAX_BYTES} bytes; only the "
+                f"rules in its first {len(body)} bytes are used (RFC 9309 §2.5)",
+                problem=True,
+            )
+        text = body.decode("utf-8", errors="replace")
         self._keep_robots(text)
         return RobotsRules.parse(text, self._clock())
+
+    def _robots_unavailable(
+        self, url: httpx.URL, reason: str, status: int | None
+    ) -> UnreachableError:
+        """The error every page gets while robots.txt cannot be read."""
+        return UnreachableError(
+            f"robots.txt of {self._site} is unavailable ({reason}); by RFC 9309 nothing may be "
+            "fetched until it can be read; try again later",
+            url=str(url),
+            status=status,
+        )
+
+    def _allow_all(self, note: str, *, problem: bool) -> RobotsRules:
+        """No rules: every URL allowed, and the report told why."""
+        self._note(note, problem=problem)
+        return RobotsRules.allow_all(self._clock(), note if problem else None)
+
+    def _note(self, note: str, *, problem: bool) -> None:
+        """Keep a note for the run's report (once); log it as a warning if it is a problem."""
+        if problem:
+            log.warning("%s", note)
+        if note not in self._notes:
+            self._notes.append(note)
 
     def _kept_robots(self) -> RobotsRules | None:
         """robots.txt from the cache of earlier runs, while younger than robots_ttl."""
@@ -408,19 +478,20 @@ class Fetcher:
     # -- requests ----------------------------------------------------------------------------
 
     def _follow(
-        self, url: httpx.URL, headers: dict[str, str], *, check_robots: bool
+        self, url: httpx.URL, headers: dict[str, str], *, check_robots: bool, robots: bool = False
     ) -> tuple[httpx.URL, _Response]:
+        """GET `url`, following redirects on the site; `robots` when it is robots.txt."""
         current = url
         for _ in range(MAX_REDIRECTS + 1):
             if check_robots:
                 self._check_robots(current)
-            response = self._request(current, headers)
+            response = self._request(current, headers, robots=robots)
             if response.location is None:
                 return current, response
             current = self._redirect_target(current, response.location)
         raise RedirectError(f"{url}: more than {MAX_REDIRECTS} redirects", url=str(url))
 
-    def _request(self, url: httpx.URL, headers: dict[str, str]) -> _Response:
+    def _request(self, url: httpx.URL, headers: dict[str, str], *, robots: bool) -> _Response:
         settings = self._settings
         connect_failures = 0
 
@@ -443,7 +514,7 @@ class Fetcher:
             before_sleep=lambda state: _log_retry(url, settings, state),
         )
         try:
-            return retrying(self._attempt, url, headers)
+            return retrying(self._attempt, url, headers, robots)
         except RetryError as exc:
             last = exc.last_attempt.exception()
             assert isinstance(last, _Retryable)  # only these are retried
@@ -457,9 +528,9 @@ class Fetcher:
             return error.wait
         return float(self._backoff(state))
 
-    def _attempt(self, url: httpx.URL, headers: dict[str, str]) -> _Response:
+    def _attempt(self, url: httpx.URL, headers: dict[str, str], robots: bool) -> _Response:
         try:
-            status, response_headers, body = self._send(url, headers)
+            status, response_headers, body = self._send(url, headers, robots=robots)
         except _TRANSIENT as exc:
             if self._closed.is_set():
                 # Closed under us (the run was interrupted): no further try may go out.
@@ -478,9 +549,13 @@ class Fetcher:
                 url=str(url),
                 status=status,
             )
-        return self._judge(url, status, response_headers, body, conditional=bool(headers))
+        return self._judge(
+            url, status, response_headers, body, conditional=bool(headers), robots=robots
+        )
 
-    def _send(self, url: httpx.URL, headers: dict[str, str]) -> tuple[int, httpx.Headers, bytes]:
+    def _send(
+        self, url: httpx.URL, headers: dict[str, str], *, robots: bool
+    ) -> tuple[int, httpx.Headers, bytes]:
         with self._slots:
             self._limiter.wait()
             with self._count_lock:
@@ -488,14 +563,17 @@ class Fetcher:
             request = self._client.build_request("GET", url, headers=headers)
             response = self._client.send(request, stream=True)
             try:
-                return response.status_code, response.headers, self._read_body(url, response)
+                body = self._read_body(url, response, robots=robots)
+                return response.status_code, response.headers, body
             finally:
                 response.close()
 
-    def _read_body(self, url: httpx.URL, response: httpx.Response) -> bytes:
-        cap = self._settings.max_body_bytes
+    def _read_body(self, url: httpx.URL, response: httpx.Response, *, robots: bool) -> bytes:
+        # robots.txt over its limit is cut, not refused (RFC 9309 §2.5): one byte more than
+        # the limit is kept, to say there was more.
+        cap = ROBOTS_MAX_BYTES if robots else self._settings.max_body_bytes
         declared = _content_length(response)
-        if declared is not None and declared > cap:
+        if declared is not None and declared > cap and not robots:
             raise _too_large(url, cap, f"Content-Length {declared}")
         # A body handed over whole (MockTransport's content=) cannot have been cut short, and
         # a 304's Content-Length describes the stored copy, not a body that follows.
@@ -505,9 +583,11 @@ class Fetcher:
         size = 0
         for chunk in response.iter_bytes():
             size += len(chunk)
-            if size > cap:
-                raise _too_large(url, cap, f"over {size} bytes read")
             chunks.append(chunk)
+            if size > cap:
+                if robots:
+                    return b"".join(chunks)[: cap + 1]
+                raise _too_large(url, cap, f"over {size} bytes read")
         # A real socket raises RemoteProtocolError for this; other transports may not.
         received = response.num_bytes_downloaded
         if checked and declared is not None and received < declared:
@@ -522,8 +602,10 @@ class Fetcher:
         body: bytes,
         *,
         conditional: bool,
+        robots: bool,
     ) -> _Response:
-        if status == 200 or (status == 304 and conditional):
+        # Any 2xx is robots.txt's answer (RFC 9309 §2.3.1.1); pages come with 200.
+        if status == 200 or (robots and 200 <= status <= 299) or (status == 304 and conditional):
             return _Response(status, headers, body)
         if status in _REDIRECTS and headers.get("Location"):
             return _Response(status, headers, body, location=headers["Location"])
