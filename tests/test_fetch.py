@@ -628,6 +628,58 @@ def test_bad_settings_are_config_errors(change: dict[str, Any]) -> None:
         replace(FetchSettings(), **change)
 
 
+INF, NAN = float("inf"), float("nan")
+
+#: Each limited setting: the allowed range as the error states it, and values out of it.
+LIMITS: list[tuple[str, str, list[float]]] = [
+    ("interval", "at least 0 and at most 3600", [INF, NAN, -1.0, -INF, 3601.0, 1e300]),
+    ("timeout", "more than 0 and at most 600", [INF, NAN, 0.0, -1.0, 601.0]),
+    ("backoff_initial", "at least 0 and at most 60", [INF, NAN, -1.0, 61.0]),
+    ("backoff_max", "at least 0 and at most 600", [INF, NAN, -1.0, 601.0]),
+    ("retry_after_cap", "at least 0 and at most 3600", [INF, NAN, -1.0, 3601.0]),
+    ("robots_ttl", "more than 0 and at most 86400", [INF, NAN, 0.0, -1.0, 86401.0]),
+    ("concurrency", "at least 1 and at most 16", [0, -1, 17, 10**9]),
+    ("max_attempts", "at least 1 and at most 10", [0, -1, 11]),
+    ("connect_attempts", "at least 1 and at most 10", [0, 11]),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "allowed", "value"),
+    [(name, allowed, value) for name, allowed, values in LIMITS for value in values],
+)
+def test_out_of_range_settings_name_the_setting_and_the_range(
+    name: str, allowed: str, value: float
+) -> None:
+    change: dict[str, Any] = {name: value}
+    with pytest.raises(ConfigError) as caught:
+        replace(FetchSettings(), **change)
+    assert str(caught.value).startswith(f"{name} must be {allowed}")
+    assert str(caught.value).endswith(f"got {value!r}")
+
+
+def test_settings_at_their_limits_are_accepted() -> None:
+    settings = FetchSettings(
+        interval=3600.0,
+        timeout=600.0,
+        backoff_initial=60.0,
+        backoff_max=600.0,
+        retry_after_cap=3600.0,
+        robots_ttl=86400.0,
+        concurrency=16,
+        max_attempts=10,
+        connect_attempts=10,
+    )
+    assert (settings.concurrency, settings.interval) == (16, 3600.0)
+    zeroes = FetchSettings(interval=0.0, backoff_initial=0.0, backoff_max=0.0, retry_after_cap=0.0)
+    assert zeroes.interval == 0.0
+
+
+def test_the_concurrency_limit_says_why() -> None:
+    with pytest.raises(ConfigError, match="politeness"):
+        FetchSettings(concurrency=32)
+
+
 def test_parse_retry_after() -> None:
     assert parse_retry_after("7") == 7.0
     assert parse_retry_after(None) is None

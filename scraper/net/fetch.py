@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import http.cookiejar
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -95,6 +96,23 @@ _CONNECT_CAUSES = (
     (("ssl", "certificate", "tls"), "TLS handshake failed"),
 )
 
+_POLITE = " (a politeness limit: more at once would weigh on the site, which others use too)"
+_TRIES = " (more tries only press a failing site harder, and make a dead one slower to notice)"
+#: The settings with a range: least, whether the least itself is allowed, most, why the most.
+#: Every value must also be finite: an infinite interval overflows, and NaN compares false
+#: with everything, so it would pass every other check and remove every delay.
+_LIMITS: dict[str, tuple[float, bool, float, str]] = {
+    "interval": (0, True, 3600, ""),
+    "concurrency": (1, True, 16, _POLITE),
+    "timeout": (0, False, 600, ""),
+    "max_attempts": (1, True, 10, _TRIES),
+    "connect_attempts": (1, True, 10, _TRIES),
+    "backoff_initial": (0, True, 60, ""),
+    "backoff_max": (0, True, 600, ""),
+    "retry_after_cap": (0, True, 3600, ""),
+    "robots_ttl": (0, False, 86400, " (RFC 9309 §2.4: a robots.txt is kept a day at most)"),
+}
+
 
 @dataclass(frozen=True)
 class FetchSettings:
@@ -102,6 +120,7 @@ class FetchSettings:
 
     base_url: str = "https://www.beehive.govt.nz"  # a site root: the site, a mirror, a stand-in
     user_agent: str = "beehive-scraper/0.1 (+https://github.com/...; contact: set in config)"
+    # Ranges are in _LIMITS, above.
     interval: float = 1.0  # least seconds between request starts; robots.txt may raise it
     concurrency: int = 1  # most requests in flight at once
     timeout: float = 30.0  # seconds, for connect, each read, write and pool wait
@@ -124,14 +143,14 @@ class FetchSettings:
             raise ConfigError(f"base_url {self.base_url!r} must be a site root, without a path")
         if not self.user_agent.strip() or not self.user_agent.isascii():
             raise ConfigError(f"user_agent {self.user_agent!r} must be non-empty ASCII")
-        for name in ("interval", "backoff_initial", "backoff_max", "retry_after_cap"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"{name} must not be negative, got {getattr(self, name)}")
-        for name in ("concurrency", "max_attempts", "connect_attempts", "max_body_bytes"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.timeout <= 0 or self.robots_ttl <= 0:
-            raise ConfigError("timeout and robots_ttl must be positive")
+        for name, (least, least_ok, most, why) in _LIMITS.items():
+            value = getattr(self, name)
+            low_ok = value >= least if least_ok else value > least
+            if not (math.isfinite(value) and low_ok and value <= most):
+                low = f"at least {least:g}" if least_ok else f"more than {least:g}"
+                raise ConfigError(f"{name} must be {low} and at most {most:g}{why}, got {value!r}")
+        if self.max_body_bytes < 1:
+            raise ConfigError(f"max_body_bytes must be at least 1, got {self.max_body_bytes}")
 
 
 class RobotsCache(Protocol):
