@@ -84,7 +84,7 @@ def test_dns_failure_is_unreachable_and_says_so() -> None:
     with default_fetcher(site, time) as fetcher, pytest.raises(UnreachableError) as caught:
         fetcher.get("/rss.xml")
     message = str(caught.value)
-    assert f"cannot reach {SITE}/robots.txt: host name not found (DNS)" in message
+    assert f"cannot reach {SITE}/robots.txt: host name not found in DNS" in message
     assert "Name or service not known" in message
     assert len(site.requests) == 3 and sum(time.sleeps) <= 15.0
 

@@ -90,7 +90,7 @@ _CONNECT_CAUSES = (
             "getaddrinfo",
             "no address associated",
         ),
-        "host name not found (DNS)",
+        "host name not found in DNS",
     ),
     (("network is unreachable", "no route to host"), "no route to the host"),
     (("ssl", "certificate", "tls"), "TLS handshake failed"),
