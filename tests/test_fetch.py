@@ -3,98 +3,42 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from scraper.errors import BlockedError, ConfigError, FetchError, RedirectError, RobotsError
+from scraper.errors import (
+    BlockedError,
+    ConfigError,
+    FetchError,
+    RedirectError,
+    RobotsError,
+    UnavailableError,
+    UnreachableError,
+)
 from scraper.net.fetch import Fetcher, FetchSettings
 from scraper.net.politeness import parse_retry_after, product_token
 from scraper.net.source import Fetched
+from tests.fakesite import (
+    FIXTURES,
+    PAGE,
+    SITE,
+    FakeTime,
+    Handler,
+    MemoryRobots,
+    Site,
+    fail,
+    make,
+    reply,
+)
 
-SITE = "https://mirror.test"
-FIXTURES = Path(__file__).parent / "fixtures"
 BLOCK_212 = (FIXTURES / "blocked" / "incapsula-212.html").read_bytes()
 PARDON = b"<html><head><title>Pardon Our Interruption</title></head><body>...</body></html>"
-PAGE = b'<html><body><h1 class="article__title">A release</h1></body></html>'
-
-Handler = Callable[[httpx.Request], httpx.Response]
-
-
-class FakeTime:
-    """A monotonic clock that moves only when something sleeps on it."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-        self._lock = threading.Lock()
-
-    def clock(self) -> float:
-        with self._lock:
-            return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.sleeps.append(seconds)
-            self.now += seconds
-
-
-def reply(status: int = 200, body: bytes = PAGE, headers: dict[str, str] | None = None) -> Handler:
-    """A handler answering with a fresh response each time."""
-    return lambda request: httpx.Response(status, content=body, headers=headers)
-
-
-def fail(exc: Exception) -> Handler:
-    """A handler raising a transport error."""
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        raise exc
-
-    return handler
-
-
-@dataclass
-class Site:
-    """A fake site: per path, a list of handlers used in turn (the last one repeats)."""
-
-    routes: dict[str, list[Handler]] = field(default_factory=dict)
-    requests: list[httpx.Request] = field(default_factory=list)
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        handlers = self.routes.get(request.url.path)
-        if not handlers:
-            return httpx.Response(404, content=b"not found")
-        handler = handlers.pop(0) if len(handlers) > 1 else handlers[0]
-        return handler(request)
-
-    def paths(self) -> list[str]:
-        return [request.url.path for request in self.requests]
-
-
-def make(
-    site: Site,
-    time: FakeTime | None = None,
-    validators: Any = None,
-    robots_cache: Any = None,
-    **settings: Any,
-) -> Fetcher:
-    """A Fetcher on `site`; interval 0 unless a test is about spacing."""
-    clock = time or FakeTime()
-    config = FetchSettings(base_url=SITE, **{"interval": 0.0, **settings})
-    return Fetcher(
-        config,
-        transport=httpx.MockTransport(site),
-        validators=validators,
-        robots_cache=robots_cache,
-        sleep=clock.sleep,
-        clock=clock.clock,
-    )
 
 
 def test_sends_user_agent_on_every_request() -> None:
@@ -141,20 +85,6 @@ def test_robots_group_matched_by_product_token() -> None:
     assert product_token("beehive-scraper/0.1 (+https://x)") == "beehive-scraper"
 
 
-class MemoryRobots:
-    """A robots.txt cache shared between fetchers, with a settable age."""
-
-    def __init__(self) -> None:
-        self.kept: dict[str, str] = {}
-        self.age = 0.0
-
-    def load_robots(self, site: str) -> tuple[str, float] | None:
-        return (self.kept[site], self.age) if site in self.kept else None
-
-    def save_robots(self, site: str, text: str) -> None:
-        self.kept[site] = text
-
-
 def test_robots_kept_between_runs_until_the_ttl() -> None:
     site = Site({"/robots.txt": [reply(body=ROBOTS)], "/private/x": [reply()]})
     cache = MemoryRobots()
@@ -191,27 +121,134 @@ def test_crawl_delay_raises_the_interval() -> None:
     assert time.sleeps == [5.0, 5.0]
 
 
-@pytest.mark.parametrize("status", [404, 410])
-def test_missing_robots_allows_all(status: int) -> None:
-    site = Site({"/robots.txt": [reply(status, b"gone")], "/release/a": [reply()]})
+UNAVAILABLE = (
+    f"robots.txt of {SITE} is unavailable (HTTP 503 after 5 attempts); by RFC 9309 nothing may "
+    "be fetched until it can be read; try again later"
+)
+
+
+def test_robots_5xx_disallows_everything_and_requests_no_page() -> None:
+    site = Site({"/robots.txt": [reply(503, b"down")], "/release/a": [reply()]})
+    cache = MemoryRobots()
+    with make(site, robots_cache=cache) as fetcher:
+        with pytest.raises(UnreachableError) as caught:
+            fetcher.get("/release/a")
+        assert str(caught.value) == UNAVAILABLE
+        assert caught.value.url == f"{SITE}/robots.txt" and caught.value.status == 503
+        # The failure is remembered for the run: later pages fail at once, with no request.
+        for path in ("/release/a", "/release/b"):
+            with pytest.raises(UnreachableError, match=r"robots\.txt of"):
+                fetcher.get(path)
+    assert site.paths() == ["/robots.txt"] * 5
+    assert cache.kept == {}  # the next run asks again
+
+
+def test_robots_unavailable_at_a_refresh_stops_the_run_too() -> None:
+    site = Site({"/robots.txt": [reply(body=ROBOTS), reply(503, b"")], "/release/a": [reply()]})
+    time = FakeTime()
+    with make(site, time, robots_ttl=100.0, max_attempts=2) as fetcher:
+        fetcher.get("/release/a")
+        time.now += 100.0
+        # Rules older than robots_ttl are not used instead (RFC 9309 §2.4 would allow it).
+        with pytest.raises(UnreachableError):
+            fetcher.get("/release/a")
+    assert site.paths() == ["/robots.txt", "/release/a", "/robots.txt", "/robots.txt"]
+
+
+@pytest.mark.parametrize(
+    ("handler", "said"),
+    [
+        (fail(httpx.ReadTimeout("timed out")), "ReadTimeout: timed out after 2 attempts"),
+        (fail(httpx.ReadError("[Errno 104] reset")), "ReadError: [Errno 104] reset after 2"),
+        (reply(429, b"slow", {"Retry-After": "0"}), "HTTP 429 after 2 attempts"),
+        (reply(503, b"", {"Retry-After": "3600"}), "HTTP 503 asking to wait 3600s"),
+        (reply(300, b"choose"), "unexpected HTTP 300"),
+    ],
+    ids=["timeout", "reset", "429", "retry-after", "300"],
+)
+def test_robots_that_cannot_be_read_disallows_everything(handler: Handler, said: str) -> None:
+    site = Site({"/robots.txt": [handler], "/release/a": [reply()]})
+    with make(site, max_attempts=2) as fetcher, pytest.raises(UnreachableError) as caught:
+        fetcher.get("/release/a")
+    assert str(caught.value).startswith(f"robots.txt of {SITE} is unavailable (")
+    assert said in str(caught.value) and "by RFC 9309 nothing may be fetched" in str(caught.value)
+    assert "/release/a" not in site.paths()
+
+
+def test_robots_unreachable_is_asked_for_once_by_concurrent_callers() -> None:
+    site = Site({"/robots.txt": [reply(500, b"")], "/release/a": [reply()]})
+    with make(site, max_attempts=3) as fetcher, ThreadPoolExecutor(4) as pool:
+        futures = [pool.submit(fetcher.get, "/release/a") for _ in range(8)]
+        for future in futures:
+            with pytest.raises(UnreachableError):
+                future.result(timeout=10)
+    assert site.paths() == ["/robots.txt"] * 3
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 410, 451])
+def test_robots_4xx_allows_all_with_a_note(status: int) -> None:
+    site = Site({"/robots.txt": [reply(status, b"no")], "/release/a": [reply()]})
+    cache = MemoryRobots()
+    with make(site, robots_cache=cache) as fetcher:
+        assert fetcher.get("/release/a").body == PAGE
+        assert fetcher.get("/release/a").body == PAGE
+        notes = fetcher.notes()
+        problem = fetcher.robots_problem
+    assert notes == (f"robots.txt of {SITE} answered HTTP {status}: no rules, every URL allowed",)
+    assert site.paths() == ["/robots.txt", "/release/a", "/release/a"]  # not retried
+    # "There is none" holds for later runs; "not for you" is asked again.
+    assert cache.kept == ({SITE: ""} if status in (404, 410) else {})
+    assert (problem is None) == (status in (404, 410))
+
+
+def test_robots_redirect_within_the_site_is_followed() -> None:
+    site = Site(
+        {"/robots.txt": [redirect("/robots-new.txt")], "/robots-new.txt": [reply(body=ROBOTS)]}
+    )
+    with make(site) as fetcher, pytest.raises(RobotsError):
+        fetcher.get("/private/x")
+    assert fetcher.notes() == ()
+
+
+def test_robots_redirect_off_the_site_is_not_followed_and_allows_all() -> None:
+    away = "https://elsewhere.test/robots.txt"
+    site = Site({"/robots.txt": [redirect(away)], "/release/a": [reply()]})
     with make(site) as fetcher:
         assert fetcher.get("/release/a").body == PAGE
-        assert fetcher.robots_problem is None
+        (note,) = fetcher.notes()
+    assert note.startswith(f"robots.txt of {SITE} cannot be read: ") and away in note
+    assert note.endswith("no rules, every URL allowed (RFC 9309 §2.3.1.2)")
+    assert site.paths() == ["/robots.txt", "/release/a"]
 
 
-def test_unreachable_robots_allows_all_and_is_recorded() -> None:
-    site = Site({"/robots.txt": [reply(503, b"down")], "/release/a": [reply()]})
-    with make(site, max_attempts=2) as fetcher:
+def test_oversized_robots_is_read_to_the_limit_in_whole_lines() -> None:
+    limit = 512 * 1024
+    head = b"User-agent: *\nDisallow: /private\n"
+    filler = b"# " + b"x" * (limit - len(head) - 40) + b"\n"
+    # A line cut at the limit could allow what it forbids ("Allow: /" of "Allow: /private/...").
+    cut = b"Allow: /private/public-and-much-longer\n"
+    tail = b"Disallow: /release\n"
+    assert len(head + filler) < limit < len(head + filler + cut)
+    body = head + filler + cut + tail
+    site = Site({"/robots.txt": [reply(body=body)], "/release/a": [reply()]})
+    cache = MemoryRobots()
+    with make(site, robots_cache=cache, max_body_bytes=1000) as fetcher:
         assert fetcher.get("/release/a").body == PAGE
-        problem = fetcher.robots_problem
-    assert problem is not None and "503" in problem
-    assert site.paths() == ["/robots.txt", "/robots.txt", "/release/a"]
+        with pytest.raises(RobotsError):
+            fetcher.get("/private/public-and-much-longer")
+        (note,) = fetcher.notes()
+    assert f"robots.txt of {SITE} is larger than 524288 bytes" in note
+    assert cache.kept[SITE].encode() == head + filler
+    assert site.paths().count("/robots.txt") == 1
 
 
 def test_block_page_for_robots_raises_blocked() -> None:
     site = Site({"/robots.txt": [reply(body=BLOCK_212)], "/release/a": [reply()]})
-    with make(site) as fetcher, pytest.raises(BlockedError):
+    with make(site) as fetcher, pytest.raises(BlockedError) as caught:
         fetcher.get("/release/a")
+    # The URL that was requested, and blocked: robots.txt, not the page asked for.
+    assert caught.value.url == f"{SITE}/robots.txt"
+    assert str(caught.value).startswith(f"{SITE}/robots.txt: ")
     assert site.paths() == ["/robots.txt"]
 
 
@@ -333,7 +370,7 @@ def test_connection_error_then_success() -> None:
 
 def test_gives_up_after_max_attempts_naming_url_status_and_attempts() -> None:
     site = Site({"/release/a": [reply(502, b"bad gateway")]})
-    with make(site, max_attempts=3) as fetcher, pytest.raises(FetchError) as caught:
+    with make(site, max_attempts=3) as fetcher, pytest.raises(UnavailableError) as caught:
         fetcher.get("/release/a")
     message = str(caught.value)
     assert caught.value.status == 502 and caught.value.url == f"{SITE}/release/a"
@@ -592,6 +629,58 @@ def test_bad_cookies_file_is_a_config_error(tmp_path: Path, content: str | None)
 def test_bad_settings_are_config_errors(change: dict[str, Any]) -> None:
     with pytest.raises(ConfigError):
         replace(FetchSettings(), **change)
+
+
+INF, NAN = float("inf"), float("nan")
+
+#: Each limited setting: the allowed range as the error states it, and values out of it.
+LIMITS: list[tuple[str, str, list[float]]] = [
+    ("interval", "at least 0 and at most 3600", [INF, NAN, -1.0, -INF, 3601.0, 1e300]),
+    ("timeout", "more than 0 and at most 600", [INF, NAN, 0.0, -1.0, 601.0]),
+    ("backoff_initial", "at least 0 and at most 60", [INF, NAN, -1.0, 61.0]),
+    ("backoff_max", "at least 0 and at most 600", [INF, NAN, -1.0, 601.0]),
+    ("retry_after_cap", "at least 0 and at most 3600", [INF, NAN, -1.0, 3601.0]),
+    ("robots_ttl", "more than 0 and at most 86400", [INF, NAN, 0.0, -1.0, 86401.0]),
+    ("concurrency", "at least 1 and at most 16", [0, -1, 17, 10**9]),
+    ("max_attempts", "at least 1 and at most 10", [0, -1, 11]),
+    ("connect_attempts", "at least 1 and at most 10", [0, 11]),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "allowed", "value"),
+    [(name, allowed, value) for name, allowed, values in LIMITS for value in values],
+)
+def test_out_of_range_settings_name_the_setting_and_the_range(
+    name: str, allowed: str, value: float
+) -> None:
+    change: dict[str, Any] = {name: value}
+    with pytest.raises(ConfigError) as caught:
+        replace(FetchSettings(), **change)
+    assert str(caught.value).startswith(f"{name} must be {allowed}")
+    assert str(caught.value).endswith(f"got {value!r}")
+
+
+def test_settings_at_their_limits_are_accepted() -> None:
+    settings = FetchSettings(
+        interval=3600.0,
+        timeout=600.0,
+        backoff_initial=60.0,
+        backoff_max=600.0,
+        retry_after_cap=3600.0,
+        robots_ttl=86400.0,
+        concurrency=16,
+        max_attempts=10,
+        connect_attempts=10,
+    )
+    assert (settings.concurrency, settings.interval) == (16, 3600.0)
+    zeroes = FetchSettings(interval=0.0, backoff_initial=0.0, backoff_max=0.0, retry_after_cap=0.0)
+    assert zeroes.interval == 0.0
+
+
+def test_the_concurrency_limit_says_why() -> None:
+    with pytest.raises(ConfigError, match="politeness"):
+        FetchSettings(concurrency=32)
 
 
 def test_parse_retry_after() -> None:

@@ -3,25 +3,41 @@
 Decisions worth knowing:
 
 - robots.txt comes from ``base_url + "/robots.txt"`` on first use and is kept for
-  ``robots_ttl`` seconds (by the injected clock). 404/410 mean "no rules". When it cannot be
-  had otherwise (5xx or network errors after retries, 401/403, a redirect off the site, an
-  oversized body) every URL is allowed until the TTL runs out, a warning is logged and
-  `Fetcher.robots_problem` says why, so a run report can show it. A bot-protection page
-  served for robots.txt raises BlockedError, since every other request would be blocked too.
+  ``robots_ttl`` seconds (by the injected clock), in this run and through the cache in later
+  ones. What it answers decides, as RFC 9309 §2.3.1 says:
+  - 2xx: its rules. Past 512 KiB only the whole lines within it are read (§2.5), with a note.
+  - 4xx (any, 401 and 403 too): no rules, every URL allowed, with a note. Only 404 and 410
+    ("there is none") are kept for later runs; the others are asked again.
+  - 5xx or 429 after retries, network errors, timeouts, an unexpected status: complete
+    disallow. Every `get` raises UnreachableError naming robots.txt and no page is
+    requested. The failure is remembered for the life of the Fetcher (one run), so later
+    calls fail at once, and is never kept for later runs.
+  - A redirect within the site is followed. One off the site, or past 5 hops, is not (no
+    request ever leaves the configured site) and counts as "unavailable", which §2.3.1.2
+    allows for redirects a crawler gives up on: no rules, with a note.
+  - A bot-protection page: BlockedError for the robots.txt URL, since every other request
+    would be blocked too. Not remembered: each call asks again, so block counts see each.
+  `Fetcher.notes` has what a run report should show about these.
 - Validators (ETag, Last-Modified) are stored under the requested absolute URL, before any
   redirect: ``base_url`` + path for a path. Changing ``base_url`` therefore costs one full
   fetch per page, never a wrong 304.
 - Retries: connection errors, timeouts, bodies cut short, 429 and 5xx; up to
-  ``max_attempts`` attempts; exponential backoff from ``backoff_initial`` doubling to
-  ``backoff_max`` plus up to ``backoff_initial`` of jitter; a Retry-After replaces the
-  backoff, and one over ``retry_after_cap`` gives up on the URL at once. Never retried:
-  other 4xx, block pages, oversized bodies, refused redirects.
+  ``max_attempts`` attempts, of which at most ``connect_attempts`` may fail to connect at
+  all (refused, DNS, connect timeout), so a dead site or a wrong base_url shows in seconds;
+  exponential backoff from ``backoff_initial`` doubling to ``backoff_max`` plus up to
+  ``backoff_initial`` of jitter; a Retry-After replaces the backoff, and one over
+  ``retry_after_cap`` gives up on the URL at once. Never retried: other 4xx, block pages,
+  oversized bodies, refused redirects.
+- Giving up: UnreachableError when the last try could not connect ("cannot reach ...");
+  UnavailableError (with the last status, if any) when the site answered, or half answered,
+  badly; so a caller can stop a run on the first, and count the second in a row.
 """
 
 from __future__ import annotations
 
 import http.cookiejar
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -36,11 +52,18 @@ from tenacity import (
     RetryError,
     Retrying,
     retry_if_exception_type,
-    stop_after_attempt,
     wait_exponential_jitter,
 )
 
-from scraper.errors import BlockedError, ConfigError, FetchError, RedirectError, RobotsError
+from scraper.errors import (
+    BlockedError,
+    ConfigError,
+    FetchError,
+    RedirectError,
+    RobotsError,
+    UnavailableError,
+    UnreachableError,
+)
 from scraper.net.politeness import RateLimiter, RobotsRules, parse_retry_after, product_token
 from scraper.net.source import Fetched
 from scraper.site.blockpage import is_block_page
@@ -48,10 +71,47 @@ from scraper.site.blockpage import is_block_page
 log = logging.getLogger(__name__)
 
 MAX_REDIRECTS = 5
+# RFC 9309 §2.5: crawlers must read at least 500 KiB of a robots.txt; the rest may be ignored.
+ROBOTS_MAX_BYTES = 512 * 1024
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # Transport failures worth another try; others (bad URL, unsupported scheme) never heal.
 _TRANSIENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+# No connection made at all: these have their own, smaller budget (connect_attempts).
+_NO_CONNECTION = (httpx.ConnectError, httpx.ConnectTimeout)
+# What a failed connection's message says → what to tell the user; first match wins.
+_CONNECT_CAUSES = (
+    (("refused",), "connection refused"),
+    (
+        (
+            "name or service not known",
+            "name resolution",
+            "nodename nor servname",
+            "getaddrinfo",
+            "no address associated",
+        ),
+        "host name not found in DNS",
+    ),
+    (("network is unreachable", "no route to host"), "no route to the host"),
+    (("ssl", "certificate", "tls"), "TLS handshake failed"),
+)
+
+_POLITE = " (a politeness limit: more at once would weigh on the site, which others use too)"
+_TRIES = " (more tries only press a failing site harder, and make a dead one slower to notice)"
+#: The settings with a range: least, whether the least itself is allowed, most, why the most.
+#: Every value must also be finite: an infinite interval overflows, and NaN compares false
+#: with everything, so it would pass every other check and remove every delay.
+_LIMITS: dict[str, tuple[float, bool, float, str]] = {
+    "interval": (0, True, 3600, ""),
+    "concurrency": (1, True, 16, _POLITE),
+    "timeout": (0, False, 600, ""),
+    "max_attempts": (1, True, 10, _TRIES),
+    "connect_attempts": (1, True, 10, _TRIES),
+    "backoff_initial": (0, True, 60, ""),
+    "backoff_max": (0, True, 600, ""),
+    "retry_after_cap": (0, True, 3600, ""),
+    "robots_ttl": (0, False, 86400, " (RFC 9309 §2.4: a robots.txt is kept a day at most)"),
+}
 
 
 @dataclass(frozen=True)
@@ -60,10 +120,13 @@ class FetchSettings:
 
     base_url: str = "https://www.beehive.govt.nz"  # a site root: the site, a mirror, a stand-in
     user_agent: str = "beehive-scraper/0.1 (+https://github.com/...; contact: set in config)"
+    # Ranges are in _LIMITS, above.
     interval: float = 1.0  # least seconds between request starts; robots.txt may raise it
     concurrency: int = 1  # most requests in flight at once
     timeout: float = 30.0  # seconds, for connect, each read, write and pool wait
     max_attempts: int = 5  # attempts per request, the first included
+    # Of those, how many may fail to connect: a dead site or a wrong base_url shows in seconds.
+    connect_attempts: int = 3
     backoff_initial: float = 1.0  # first retry wait, and the most jitter added to any
     backoff_max: float = 60.0
     retry_after_cap: float = 120.0  # a longer Retry-After gives the URL up instead of waiting
@@ -80,14 +143,14 @@ class FetchSettings:
             raise ConfigError(f"base_url {self.base_url!r} must be a site root, without a path")
         if not self.user_agent.strip() or not self.user_agent.isascii():
             raise ConfigError(f"user_agent {self.user_agent!r} must be non-empty ASCII")
-        for name in ("interval", "backoff_initial", "backoff_max", "retry_after_cap"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"{name} must not be negative, got {getattr(self, name)}")
-        for name in ("concurrency", "max_attempts", "max_body_bytes"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.timeout <= 0 or self.robots_ttl <= 0:
-            raise ConfigError("timeout and robots_ttl must be positive")
+        for name, (least, least_ok, most, why) in _LIMITS.items():
+            value = getattr(self, name)
+            low_ok = value >= least if least_ok else value > least
+            if not (math.isfinite(value) and low_ok and value <= most):
+                low = f"at least {least:g}" if least_ok else f"more than {least:g}"
+                raise ConfigError(f"{name} must be {low} and at most {most:g}{why}, got {value!r}")
+        if self.max_body_bytes < 1:
+            raise ConfigError(f"max_body_bytes must be at least 1, got {self.max_body_bytes}")
 
 
 class RobotsCache(Protocol):
@@ -125,10 +188,47 @@ class _Response:
 class _Retryable(Exception):
     """One attempt failed in a way another attempt may not."""
 
-    def __init__(self, reason: str, status: int | None = None, wait: float | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        status: int | None = None,
+        wait: float | None = None,
+        *,
+        connect: bool = False,
+    ) -> None:
         super().__init__(reason)
         self.status = status
         self.wait = wait
+        self.connect = connect
+
+
+class _GaveUp(Exception):
+    """Retries for one URL ran out; the caller words it for a page or for robots.txt."""
+
+    def __init__(self, url: httpx.URL, summary: str, status: int | None, *, connect: bool) -> None:
+        super().__init__(summary)
+        self.url = url
+        self.summary = summary
+        self.status = status
+        self.connect = connect
+
+    def unreachable(self) -> UnreachableError:
+        """The error for a URL that could not even be connected to."""
+        return UnreachableError(
+            f"cannot reach {self.url}: {self.summary}; check your network and base_url, "
+            "or try later",
+            url=str(self.url),
+        )
+
+    def for_page(self) -> UnavailableError:
+        """The error for a page: unreachable when no connection was made, else unavailable."""
+        if self.connect:
+            return self.unreachable()
+        return UnavailableError(
+            f"{self.url}: {self.summary}; given up, try again later",
+            url=str(self.url),
+            status=self.status,
+        )
 
 
 class Fetcher:
@@ -157,6 +257,9 @@ class Fetcher:
         self._requests = 0
         self._robots_lock = threading.Lock()
         self._robots: RobotsRules | None = None
+        # Why robots.txt could not be read this run (message, url, status): nothing may be fetched.
+        self._robots_failure: tuple[str, str, int | None] | None = None
+        self._notes: list[str] = []
         self._closed = threading.Event()
         self._backoff = wait_exponential_jitter(
             multiplier=settings.backoff_initial,
@@ -183,14 +286,14 @@ class Fetcher:
 
     @property
     def robots_problem(self) -> str | None:
-        """Why robots.txt could not be used (so everything is allowed), or None."""
+        """Why robots.txt could not be used (so everything is allowed), or None; see notes()."""
         with self._robots_lock:
             return None if self._robots is None else self._robots.problem
 
     def notes(self) -> tuple[str, ...]:
-        """What a run's report should say about the site: why robots.txt could not be used."""
-        problem = self.robots_problem
-        return (problem,) if problem else ()
+        """What a run's report should say about robots.txt as fetched this run (errors raise)."""
+        with self._robots_lock:
+            return tuple(self._notes)
 
     def get(self, path_or_url: str, *, conditional: bool = False) -> Fetched:
         """Fetch a path (``/release/x``) or absolute URL on the site; raise FetchError if not."""
@@ -198,7 +301,10 @@ class Fetcher:
         key = str(url)
         stored = self._stored_validators(key) if conditional else None
         headers = _conditional_headers(stored)
-        final, response = self._follow(url, headers, check_robots=self._settings.obey_robots)
+        try:
+            final, response = self._follow(url, headers, check_robots=self._settings.obey_robots)
+        except _GaveUp as gave_up:
+            raise gave_up.for_page() from gave_up.__cause__
         etag = response.headers.get("ETag")
         last_modified = response.headers.get("Last-Modified")
         if response.status == 304:
@@ -282,33 +388,94 @@ class Fetcher:
     def _robots_rules(self) -> RobotsRules:
         # One lock for the check and the fetch, so concurrent callers fetch robots.txt once.
         with self._robots_lock:
+            if self._robots_failure is not None:
+                # A fresh error each time: one instance raised in several threads would share
+                # (and garble) its traceback.
+                message, url, status = self._robots_failure
+                raise UnreachableError(message, url=url, status=status)
             if self._robots is None or self._robots.expired(
                 self._clock(), self._settings.robots_ttl
             ):
-                self._robots = self._load_robots()
+                try:
+                    self._robots = self._load_robots()
+                except UnreachableError as exc:
+                    self._robots_failure = (str(exc), exc.url, exc.status)
+                    raise
                 delay = self._robots.delay(self._agent)
                 self._limiter.interval = max(self._settings.interval, delay)
             return self._robots
 
     def _load_robots(self) -> RobotsRules:
+        """robots.txt's rules, from the cache or the site; UnreachableError when unreadable."""
         kept = self._kept_robots()
         if kept is not None:
             return kept
         url = self._site.join("/robots.txt")
         try:
-            _, response = self._follow(url, {}, check_robots=False)
+            _, response = self._follow(url, {}, check_robots=False, robots=True)
+        except _GaveUp as gave_up:
+            if gave_up.connect:
+                raise gave_up.unreachable() from gave_up.__cause__
+            raise self._robots_unavailable(url, gave_up.summary, gave_up.status) from gave_up
+        except RedirectError as exc:
+            return self._allow_all(
+                f"robots.txt of {self._site} cannot be read: {exc}; taken as unavailable: "
+                "no rules, every URL allowed (RFC 9309 §2.3.1.2)",
+                problem=True,
+            )
         except BlockedError:
             raise
         except FetchError as exc:
-            if exc.status in (404, 410):
-                self._keep_robots("")
-                return RobotsRules.allow_all(self._clock())
-            problem = f"robots.txt unavailable, so every URL is allowed: {exc}"
-            log.warning("%s", problem)
-            return RobotsRules.allow_all(self._clock(), problem)
-        text = response.body.decode("utf-8", errors="replace")
+            if self._closed.is_set():
+                raise  # the run was stopped: that says nothing about robots.txt
+            if exc.status is None or not 400 <= exc.status <= 499:
+                raise self._robots_unavailable(url, str(exc), exc.status) from exc
+            gone = exc.status in (404, 410)
+            if gone:
+                self._keep_robots("")  # there is none: true for later runs too
+            return self._allow_all(
+                f"robots.txt of {self._site} answered HTTP {exc.status}: no rules, "
+                "every URL allowed",
+                problem=not gone,
+            )
+        return self._read_robots(response.body)
+
+    def _read_robots(self, body: bytes) -> RobotsRules:
+        """Rules from robots.txt's body, cut to ROBOTS_MAX_BYTES in whole lines if longer."""
+        if len(body) > ROBOTS_MAX_BYTES:
+            # Whole lines only: "Allow: /private/public" cut short would allow all of /private.
+            body = body[: body.rfind(b"\n", 0, ROBOTS_MAX_BYTES) + 1]
+            self._note(
+                f"robots.txt of {self._site} is larger than {ROBOTS_MAX_BYTES} bytes; only the "
+                f"rules in its first {len(body)} bytes are used (RFC 9309 §2.5)",
+                problem=True,
+            )
+        text = body.decode("utf-8", errors="replace")
         self._keep_robots(text)
         return RobotsRules.parse(text, self._clock())
+
+    def _robots_unavailable(
+        self, url: httpx.URL, reason: str, status: int | None
+    ) -> UnreachableError:
+        """The error every page gets while robots.txt cannot be read."""
+        return UnreachableError(
+            f"robots.txt of {self._site} is unavailable ({reason}); by RFC 9309 nothing may be "
+            "fetched until it can be read; try again later",
+            url=str(url),
+            status=status,
+        )
+
+    def _allow_all(self, note: str, *, problem: bool) -> RobotsRules:
+        """No rules: every URL allowed, and the report told why."""
+        self._note(note, problem=problem)
+        return RobotsRules.allow_all(self._clock(), note if problem else None)
+
+    def _note(self, note: str, *, problem: bool) -> None:
+        """Keep a note for the run's report (once); log it as a warning if it is a problem."""
+        if problem:
+            log.warning("%s", note)
+        if note not in self._notes:
+            self._notes.append(note)
 
     def _kept_robots(self) -> RobotsRules | None:
         """robots.txt from the cache of earlier runs, while younger than robots_ttl."""
@@ -328,37 +495,49 @@ class Fetcher:
     # -- requests ----------------------------------------------------------------------------
 
     def _follow(
-        self, url: httpx.URL, headers: dict[str, str], *, check_robots: bool
+        self, url: httpx.URL, headers: dict[str, str], *, check_robots: bool, robots: bool = False
     ) -> tuple[httpx.URL, _Response]:
+        """GET `url`, following redirects on the site; `robots` when it is robots.txt."""
         current = url
         for _ in range(MAX_REDIRECTS + 1):
             if check_robots:
                 self._check_robots(current)
-            response = self._request(current, headers)
+            response = self._request(current, headers, robots=robots)
             if response.location is None:
                 return current, response
             current = self._redirect_target(current, response.location)
         raise RedirectError(f"{url}: more than {MAX_REDIRECTS} redirects", url=str(url))
 
-    def _request(self, url: httpx.URL, headers: dict[str, str]) -> _Response:
-        attempts = self._settings.max_attempts
+    def _request(self, url: httpx.URL, headers: dict[str, str], *, robots: bool) -> _Response:
+        settings = self._settings
+        connect_failures = 0
+
+        def spent(state: RetryCallState) -> bool:
+            # Called once per failed attempt: counts the ones that never connected.
+            nonlocal connect_failures
+            error = state.outcome.exception() if state.outcome is not None else None
+            if isinstance(error, _Retryable) and error.connect:
+                connect_failures += 1
+            return (
+                state.attempt_number >= settings.max_attempts
+                or connect_failures >= settings.connect_attempts
+            )
+
         retrying = Retrying(
             sleep=self._sleep,
-            stop=stop_after_attempt(attempts),
+            stop=spent,
             wait=self._wait,
             retry=retry_if_exception_type(_Retryable),
-            before_sleep=lambda state: _log_retry(url, attempts, state),
+            before_sleep=lambda state: _log_retry(url, settings, state),
         )
         try:
-            return retrying(self._attempt, url, headers)
+            return retrying(self._attempt, url, headers, robots)
         except RetryError as exc:
             last = exc.last_attempt.exception()
-            status = last.status if isinstance(last, _Retryable) else None
-            raise FetchError(
-                f"{url}: gave up after {attempts} attempts; last: {last}; try again later",
-                url=str(url),
-                status=status,
-            ) from last
+            assert isinstance(last, _Retryable)  # only these are retried
+            tries = exc.last_attempt.attempt_number
+            summary = f"{last} after {tries} attempt{'s' if tries > 1 else ''}"
+            raise _GaveUp(url, summary, last.status, connect=last.connect) from last
 
     def _wait(self, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome is not None else None
@@ -366,13 +545,15 @@ class Fetcher:
             return error.wait
         return float(self._backoff(state))
 
-    def _attempt(self, url: httpx.URL, headers: dict[str, str]) -> _Response:
+    def _attempt(self, url: httpx.URL, headers: dict[str, str], robots: bool) -> _Response:
         try:
-            status, response_headers, body = self._send(url, headers)
+            status, response_headers, body = self._send(url, headers, robots=robots)
         except _TRANSIENT as exc:
             if self._closed.is_set():
                 # Closed under us (the run was interrupted): no further try may go out.
                 raise FetchError(f"{url}: the run was stopped", url=str(url)) from exc
+            if isinstance(exc, _NO_CONNECTION):
+                raise _Retryable(_connect_cause(exc), connect=True) from exc
             raise _Retryable(f"{type(exc).__name__}: {exc}") from exc
         except httpx.HTTPError as exc:
             raise FetchError(f"{url}: {type(exc).__name__}: {exc}", url=str(url)) from exc
@@ -385,9 +566,13 @@ class Fetcher:
                 url=str(url),
                 status=status,
             )
-        return self._judge(url, status, response_headers, body, conditional=bool(headers))
+        return self._judge(
+            url, status, response_headers, body, conditional=bool(headers), robots=robots
+        )
 
-    def _send(self, url: httpx.URL, headers: dict[str, str]) -> tuple[int, httpx.Headers, bytes]:
+    def _send(
+        self, url: httpx.URL, headers: dict[str, str], *, robots: bool
+    ) -> tuple[int, httpx.Headers, bytes]:
         with self._slots:
             self._limiter.wait()
             with self._count_lock:
@@ -395,14 +580,17 @@ class Fetcher:
             request = self._client.build_request("GET", url, headers=headers)
             response = self._client.send(request, stream=True)
             try:
-                return response.status_code, response.headers, self._read_body(url, response)
+                body = self._read_body(url, response, robots=robots)
+                return response.status_code, response.headers, body
             finally:
                 response.close()
 
-    def _read_body(self, url: httpx.URL, response: httpx.Response) -> bytes:
-        cap = self._settings.max_body_bytes
+    def _read_body(self, url: httpx.URL, response: httpx.Response, *, robots: bool) -> bytes:
+        # robots.txt over its limit is cut, not refused (RFC 9309 §2.5): one byte more than
+        # the limit is kept, to say there was more.
+        cap = ROBOTS_MAX_BYTES if robots else self._settings.max_body_bytes
         declared = _content_length(response)
-        if declared is not None and declared > cap:
+        if declared is not None and declared > cap and not robots:
             raise _too_large(url, cap, f"Content-Length {declared}")
         # A body handed over whole (MockTransport's content=) cannot have been cut short, and
         # a 304's Content-Length describes the stored copy, not a body that follows.
@@ -412,9 +600,11 @@ class Fetcher:
         size = 0
         for chunk in response.iter_bytes():
             size += len(chunk)
-            if size > cap:
-                raise _too_large(url, cap, f"over {size} bytes read")
             chunks.append(chunk)
+            if size > cap:
+                if robots:
+                    return b"".join(chunks)[: cap + 1]
+                raise _too_large(url, cap, f"over {size} bytes read")
         # A real socket raises RemoteProtocolError for this; other transports may not.
         received = response.num_bytes_downloaded
         if checked and declared is not None and received < declared:
@@ -429,19 +619,22 @@ class Fetcher:
         body: bytes,
         *,
         conditional: bool,
+        robots: bool,
     ) -> _Response:
-        if status == 200 or (status == 304 and conditional):
+        # Any 2xx is robots.txt's answer (RFC 9309 §2.3.1.1); pages come with 200.
+        if status == 200 or (robots and 200 <= status <= 299) or (status == 304 and conditional):
             return _Response(status, headers, body)
         if status in _REDIRECTS and headers.get("Location"):
             return _Response(status, headers, body, location=headers["Location"])
         if status == 429 or 500 <= status <= 599:
             wait = parse_retry_after(headers.get("Retry-After"), date=headers.get("Date"))
             if wait is not None and wait > self._settings.retry_after_cap:
-                raise FetchError(
-                    f"{url}: HTTP {status} asking to wait {wait:.0f}s (Retry-After), over the "
-                    f"{self._settings.retry_after_cap:.0f}s cap; given up, try again later",
-                    url=str(url),
-                    status=status,
+                raise _GaveUp(
+                    url,
+                    f"HTTP {status} asking to wait {wait:.0f}s (Retry-After), over the "
+                    f"{self._settings.retry_after_cap:.0f}s retry_after_cap",
+                    status,
+                    connect=False,
                 )
             if wait is not None:
                 # Every thread waits, not only this one: the server is speaking for the host.
@@ -511,13 +704,26 @@ def _too_large(url: httpx.URL, cap: int, seen: str) -> FetchError:
     )
 
 
-def _log_retry(url: httpx.URL, attempts: int, state: RetryCallState) -> None:
+def _connect_cause(exc: httpx.HTTPError) -> str:
+    """Say in words why no connection was made, keeping the system's own message."""
+    detail = str(exc) or type(exc).__name__
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"connection timed out ({detail})"
+    lowered = detail.lower()
+    for needles, cause in _CONNECT_CAUSES:
+        if any(needle in lowered for needle in needles):
+            return f"{cause} ({detail})"
+    return f"connection failed ({detail})"
+
+
+def _log_retry(url: httpx.URL, settings: FetchSettings, state: RetryCallState) -> None:
     error = state.outcome.exception() if state.outcome is not None else None
     log.warning(
-        "%s: %s; attempt %d of %d, retrying in %.1fs",
+        "%s: %s; attempt %d of %d (%d if none connects), retrying in %.1fs",
         url,
         error,
         state.attempt_number,
-        attempts,
+        settings.max_attempts,
+        settings.connect_attempts,
         state.upcoming_sleep,
     )
