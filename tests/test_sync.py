@@ -10,18 +10,20 @@ import threading
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
 from scraper.archive.paths import archive_relpath
 from scraper.archive.store import Archive
-from scraper.cli import EXIT_BLOCKED, EXIT_FAILED, EXIT_LOCKED, EXIT_OK, main
+from scraper.cli import EXIT_BLOCKED, EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_UNREACHABLE, main
 from tests.golden import comparable, goldens
 from tests.standin import StandIn
 from tests.standin.model import Item
-from tests.support import NO_WAIT, files, paths, sync, sync_argv
+from tests.support import NO_WAIT, files, invoke, paths, sync, sync_argv
 
 GOLDEN = {g.url: g for g in goldens()}
+PUBLIC = "https://www.beehive.govt.nz"
 NZ = ZoneInfo("Pacific/Auckland")
 
 
@@ -223,3 +225,140 @@ def test_wait_lets_a_second_sync_run_once_the_first_is_done(
     assert run.code == EXIT_OK
     assert waits == [1.0]
     assert files(archive)
+
+
+# -- pages that answer 200 but are not releases (issue: soft 404s and maintenance pages) ----
+
+
+@pytest.mark.parametrize(
+    ("kind", "variant", "reason"),
+    [
+        ("not-found", None, "not a release page"),
+        ("not-a-release", "maintenance", "no release title"),
+        ("not-a-release", "error", "no release title"),
+    ],
+)
+def test_a_200_page_that_is_not_a_release_is_failed_kept_pending_and_written_once_fixed(
+    site: StandIn,
+    archive: Path,
+    config_file: Path,
+    kind: str,
+    variant: str | None,
+    reason: str,
+) -> None:
+    slug = "/release/te-huia-service-extension-welcomed"
+    options = {} if variant is None else {"variant": variant}
+    site.fail(slug, kind, times=None, **options)
+    run = sync(site, archive, config_file)
+    assert run.code == EXIT_FAILED
+    [failure] = run.report["failed"]
+    assert failure["url"] == PUBLIC + slug and reason in failure["reason"]
+    assert not any("te-huia" in p for p in files(archive))
+    assert len(files(archive)) > 10
+    with Archive(archive) as state:
+        assert [row[0] for row in state.pending(("release",))] == [PUBLIC + slug]
+    site.clear_faults()
+    again = sync(site, archive, config_file)
+    assert again.code == EXIT_OK
+    assert [entry["url"] for entry in again.report["added"]] == [PUBLIC + slug]
+
+
+# -- a mirror, and items the old exporter could not date -------------------------------------
+
+
+def test_a_mirror_whose_links_name_its_own_host_syncs_like_the_site(
+    site: StandIn, tmp_path: Path, config_file: Path
+) -> None:
+    assert sync(site, tmp_path / "public", config_file).code == EXIT_OK
+    mirror = StandIn(links="own")
+    with mirror.running():
+        run = sync(mirror, tmp_path / "mirror", config_file)
+        base = mirror.base_url
+        feed = httpx.get(base + "/rss.xml").text
+    assert f"<link>{base}/release/" in feed  # the links the sync had to follow
+    assert run.code == EXIT_OK, run.stdout
+    assert files(tmp_path / "mirror") == files(tmp_path / "public")
+
+
+@pytest.mark.parametrize(
+    "when",
+    [dt.datetime(1, 1, 1, tzinfo=dt.UTC), dt.datetime(9999, 12, 31, 23, tzinfo=dt.UTC)],
+)
+def test_a_backfill_meeting_a_placeholder_date_writes_every_other_page(
+    site: StandIn, archive: Path, config_file: Path, when: dt.datetime
+) -> None:
+    site.publish(
+        "dated-by-a-placeholder", copy_of="/release/te-huia-service-extension-welcomed", when=when
+    )
+    for _ in range(2):  # and the next run does not crash on it either
+        run = sync(site, archive, config_file, "--full")
+        assert run.code == EXIT_FAILED, run.stdout
+        # Found twice: in the feed by its address, in the old search pages as /node/<id>.
+        reasons = {f["reason"] for f in run.report["failed"]}
+        assert reasons == {
+            f"no publication date in {PUBLIC}/release/dated-by-a-placeholder: neither"
+            " time[datetime] nor a listing date; pass --date YYYY-MM-DD or report the page"
+        }
+    assert len(files(archive)) == len(recorded_releases(site))
+    assert not any(p.startswith(("releases/0001/", "releases/9999/")) for p in files(archive))
+
+
+def test_an_over_long_slug_is_written_under_a_shortened_name_once(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    slug = "a-very-long-title-" * 16
+    site.publish(slug, copy_of="/release/district-court-judge-appointed-28")
+    run = sync(site, archive, config_file)
+    assert run.code == EXIT_OK, run.stdout
+    [path] = [p for p in files(archive) if "a-very-long-title" in p]
+    assert len(path.rsplit("/", 1)[1].encode()) <= 255 and path.endswith(".md")
+    again = sync(site, archive, config_file)
+    assert again.code == EXIT_OK and again.report["added"] == []
+    assert [p for p in files(archive) if "a-very-long-title" in p] == [path]
+
+
+# -- a site that is down, and robots.txt that cannot be read -----------------------------------
+
+
+def test_a_site_that_refuses_connections_is_unreachable_at_once(
+    archive: Path, config_file: Path
+) -> None:
+    site = StandIn()
+    base_url = site.start()
+    site.stop()  # its port now refuses connections
+    argv = ["sync", "--init", "--archive", str(archive), "--config", str(config_file)]
+    run = invoke(*argv, "--base-url", base_url, "--json")
+    assert run.code == EXIT_UNREACHABLE
+    assert "unreachable" in run.report["stopped"] and "connection refused" in run.report["stopped"]
+    assert run.report["requests"] == 3  # robots.txt, connect_attempts times; nothing after it
+
+
+def test_a_site_that_never_answers_costs_one_url(
+    site: StandIn, archive: Path, tmp_path: Path
+) -> None:
+    quick = tmp_path / "quick.toml"
+    quick.write_text(NO_WAIT.replace("timeout = 5.0", "timeout = 0.2"), encoding="utf-8")
+    site.fail("*", "silent", times=None)
+    run = sync(site, archive, quick)
+    assert run.code == EXIT_UNREACHABLE
+    assert [r.target for r in site.requests] == ["/robots.txt"] * 3
+    assert "robots.txt" in run.report["stopped"] and "RFC 9309" in run.report["stopped"]
+
+
+def test_robots_txt_answering_5xx_forbids_every_page_and_says_why(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    site.fail("/robots.txt", "503", times=None)
+    run = sync(site, archive, config_file)
+    assert run.code == EXIT_UNREACHABLE
+    assert {r.target for r in site.requests} == {"/robots.txt"}
+    assert "HTTP 503" in run.report["stopped"] and files(archive) == {}
+
+
+def test_robots_txt_answering_4xx_allows_every_page_with_a_note(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    site.fail("/robots.txt", "404", times=None)
+    run = sync(site, archive, config_file)
+    assert run.code == EXIT_OK
+    assert any("robots.txt" in note and "404" in note for note in run.report["notes"])

@@ -16,8 +16,9 @@ from pathlib import PurePosixPath
 from scraper.models import CONTENT_FOLDERS
 from scraper.site.urls import folded_id
 
-#: The most bytes a file name may have on the common file systems (ext4, APFS, NTFS).
-NAME_MAX = 255
+#: The most bytes a file's name may have: the common file systems' 255, less what the
+#: temporary file of an atomic write adds around it (``.<name>.<8 hex>.tmp``).
+NAME_MAX = 255 - len("." + ".01234567.tmp")
 _TAG = re.compile(r"--[0-9a-f]{8}$")
 
 
