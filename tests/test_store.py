@@ -11,10 +11,7 @@ import pytest
 
 from scraper.archive.store import Archive
 from scraper.errors import LockedError, StoreError
-
-SEED = Path(__file__).parent.parent / "seeds"
-SEED_FILE = "releases/2007/11/2007-11-20-north-korea-leads-peters-talks-washington.md"
-NOW = dt.datetime(2026, 11, 28, tzinfo=dt.UTC)
+from tests.state_support import NOW, SEED, SEED_FILE
 
 
 @pytest.fixture
@@ -189,16 +186,4 @@ def test_a_state_damaged_past_its_first_page_is_rebuilt(root: Path) -> None:
     state.write_bytes(bytes(data))
     with Archive(root) as archive:
         assert archive.state_problem is not None
-        assert archive.refresh_index().files == 1
-
-
-def test_a_state_of_another_schema_version_is_rebuilt(root: Path) -> None:
-    Archive(root).close()
-    import sqlite3
-
-    db = sqlite3.connect(root / ".scraper" / "state.db")
-    db.execute("PRAGMA user_version = 999")
-    db.close()
-    with Archive(root) as archive:
-        assert archive.state_problem is not None and "version" in archive.state_problem
         assert archive.refresh_index().files == 1
