@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -268,3 +269,50 @@ def test_a_read_only_open_ignores_a_damaged_state(tmp_path: Path) -> None:
         assert archive.refresh_index().files == 2
         assert archive.written_since(dt.date(2000, 1, 1)) == []
     assert snapshot(tmp_path) == before
+
+
+# -- folders that cannot be listed -----------------------------------------------------------
+
+
+def test_a_folder_that_cannot_be_listed_is_reported_and_its_files_kept(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hidden = root / "releases" / "2007" / "11"
+    real_scandir = os.scandir
+
+    def scandir(path: str | os.PathLike[str]) -> Iterator[os.DirEntry[str]]:
+        """Refuse to list one folder, as a folder without read permission does."""
+        if Path(path) == hidden:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    with Archive(root) as archive:
+        assert archive.refresh_index().files == 1
+        monkeypatch.setattr(os, "scandir", scandir)
+        stats = archive.refresh_index()
+        assert stats.unreadable == (
+            ("releases/2007/11", "folder cannot be listed: Permission denied; fix its permissions"),
+        )
+        # Out of sight is not gone: its files stay indexed, and nothing counts as removed.
+        assert (stats.files, stats.removed) == (1, 0)
+        assert archive.at(SEED_FILE) is not None
+        monkeypatch.undo()
+        stats = archive.refresh_index()
+        assert (stats.files, stats.removed, stats.unreadable) == (1, 0, ())
+
+
+def test_a_folder_that_cannot_be_listed_from_the_start_is_reported(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_scandir = os.scandir
+
+    def scandir(path: str | os.PathLike[str]) -> Iterator[os.DirEntry[str]]:
+        """Refuse to list the releases folder itself."""
+        if Path(path) == root / "releases":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with Archive(root) as archive:
+        stats = archive.refresh_index()
+    assert (stats.files, [p for p, _ in stats.unreadable]) == (0, ["releases"])
