@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -371,3 +372,76 @@ def test_an_error_in_the_middle_of_a_write_changes_nothing(
     with Archive(tmp_path) as archive:
         assert archive.get_meta("after") == "written"
         assert archive.refresh_index().files == 2  # the seed and the new file
+
+
+# -- the seal: the full check when the file may have changed behind scraper's back ----------
+
+
+def thorough_checks(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Record, for each check at open from now on, whether it was the full one."""
+    calls: list[bool] = []
+
+    def spy(db: sqlite3.Connection, path: Path, thorough: bool = True) -> int:
+        """Note how thorough the check is, then run it."""
+        calls.append(thorough)
+        return schema.check(db, path, thorough)
+
+    monkeypatch.setattr(state, "check", spy)
+    return calls
+
+
+def test_a_state_as_scraper_left_it_is_spared_the_full_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced_archive(tmp_path)
+    calls = thorough_checks(monkeypatch)
+    Archive(tmp_path).close()
+    Archive.read_only(tmp_path).close()
+    assert calls == [False, False]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "another program wrote to it",
+        "it was copied with its times",
+        "its seal is a week old",
+        "its seal is unreadable",
+        "another connection has it open",
+    ],
+)
+def test_a_state_that_may_have_changed_gets_the_full_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    synced_archive(tmp_path)
+    path = state_file(tmp_path)
+    seal = path.with_name("state.db.checked")
+    other = None
+    if change == "another program wrote to it":
+        db = sqlite3.connect(path)
+        db.execute("UPDATE meta SET value = '2031-01-01'")
+        db.commit()
+        db.close()
+    elif change == "it was copied with its times":
+        copy = path.with_name("copy")
+        shutil.copy2(path, copy)  # same bytes, same mtime; a new inode and ctime
+        copy.replace(path)
+    elif change == "its seal is a week old":
+        looks, when = seal.read_text().split()
+        seal.write_text(f"{looks} {float(when) - state.FULL_CHECK_EVERY}\n")
+    elif change == "its seal is unreadable":
+        seal.write_text("half a")
+    else:
+        other = sqlite3.connect(path)
+        other.execute("SELECT count(*) FROM files").fetchone()  # its WAL stays till it closes
+    calls = thorough_checks(monkeypatch)
+    try:
+        Archive.read_only(tmp_path).close()
+        Archive(tmp_path).close()
+    finally:
+        if other is not None:
+            other.close()
+    assert calls == [True, True]
+    Archive(tmp_path).close()  # the last to close it is scraper: sealed again
+    Archive(tmp_path).close()
+    assert calls[-1] is False

@@ -119,6 +119,7 @@ def test_a_damaged_state_is_set_aside_with_its_wal_and_shm(tmp_path: Path) -> No
         assert sorted(os.listdir(folder)) == [
             ".gitignore",
             "state.db",
+            "state.db.checked",
             "state.db.damaged",
             "state.db.damaged-shm",
             "state.db.damaged-wal",
@@ -156,7 +157,12 @@ def test_an_older_set_aside_wal_does_not_pair_with_a_new_one(tmp_path: Path) -> 
     state_file(tmp_path).write_bytes(b"garbage" * 1000)
     with Archive(tmp_path) as archive:
         assert archive.state_problem is not None
-    assert sorted(os.listdir(folder)) == [".gitignore", "state.db", "state.db.damaged"]
+    assert sorted(os.listdir(folder)) == [
+        ".gitignore",
+        "state.db",
+        "state.db.checked",
+        "state.db.damaged",
+    ]
 
 
 def test_random_bytes_as_the_state_are_set_aside(tmp_path: Path) -> None:

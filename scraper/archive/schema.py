@@ -1,8 +1,8 @@
 """The state database's tables: the migration steps that make them, and the check at open.
 
 Each step of MIGRATIONS takes a database from one version (PRAGMA user_version) to the next
-in a transaction. `check` finds whether a database is fit to use: `PRAGMA integrity_check`,
-the tables of its version, and every row's values of the right type and shape.
+in a transaction. `check` finds whether a database is fit to use: SQLite's own check, the
+tables of its version, and every row's values of the right type and shape.
 """
 
 from __future__ import annotations
@@ -208,13 +208,14 @@ _PYTHON_RULES: dict[str, dict[str, tuple[Callable[[object], bool], str]]] = {
 }
 
 
-def check(db: sqlite3.Connection, path: Path) -> int:
+def check(db: sqlite3.Connection, path: Path, thorough: bool = True) -> int:
     """The schema version of a database fit to use; Damaged when it is not fit.
 
-    integrity_check, not quick_check: a damaged index passes quick_check, then fails the
-    first write to its table or, worse, silently hides rows from lookups. Neither finds
-    values of the wrong type or shape, nor text that is not UTF-8 (which Python cannot read
-    back), so every row of every table is checked here too.
+    Thorough is integrity_check: a damaged index passes quick_check, then fails the first
+    write to its table or, worse, hides rows from lookups, and a sync writes a file twice.
+    It costs several times as much, so the caller asks for it unless the file is as scraper
+    last left it (see state.py). Neither finds values of the wrong type or shape, nor text
+    that is not UTF-8 (which Python cannot read back): every row is checked here every time.
     """
     version = int(db.execute("PRAGMA user_version").fetchone()[0])
     if version > SCHEMA_VERSION:
@@ -223,9 +224,16 @@ def check(db: sqlite3.Connection, path: Path) -> int:
             f" one knows up to {SCHEMA_VERSION}); upgrade scraper, or move it aside to start"
             " afresh"
         )
-    result = db.execute("PRAGMA integrity_check").fetchone()[0]
+    pragma = "integrity_check" if thorough else "quick_check"
+    cache = db.execute("PRAGMA cache_size").fetchone()[0]
+    # Room for the indexes' pages, which a check reads in key order, scattered in the file.
+    db.execute("PRAGMA cache_size = -16384")
+    try:
+        result = db.execute(f"PRAGMA {pragma}").fetchone()[0]
+    finally:
+        db.execute(f"PRAGMA cache_size = {int(cache)}")
     if result != "ok":
-        raise Damaged(f"integrity_check: {one_line(str(result))}")
+        raise Damaged(f"{pragma}: {one_line(str(result))}")
     found = _schema_of(db)
     expected = _expected_schema(version)
     if found != expected:

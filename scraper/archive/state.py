@@ -25,16 +25,20 @@ import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from scraper.archive.schema import SCHEMA_VERSION, Damaged, check, is_moment, migrate, one_line
 from scraper.errors import LockedError, StoreError
 
 __all__ = [
     "BUSY_TIMEOUT",
+    "FULL_CHECK_EVERY",
     "RUNS_KEPT",
     "SCHEMA_VERSION",
+    "SEAL_SUFFIX",
     "STATE_FILE",
     "Entry",
+    "Opened",
     "RunRecord",
     "State",
     "open_read_only",
@@ -47,6 +51,21 @@ STATE_FILE = "state.db"
 BUSY_TIMEOUT = 2.0
 #: Records of runs kept per job; older ones are dropped so the check at open stays quick.
 RUNS_KEPT = 1000
+#: Beside the state file: how it looked when scraper last closed it, and when it was last
+#: checked in full. While it still looks so, the quick check at open is enough.
+SEAL_SUFFIX = ".checked"
+#: How long a seal spares the full check: bit rot on a disk changes no time stamp.
+FULL_CHECK_EVERY = 7 * 24 * 3600.0
+
+
+class Opened(NamedTuple):
+    """A state database just opened and checked."""
+
+    db: sqlite3.Connection
+    #: A one-line note when it was damaged (set aside and rebuilt, or ignored read-only).
+    problem: str | None
+    #: When it was last checked in full, for the seal written on closing; None: no seal.
+    checked_at: float | None
 
 
 @dataclass(frozen=True)
@@ -98,8 +117,8 @@ def open_state(
     path: Path,
     busy_timeout: float = BUSY_TIMEOUT,
     in_use_by: Callable[[], str | None] = lambda: None,
-) -> tuple[sqlite3.Connection, str | None]:
-    """Open (creating) the state file to write: the connection, and a note if it was rebuilt.
+) -> Opened:
+    """Open (creating) the state file to write, with a note if it had to be rebuilt.
 
     A damaged file is set aside and rebuilt, and the note says so; but not while
     `in_use_by()` names another process holding the archive (LockedError): a sync still
@@ -108,7 +127,8 @@ def open_state(
     file, a full disk) is a StoreError, the file left untouched.
     """
     try:
-        return _open_file(path, busy_timeout), None
+        db, checked_at = _open_file(path, busy_timeout)
+        return Opened(db, None, checked_at)
     except Damaged as exc:
         if (holder := in_use_by()) is not None:
             raise LockedError(
@@ -122,13 +142,14 @@ def open_state(
         )
     _set_aside(path)
     try:
-        return _open_file(path, busy_timeout), problem
+        db, checked_at = _open_file(path, busy_timeout)
+        return Opened(db, problem, checked_at)
     except Damaged as exc:  # a database just created cannot be damaged unless the disk is
         raise StoreError(f"{path} could not be rebuilt ({exc}); check the disk") from exc
 
 
-def open_read_only(path: Path) -> tuple[sqlite3.Connection, str | None]:
-    """An in-memory copy of the state file, and a note if the file was damaged and ignored.
+def open_read_only(path: Path) -> Opened:
+    """An in-memory copy of the state file, with a note if the file was damaged and ignored.
 
     The copy is empty when there is no file, or a damaged one. Nothing on disk is created
     or changed. Trouble that is not damage is a StoreError.
@@ -137,9 +158,10 @@ def open_read_only(path: Path) -> tuple[sqlite3.Connection, str | None]:
     version = 0
     problem = None
     if path.exists():
+        thorough = _sealed_at(path, time.time()) is None
         try:
             _copy_into(path, memory)
-            version = check(memory, path)
+            version = check(memory, path, thorough)
         except (sqlite3.Error, UnicodeDecodeError, Damaged) as exc:
             memory.close()
             if isinstance(exc, sqlite3.Error) and not _is_damage(exc):
@@ -159,7 +181,7 @@ def open_read_only(path: Path) -> tuple[sqlite3.Connection, str | None]:
             memory.close()
             raise
     migrate(memory, version)
-    return memory, problem
+    return Opened(memory, problem, checked_at=None)
 
 
 def state_error(path: Path, exc: sqlite3.Error) -> StoreError:
@@ -196,8 +218,11 @@ def state_error(path: Path, exc: sqlite3.Error) -> StoreError:
     return StoreError(f"{path} {advice}")
 
 
-def _open_file(path: Path, busy_timeout: float) -> sqlite3.Connection:
-    """Open, check and migrate the state file; Damaged, or StoreError for other trouble."""
+def _open_file(path: Path, busy_timeout: float) -> tuple[sqlite3.Connection, float]:
+    """Open, check and migrate the state file: the connection, and when it was last checked
+    in full. Damaged, or StoreError for other trouble."""
+    now = time.time()
+    sealed_at = _sealed_at(path, now)  # before opening, which makes a WAL beside it
     try:
         db = _connect(str(path), busy_timeout)
     except sqlite3.Error as exc:
@@ -205,7 +230,7 @@ def _open_file(path: Path, busy_timeout: float) -> sqlite3.Connection:
     try:
         # The write lock first: another program's lock shows before any check is run.
         db.execute("BEGIN IMMEDIATE")
-        version = check(db, path)
+        version = check(db, path, thorough=sealed_at is None)
         # The first write: a file this user may only read shows here, with nothing changed.
         db.execute(f"PRAGMA user_version = {version}")
         db.execute("COMMIT")
@@ -219,7 +244,7 @@ def _open_file(path: Path, busy_timeout: float) -> sqlite3.Connection:
     except BaseException:
         db.close()
         raise
-    return db
+    return db, now if sealed_at is None else sealed_at
 
 
 def _connect(target: str, busy_timeout: float) -> sqlite3.Connection:
@@ -277,6 +302,42 @@ def _set_aside(path: Path) -> None:
         ) from exc
 
 
+def _seal_of(path: Path) -> str | None:
+    """How the state file looks on disk now; None when a WAL beside it may hold more.
+
+    The change time and inode are in it because no copying tool can keep them: any change
+    not made by scraper (another program, a copy, a restore from backup) breaks the seal.
+    """
+    try:
+        if path.with_name(path.name + "-wal").exists():
+            return None
+        stat = path.stat()
+    except OSError:
+        return None
+    return f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}"
+
+
+def _sealed_at(path: Path, now: float) -> float | None:
+    """When the state file was last checked in full, if it is still as scraper closed it
+    then and that was recent; None when it must be checked in full now."""
+    looks = _seal_of(path)
+    try:
+        sealed, checked_at = path.with_name(path.name + SEAL_SUFFIX).read_text("utf-8").split()
+        when = float(checked_at)
+    except (OSError, ValueError):
+        return None
+    return when if looks == sealed and 0 <= now - when < FULL_CHECK_EVERY else None
+
+
+def _write_seal(path: Path, checked_at: float) -> None:
+    """Note how the state file looks now it is closed; nothing when another has it open."""
+    looks = _seal_of(path)
+    if looks is not None:
+        with contextlib.suppress(OSError):  # only a saving of time: without it, a full check
+            text = f"{looks} {checked_at!r}\n"
+            path.with_name(path.name + SEAL_SUFFIX).write_text(text, encoding="utf-8")
+
+
 def _is_damage(exc: BaseException) -> bool:
     """Whether an error says the database itself is damaged (not locked, read-only, full…)."""
     if isinstance(exc, Damaged | UnicodeDecodeError):
@@ -300,17 +361,21 @@ class State:
     saying what to do; a failed write changes nothing.
     """
 
-    def __init__(self, db: sqlite3.Connection, path: Path, problem: str | None) -> None:
-        """Wrap an open, checked connection to the state file at `path`."""
-        self._db = db
+    def __init__(self, opened: Opened, path: Path) -> None:
+        """Wrap a state database just opened and checked, from the state file at `path`."""
+        self._db = opened.db
         self._path = path
+        self._checked_at = opened.checked_at
         self._mutex = threading.Lock()
         #: Set when the state was damaged (set aside, or ignored when read-only): reported.
-        self.state_problem = problem
+        self.state_problem = opened.problem
 
     def close(self) -> None:
-        """Close the state database."""
-        self._db.close()
+        """Close the state database, sealing the file as it is left."""
+        with self._mutex:
+            self._db.close()
+        if self._checked_at is not None:
+            _write_seal(self._path, self._checked_at)
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:

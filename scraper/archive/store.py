@@ -94,10 +94,10 @@ class Archive(State):
                     " and its permissions"
                 ) from exc
             holder = functools.partial(_lock_holder, state / "lock")
-            db, problem = open_state(state / STATE_FILE, busy_timeout, holder)
+            opened = open_state(state / STATE_FILE, busy_timeout, holder)
         else:
-            db, problem = open_read_only(state / STATE_FILE)
-        super().__init__(db, state / STATE_FILE, problem)
+            opened = open_read_only(state / STATE_FILE)
+        super().__init__(opened, state / STATE_FILE)
 
     @classmethod
     def read_only(cls, root: Path) -> Archive:
