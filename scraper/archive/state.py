@@ -219,8 +219,10 @@ def state_error(path: Path, exc: sqlite3.Error) -> StoreError:
 
 
 def _open_file(path: Path, busy_timeout: float) -> tuple[sqlite3.Connection, float]:
-    """Open, check and migrate the state file: the connection, and when it was last checked
-    in full. Damaged, or StoreError for other trouble."""
+    """Open, check and migrate the state file; Damaged, or StoreError for other trouble.
+
+    Returns the connection, and when the file was last checked in full (for its seal).
+    """
     now = time.time()
     sealed_at = _sealed_at(path, now)  # before opening, which makes a WAL beside it
     try:
@@ -318,8 +320,10 @@ def _seal_of(path: Path) -> str | None:
 
 
 def _sealed_at(path: Path, now: float) -> float | None:
-    """When the state file was last checked in full, if it is still as scraper closed it
-    then and that was recent; None when it must be checked in full now."""
+    """When the state file was last checked in full, if still sealed; None: check it now.
+
+    Sealed: it looks as scraper left it on closing, and the full check is recent enough.
+    """
     looks = _seal_of(path)
     try:
         sealed, checked_at = path.with_name(path.name + SEAL_SUFFIX).read_text("utf-8").split()

@@ -317,7 +317,7 @@ def _lock_holder(path: Path) -> str | None:
     """Who holds the archive's lock now (the pid it wrote), or None when nobody does."""
     try:
         handle = path.open("r", encoding="utf-8")
-    except FileNotFoundError:
+    except OSError:  # no lock file, or one this user cannot read: nobody to wait for
         return None
     with handle:  # closing releases a lock taken here
         try:
