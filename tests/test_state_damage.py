@@ -87,6 +87,25 @@ def test_values_of_the_wrong_type_or_shape_are_damage(tmp_path: Path, sql: str, 
     assert_rebuilt(tmp_path, says)
 
 
+@pytest.mark.parametrize(
+    ("offset", "value", "says"),
+    [
+        (18, 5, "file format versions are 5 and 2"),  # SQLite would open it read-only
+        (47, 200, "schema format is 200"),  # SQLite would call it too new to read
+    ],
+)
+def test_a_header_sqlite_takes_for_trouble_is_damage(
+    tmp_path: Path, offset: int, value: int, says: str
+) -> None:
+    synced_archive(tmp_path)
+    data = bytearray(state_file(tmp_path).read_bytes())
+    data[offset] = value
+    state_file(tmp_path).write_bytes(bytes(data))
+    with Archive.read_only(tmp_path) as archive:
+        assert archive.state_problem is not None and says in archive.state_problem
+    assert_rebuilt(tmp_path, says)
+
+
 def test_tables_without_a_version_are_not_taken_for_a_state(tmp_path: Path) -> None:
     synced_archive(tmp_path)
     damage(tmp_path, "PRAGMA user_version = 0")

@@ -160,6 +160,8 @@ def open_read_only(path: Path) -> Opened:
     if path.exists():
         thorough = _sealed_at(path, time.time()) is None
         try:
+            if (fault := _header_fault(path)) is not None:
+                raise Damaged(fault)
             _copy_into(path, memory)
             version = check(memory, path, thorough)
         except (sqlite3.Error, UnicodeDecodeError, Damaged) as exc:
@@ -223,6 +225,8 @@ def _open_file(path: Path, busy_timeout: float) -> tuple[sqlite3.Connection, flo
 
     Returns the connection, and when the file was last checked in full (for its seal).
     """
+    if (fault := _header_fault(path)) is not None:
+        raise Damaged(fault)
     now = time.time()
     sealed_at = _sealed_at(path, now)  # before opening, which makes a WAL beside it
     try:
@@ -302,6 +306,27 @@ def _set_aside(path: Path) -> None:
             f"{path} is damaged and could not be set aside ({exc.strerror or exc}); move it"
             " away by hand, then run again"
         ) from exc
+
+
+def _header_fault(path: Path) -> str | None:
+    """What is wrong in the state file's header that SQLite takes for trouble, not damage.
+
+    A write version above 2 makes SQLite open the file read-only, and a schema format above
+    4 makes it refuse the file as too new; a file scraper made never holds either. Other
+    faults in the header SQLite itself calls damage.
+    """
+    try:
+        with path.open("rb") as file:
+            head = file.read(100)
+    except OSError:
+        return None  # no file yet, or SQLite will say what stops it opening this one
+    if len(head) < 100 or not head.startswith(b"SQLite format 3\x00"):
+        return None
+    if head[18] not in (1, 2) or head[19] not in (1, 2):
+        return f"its header's file format versions are {head[18]} and {head[19]}, not 1 or 2"
+    if (schema_format := int.from_bytes(head[44:48], "big")) > 4:
+        return f"its header's schema format is {schema_format}, not 1 to 4"
+    return None
 
 
 def _seal_of(path: Path) -> str | None:
