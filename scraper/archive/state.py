@@ -484,7 +484,8 @@ class State:
             for r in rows
         ]
 
-    def _indexed(self, db: sqlite3.Connection, table: str) -> dict[str, tuple[int, str]]:
+    @staticmethod
+    def _indexed(db: sqlite3.Connection, table: str) -> dict[str, tuple[int, str]]:
         """(size, stamp) by path of the files (or unreadable paths) the index holds."""
         rows = db.execute(f"SELECT relpath, size, stamp FROM {table}")
         return {str(p): (int(size), str(stamp)) for p, size, stamp in rows}

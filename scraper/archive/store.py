@@ -14,6 +14,7 @@ import functools
 import hashlib
 import os
 import re
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -137,7 +138,7 @@ class Archive(State):
                 if known.get(relpath) == (size, stamp) or bad.get(relpath) == (size, stamp):
                     continue
                 reread += 1
-                self._index_file(relpath, size, stamp)
+                self._index_file(db, relpath, size, stamp)
             gone = {p for p in (set(known) | set(bad)) - seen if not _under(p, hidden)}
             self._unindex(db, gone)
             for relpath, reason in hidden:
@@ -152,16 +153,13 @@ class Archive(State):
         for folder in CONTENT_FOLDERS.values():
             yield from _walk(self.root / folder, folder, hidden, tidy=self.writable)
 
-    def _index_file(self, relpath: str, size: int, stamp: str) -> None:
-        """Read one file's front matter into the index, or record why it cannot be read.
-
-        Called within a write transaction (refresh_index, _record_write).
-        """
+    def _index_file(self, db: sqlite3.Connection, relpath: str, size: int, stamp: str) -> None:
+        """Index one file's front matter in `db`'s write transaction, or note why it can't be."""
         kind = _FOLDER_TYPES[relpath.split("/", 1)[0]]
         try:
             release = loads(read_archive_file(self.root / relpath), source=relpath)
         except DocumentError as exc:
-            self._put_unreadable(self._db, relpath, str(exc), size, stamp)
+            self._put_unreadable(db, relpath, str(exc), size, stamp)
             return
         row = (
             relpath,
@@ -173,7 +171,7 @@ class Archive(State):
             size,
             stamp,
         )
-        self._put_entry(self._db, row)
+        self._put_entry(db, row)
 
     # -- files -----------------------------------------------------------------------------
 
@@ -198,7 +196,7 @@ class Archive(State):
             ) from exc
         try:
             with self._writing() as db:
-                self._index_file(relpath, stat.st_size, _stamp(stat))
+                self._index_file(db, relpath, stat.st_size, _stamp(stat))
                 sha256 = hashlib.sha256(data).hexdigest()
                 self._put_written(db, (url, relpath, sha256, published, now))
         except StoreError as exc:
