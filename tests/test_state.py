@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from scraper.archive import schema, state
+from scraper.archive import opening, schema, state
 from scraper.archive.store import Archive, RunRecord
 from scraper.errors import StoreError
 from tests.state_support import (
@@ -386,7 +386,7 @@ def thorough_checks(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
         calls.append(thorough)
         return schema.check(db, path, thorough)
 
-    monkeypatch.setattr(state, "check", spy)
+    monkeypatch.setattr(opening, "check", spy)
     return calls
 
 
@@ -428,7 +428,7 @@ def test_a_state_that_may_have_changed_gets_the_full_check(
         copy.replace(path)
     elif change == "its seal is a week old":
         looks, when = seal.read_text().split()
-        seal.write_text(f"{looks} {float(when) - state.FULL_CHECK_EVERY}\n")
+        seal.write_text(f"{looks} {float(when) - opening.FULL_CHECK_EVERY}\n")
     elif change == "its seal is unreadable":
         seal.write_text("half a")
     else:

@@ -23,16 +23,9 @@ from typing import IO
 
 from scraper.archive.atomic import atomic_write
 from scraper.archive.document import decode, loads
-from scraper.archive.state import (
-    BUSY_TIMEOUT,
-    SCHEMA_VERSION,
-    STATE_FILE,
-    Entry,
-    RunRecord,
-    State,
-    open_read_only,
-    open_state,
-)
+from scraper.archive.opening import BUSY_TIMEOUT, open_read_only, open_state
+from scraper.archive.schema import SCHEMA_VERSION
+from scraper.archive.state import STATE_FILE, Entry, RunRecord, State
 from scraper.errors import DocumentError, LockedError, StoreError
 from scraper.models import CONTENT_FOLDERS
 from scraper.site.urls import folded_id
