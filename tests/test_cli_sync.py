@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import sqlite3
 import tomllib
 from pathlib import Path
 
 import pytest
 
 from scraper.archive.store import Archive
-from scraper.cli import EXIT_LOCKED, EXIT_OK, EXIT_USAGE
+from scraper.cli import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_USAGE
 from scraper.config import config_from_mapping
 from tests.standin import StandIn
 from tests.support import invoke, sync, sync_argv
@@ -115,3 +117,24 @@ def test_sync_help_shows_the_defaults() -> None:
     text = " ".join(invoke("sync", "--help").stdout.split())  # as wrapped for any width
     assert "Seconds between requests. [default: 1.0, or the settings file's]" in text
     assert "Archive folder. [default: seeds, or the settings file's]" in text
+
+
+def test_a_state_locked_by_another_program_is_a_clear_error_and_stays_as_it_was(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    assert sync(site, archive, config_file).code == EXIT_OK
+    state = archive / ".scraper" / "state.db"
+    before = state.read_bytes()
+    other = sqlite3.connect(state, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        run = invoke(*sync_argv(site, archive, config_file), "--json")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert run.code == EXIT_FAILED
+    assert "locked by another program" in run.report["error"]
+    assert state.read_bytes() == before
+    assert not (archive / ".scraper" / "state.db.damaged").exists()
+    with Archive.read_only(archive) as kept:
+        assert len(kept.written_since(dt.date(1900, 1, 1))) == len(list(archive.rglob("*.md")))

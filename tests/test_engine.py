@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -10,14 +13,18 @@ import pytest
 
 from scraper.archive.paths import archive_relpath
 from scraper.archive.store import Archive
+from scraper.errors import StateError
 from scraper.exitcodes import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK
 from scraper.models import Failure
+from scraper.net.fetch import Fetcher
 from scraper.site import parse as parse_module
+from scraper.sync import SyncOptions, run_sync
 from scraper.sync.report import report_lines
 from tests.golden import comparable, goldens
 from tests.standin import StandIn
 from tests.standin.model import Item
-from tests.support import engine_sync, files, written_paths
+from tests.standin.transport import mock_transport
+from tests.support import MOCK_FETCH, engine_sync, files, sync, written_paths
 
 TE_HUIA = "/release/te-huia-service-extension-welcomed"
 PUBLIC = "https://www.beehive.govt.nz"
@@ -572,3 +579,74 @@ def test_a_move_cut_short_is_finished_by_the_next_run(
     monkeypatch.undo()
     assert engine_sync(model, archive).exit_code == EXIT_OK
     assert sum("moving" in p for p in files(archive)) == 1
+
+
+# -- the state database: full disk, damage, trouble ------------------------------------------
+
+
+def test_a_full_disk_ends_with_the_summary_and_a_clear_error(model: StandIn, archive: Path) -> None:
+    engine_sync(model, archive, limit=2)
+    with Archive(archive) as state:
+        # What SQLite says when the disk is full: no page can be added to the database.
+        pages = state._db.execute("PRAGMA page_count").fetchone()[0]
+        state._db.execute(f"PRAGMA max_page_count = {pages}")
+        with pytest.raises(StateError):  # use up the pages the database has free
+            for n in range(10_000):
+                state.put_meta(f"filler {n}", "x" * 500)
+        source = Fetcher(MOCK_FETCH, transport=mock_transport(model), validators=state)
+        with source:
+            report = run_sync(state, source, SyncOptions(), now=dt.datetime.now(dt.UTC))
+    assert report.stop_kind == "state" and "disk may be full" in str(report.stopped)
+    assert report.exit_code == EXIT_FAILED
+    assert all(f.reason for f in report.failed)
+    lines = report_lines(report)
+    assert lines[-2].startswith("stopped early: ") and lines[-1].startswith("added ")
+
+
+def test_a_state_with_a_row_that_is_not_utf8_is_set_aside_and_the_run_goes_on(
+    model: StandIn, archive: Path
+) -> None:
+    engine_sync(model, archive)
+    written = len(files(archive))
+    db = sqlite3.connect(archive / ".scraper" / "state.db")
+    with db:
+        db.execute(
+            "UPDATE files SET relpath = CAST(X'72656c65617365732fff' AS TEXT) WHERE rowid = 2"
+        )
+    db.close()
+    report = engine_sync(model, archive)
+    assert report.ok and report.added == []
+    assert any("set aside" in note for note in report.notes)
+    assert (archive / ".scraper" / "state.db.damaged").is_file()
+    assert len(files(archive)) == written
+
+
+def test_each_run_is_recorded(site: StandIn, archive: Path, config_file: Path) -> None:
+    assert sync(site, archive, config_file).code == EXIT_OK
+    assert sync(site, archive, config_file).code == EXIT_OK
+    with Archive.read_only(archive) as state:
+        second, first = state.runs("sync")
+    assert first.counts["added"] == len(files(archive)) and second.counts["added"] == 0
+    assert second.counts["requests"] == 1 and second.exit_code == EXIT_OK
+    assert first.started <= second.started
+
+
+def test_a_folder_of_the_archive_that_cannot_be_listed_is_reported_and_the_run_goes_on(
+    model: StandIn, archive: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine_sync(model, archive, limit=3)
+    hidden = next(p.parent for p in archive.rglob("*.md"))
+    real_scandir = os.scandir
+
+    def scandir(path: str | os.PathLike[str]) -> Iterator[os.DirEntry[str]]:
+        """Refuse to list one folder, as a folder without read permission does."""
+        if Path(path) == hidden:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    report = engine_sync(model, archive)
+    [failure] = report.failed
+    assert failure.url == hidden.relative_to(archive).as_posix()
+    assert failure.reason.startswith("archive folder cannot be listed: Permission denied")
+    assert len(report.added) > 10

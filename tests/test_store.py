@@ -5,16 +5,24 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from scraper.archive.store import Archive
+from scraper.archive.store import Archive, IndexStats, RunRecord
 from scraper.errors import LockedError, StoreError
-
-SEED = Path(__file__).parent.parent / "seeds"
-SEED_FILE = "releases/2007/11/2007-11-20-north-korea-leads-peters-talks-washington.md"
-NOW = dt.datetime(2026, 11, 28, tzinfo=dt.UTC)
+from tests.state_support import (
+    NOW,
+    SEED,
+    SEED_FILE,
+    SEED_URL,
+    WRITTEN_FILE,
+    WRITTEN_URL,
+    snapshot,
+    state_file,
+    synced_archive,
+)
 
 
 @pytest.fixture
@@ -192,13 +200,119 @@ def test_a_state_damaged_past_its_first_page_is_rebuilt(root: Path) -> None:
         assert archive.refresh_index().files == 1
 
 
-def test_a_state_of_another_schema_version_is_rebuilt(root: Path) -> None:
-    Archive(root).close()
-    import sqlite3
+# -- a read-only open ------------------------------------------------------------------------
 
-    db = sqlite3.connect(root / ".scraper" / "state.db")
-    db.execute("PRAGMA user_version = 999")
-    db.close()
-    with Archive(root) as archive:
-        assert archive.state_problem is not None and "version" in archive.state_problem
+
+def test_a_read_only_open_of_a_missing_folder_creates_nothing(tmp_path: Path) -> None:
+    root = tmp_path / "nowhere"
+    with Archive.read_only(root) as archive, archive.locked():
+        assert archive.refresh_index() == IndexStats(0, 0, 0, ())
+        archive.put_meta("k", "v")  # kept in memory
+        assert archive.get_meta("k") == "v"
+        assert archive.state_problem is None
+    assert not root.exists()
+
+
+def test_a_read_only_open_of_an_archive_without_state_creates_nothing(root: Path) -> None:
+    before = snapshot(root)
+    with Archive.read_only(root) as archive, archive.locked():
         assert archive.refresh_index().files == 1
+        assert archive.by_url(SEED_URL)[0].relpath == SEED_FILE
+    assert snapshot(root) == before
+    assert not (root / ".scraper").exists()
+
+
+def test_a_read_only_open_of_a_synced_archive_changes_nothing(tmp_path: Path) -> None:
+    synced_archive(tmp_path)
+    litter = (tmp_path / SEED_FILE).with_name(".x.md.0123abcd.tmp")  # a killed write's
+    litter.write_text("half")
+    os.utime(litter, (1, 1))
+    before = snapshot(tmp_path)
+    with Archive.read_only(tmp_path) as archive, archive.locked():
+        assert archive.state_problem is None
+        assert archive.refresh_index().reread == 0  # the index came from the state
+        assert archive.by_url(SEED_URL)[0].relpath == SEED_FILE
+        assert archive.written_since(dt.date(2030, 1, 1)) == [(WRITTEN_URL, WRITTEN_FILE)]
+        assert archive.at(WRITTEN_FILE) is not None
+        assert archive.at(WRITTEN_FILE).ours  # type: ignore[union-attr]
+        assert archive.get_meta("listing_floor:release") == "2030-01-01"
+        archive.put_meta("listing_floor:release", "2031-01-01")  # in memory only
+        archive.record_run(RunRecord("verify", NOW, 1.0, 0))
+        with pytest.raises(StoreError, match=r"x\.md was not written: .* open read-only"):
+            archive.write("releases/2031/01/x.md", "---\n", "https://u/x", dt.date(2031, 1, 1), NOW)
+        with pytest.raises(StoreError, match=r"was not removed: .* open read-only"):
+            archive.remove(WRITTEN_FILE)
+    assert snapshot(tmp_path) == before
+    with Archive(tmp_path) as archive:
+        assert archive.get_meta("listing_floor:release") == "2030-01-01"
+        assert [r.job for r in archive.runs()] == ["sync"]
+
+
+def test_a_read_only_open_reads_a_state_a_sync_is_writing(tmp_path: Path) -> None:
+    synced_archive(tmp_path)
+    with Archive(tmp_path) as running:
+        running.put_meta("seen", "yes")  # in the WAL, not yet in state.db
+        assert state_file(tmp_path).with_name("state.db-wal").exists()
+        before = snapshot(tmp_path)
+        with Archive.read_only(tmp_path) as archive:
+            assert archive.get_meta("seen") == "yes"
+        assert snapshot(tmp_path) == before
+
+
+def test_a_read_only_open_ignores_a_damaged_state(tmp_path: Path) -> None:
+    synced_archive(tmp_path)
+    state_file(tmp_path).write_bytes(b"not a database at all" * 100)
+    before = snapshot(tmp_path)
+    with Archive.read_only(tmp_path) as archive:
+        assert archive.state_problem is not None
+        assert "ignored by this read-only run" in archive.state_problem
+        assert archive.refresh_index().files == 2
+        assert archive.written_since(dt.date(2000, 1, 1)) == []
+    assert snapshot(tmp_path) == before
+
+
+# -- folders that cannot be listed -----------------------------------------------------------
+
+
+def test_a_folder_that_cannot_be_listed_is_reported_and_its_files_kept(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hidden = root / "releases" / "2007" / "11"
+    real_scandir = os.scandir
+
+    def scandir(path: str | os.PathLike[str]) -> Iterator[os.DirEntry[str]]:
+        """Refuse to list one folder, as a folder without read permission does."""
+        if Path(path) == hidden:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    with Archive(root) as archive:
+        assert archive.refresh_index().files == 1
+        monkeypatch.setattr(os, "scandir", scandir)
+        stats = archive.refresh_index()
+        assert stats.unreadable == (
+            ("releases/2007/11", "folder cannot be listed: Permission denied; fix its permissions"),
+        )
+        # Out of sight is not gone: its files stay indexed, and nothing counts as removed.
+        assert (stats.files, stats.removed) == (1, 0)
+        assert archive.at(SEED_FILE) is not None
+        monkeypatch.undo()
+        stats = archive.refresh_index()
+        assert (stats.files, stats.removed, stats.unreadable) == (1, 0, ())
+
+
+def test_a_folder_that_cannot_be_listed_from_the_start_is_reported(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_scandir = os.scandir
+
+    def scandir(path: str | os.PathLike[str]) -> Iterator[os.DirEntry[str]]:
+        """Refuse to list the releases folder itself."""
+        if Path(path) == root / "releases":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with Archive(root) as archive:
+        stats = archive.refresh_index()
+    assert (stats.files, [p for p, _ in stats.unreadable]) == (0, ["releases"])

@@ -107,11 +107,57 @@ def test_a_blocked_feed_stops_with_the_block_exit_code(
     assert "bot-protection" in result.stderr
 
 
-def test_dry_run_lists_and_writes_nothing(site: StandIn, archive: Path, config_file: Path) -> None:
-    run = sync(site, archive, config_file, "--dry-run", "--limit", "3")
+def snapshot_of(root: Path) -> dict[str, tuple[bytes, int]]:
+    """Every path under a folder (files and folders), with its bytes and mtime."""
+    return {
+        str(p): (p.read_bytes() if p.is_file() else b"", p.stat().st_mtime_ns)
+        for p in [root, *root.rglob("*")]
+        if p.exists()
+    }
+
+
+def test_a_dry_run_of_a_new_archive_creates_nothing_and_prints_urls(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    run = invoke(*sync_argv(site, archive, config_file), "--dry-run", "--limit", "3")
+    assert run.code == EXIT_OK, run.stderr
+    urls = run.stdout.splitlines()
+    assert len(urls) == 3 and all(u.startswith(PUBLIC + "/release/") for u in urls)
+    assert "would fetch 3 new pages" in run.stderr
+    assert not archive.exists()
+    plan = sync(site, archive, config_file, "--dry-run")
+    assert plan.report["fetch"][:3] == urls and len(plan.report["pending_after"]) == 0
+    assert not archive.exists()
+
+
+class Killed(BaseException):
+    """A kill of the process, as far as the code under test can tell (nothing catches it)."""
+
+
+def test_a_dry_run_changes_nothing_in_an_archive_not_even_a_move_left_unfinished(
+    site: StandIn, archive: Path, config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    item = site.publish("moving", copy_of="/release/district-court-judge-appointed-28", when=now)
+    site.fail("/release/te-huia-service-extension-welcomed", "503", times=None)
+    assert sync(site, archive, config_file).code == EXIT_FAILED  # leaves one pending
+    site.change(item.path, when=now - dt.timedelta(days=2))
+
+    def killed(self: Archive, relpath: str) -> None:
+        raise Killed  # after the moved file is written, before the old one is removed
+
+    monkeypatch.setattr(Archive, "remove", killed)
+    with pytest.raises(Killed):
+        sync(site, archive, config_file)
+    monkeypatch.undo()
+    assert sum("moving" in p for p in files(archive)) == 2
+    before = snapshot_of(archive)
+    site.clear_faults()
+    run = sync(site, archive, config_file, "--dry-run")
     assert run.code == EXIT_OK
-    assert len(run.report["planned"]) == 3
-    assert files(archive) == {}
+    assert PUBLIC + "/release/te-huia-service-extension-welcomed" in run.report["fetch"]
+    assert len(run.report["finish_moves"]) == 1
+    assert snapshot_of(archive) == before
 
 
 def test_a_second_sync_waits_or_says_the_archive_is_in_use(

@@ -1,9 +1,8 @@
-"""The archive on disk: its files, their index, the sync state and the lock.
+"""The archive on disk: its folder, its files, the walk that indexes them, and the lock.
 
-The files are the source of truth. The state database (`.scraper/state.db`, which git is told
-to ignore) caches an index of them, keyed by path and checked against each file's size,
-times and inode, so a sync need not re-read 55,000 files; it rebuilds itself when missing or
-stale. It also remembers HTTP validators and what each sync wrote.
+The files are the source of truth. The state database beside them (`.scraper/state.db`,
+which git is told to ignore; see archive/state.py) caches their index and keeps what syncs
+remember. `Archive` is the folder with its state open: the state's queries are its methods.
 """
 
 from __future__ import annotations
@@ -11,11 +10,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import functools
 import hashlib
 import os
 import re
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -24,60 +23,32 @@ from typing import IO
 
 from scraper.archive.atomic import atomic_write
 from scraper.archive.document import decode, loads
+from scraper.archive.opening import BUSY_TIMEOUT, open_read_only, open_state
 from scraper.archive.paths import untagged_stem
+from scraper.archive.schema import SCHEMA_VERSION
+from scraper.archive.state import STATE_FILE, Entry, RunRecord, State
 from scraper.dates import old_archive_dates
-from scraper.errors import DocumentError, LockedError, StoreError
+from scraper.errors import DocumentError, LockedError, StateError, StoreError
 from scraper.models import CONTENT_FOLDERS
 from scraper.site.urls import folded_id
 
+__all__ = [
+    "SCHEMA_VERSION",
+    "STATE_DIR",
+    "Archive",
+    "Entry",
+    "IndexStats",
+    "RunRecord",
+    "read_archive_file",
+]
+
 STATE_DIR = ".scraper"
-#: Bumped whenever the tables change; a state of another version is set aside and rebuilt.
-SCHEMA_VERSION = 1
 #: Temporary files of atomic writes (archive/atomic.py), and how old one must be to be litter.
 _TEMP = re.compile(r"\..+\.md\.[0-9a-f]+\.tmp")
 _STALE_SECONDS = 600.0
 _FOLDER_TYPES = {folder: kind for kind, folder in CONTENT_FOLDERS.items()}
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS files (
-    relpath TEXT PRIMARY KEY, kind TEXT NOT NULL, url TEXT NOT NULL, folded TEXT NOT NULL,
-    date TEXT NOT NULL, title TEXT NOT NULL, size INTEGER NOT NULL, stamp TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS files_url ON files (url);
-CREATE INDEX IF NOT EXISTS files_folded ON files (kind, folded);
-CREATE INDEX IF NOT EXISTS files_title ON files (kind, title);
-CREATE TABLE IF NOT EXISTS unreadable (
-    relpath TEXT PRIMARY KEY, reason TEXT NOT NULL, size INTEGER NOT NULL, stamp TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS validators (
-    url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT
-);
-CREATE TABLE IF NOT EXISTS written (
-    url TEXT PRIMARY KEY, relpath TEXT NOT NULL, sha256 TEXT NOT NULL, published TEXT NOT NULL,
-    written_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS written_relpath ON written (relpath);
-CREATE TABLE IF NOT EXISTS nodes (node_url TEXT PRIMARY KEY, url TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS pending (
-    url TEXT PRIMARY KEY, kind TEXT NOT NULL, published TEXT, title TEXT,
-    misses INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS robots (site TEXT PRIMARY KEY, text TEXT NOT NULL, fetched_at REAL);
-"""
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One archive file as the index knows it."""
-
-    relpath: str
-    kind: str
-    url: str
-    folded: str
-    date: dt.date
-    title: str
-    #: Written by this tool (so its url is a real URL, not an old exporter's folded one).
-    ours: bool = False
+#: What the index stores as the stamp of a folder it could not list (a file's is never empty).
+_FOLDER_STAMP = ""
 
 
 @dataclass(frozen=True)
@@ -87,50 +58,53 @@ class IndexStats:
     files: int
     reread: int
     removed: int
+    #: Files, and folders, that could not be read, with the reason each.
     unreadable: tuple[tuple[str, str], ...]
 
 
-class Archive:
-    """An archive folder, with its state database open."""
+class Archive(State):
+    """An archive folder, with its state database open.
 
-    def __init__(self, root: Path) -> None:
-        """Open (creating when needed) the archive at `root` and its state database."""
+    `Archive(root)` opens it to sync: it creates the folder and its state when needed.
+    `Archive.read_only(root)` opens it to look: it creates and changes nothing on disk.
+    """
+
+    def __init__(
+        self, root: Path, *, busy_timeout: float = BUSY_TIMEOUT, writable: bool = True
+    ) -> None:
+        """Open the archive at `root`; `writable=False` is what `read_only` does."""
         self.root = root
-        #: Set when the state database had to be rebuilt; a run reports it.
-        self.state_problem: str | None = None
-        try:
-            self._db = self._open(root / STATE_DIR)
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreError(
-                f"cannot open the archive at {root}: {exc}; check the path and its permissions"
-            ) from exc
-        self._mutex = threading.Lock()
+        #: False for an archive opened read-only: its state lives in memory, files stay put.
+        self.writable = writable
+        state = root / STATE_DIR
+        if writable:
+            try:
+                state.mkdir(parents=True, exist_ok=True)
+                ignore = state / ".gitignore"
+                if not ignore.exists():
+                    # Keeps the state out of the user's git checkout without touching theirs.
+                    ignore.write_text("*\n", encoding="utf-8")
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot open the archive at {root}: {exc.strerror or exc}; check the path"
+                    " and its permissions"
+                ) from exc
+            holder = functools.partial(_lock_holder, state / "lock")
+            opened = open_state(state / STATE_FILE, busy_timeout, holder)
+        else:
+            opened = open_read_only(state / STATE_FILE)
+        super().__init__(opened, state / STATE_FILE)
 
-    def _open(self, state: Path) -> sqlite3.Connection:
-        """Open the state database, setting a damaged one aside to be rebuilt."""
-        state.mkdir(parents=True, exist_ok=True)
-        ignore = state / ".gitignore"
-        if not ignore.exists():
-            # Keeps the state out of the user's git checkout without touching their files.
-            ignore.write_text("*\n", encoding="utf-8")
-        try:
-            return _open_state(state / "state.db")
-        except sqlite3.DatabaseError:
-            # The state is a cache of the files: a damaged one is set aside and rebuilt.
-            self.state_problem = (
-                f"{state / 'state.db'} was damaged or from another version; set aside as"
-                " state.db.damaged and rebuilt from the files (which files this tool wrote,"
-                " and the HTTP validators, start afresh)"
-            )
-            for suffix in ("", "-wal", "-shm"):
-                damaged = state / f"state.db{suffix}"
-                if damaged.exists():
-                    damaged.replace(state / f"state.db{suffix}.damaged")
-            return _open_state(state / "state.db")
+    @classmethod
+    def read_only(cls, root: Path) -> Archive:
+        """Open an archive to look, not to change (verify --offline, status, sync --dry-run).
 
-    def close(self) -> None:
-        """Close the state database."""
-        self._db.close()
+        Nothing is created or changed on disk: not the folder, `.scraper/`, the lock, nor
+        the state. The state is copied into memory (empty when there is none, or when it is
+        damaged: `state_problem` says so), so queries and even meta writes work, and are
+        forgotten on close. `write` and `remove` raise StoreError; `locked` takes no lock.
+        """
+        return cls(root, writable=False)
 
     def __enter__(self) -> Archive:
         """Use as a context manager."""
@@ -143,115 +117,56 @@ class Archive:
     # -- the index -------------------------------------------------------------------------
 
     def refresh_index(self) -> IndexStats:
-        """Bring the index up to date with the files on disk, re-reading only changed ones."""
-        with self._mutex:
-            known = {
-                row[0]: (row[1], row[2])
-                for row in self._db.execute("SELECT relpath, size, stamp FROM files")
-            }
-            bad = {
-                row[0]: (row[1], row[2])
-                for row in self._db.execute("SELECT relpath, size, stamp FROM unreadable")
-            }
+        """Bring the index up to date with the files on disk, re-reading only changed ones.
+
+        A folder (or file) that cannot be looked at is listed as unreadable, and what the
+        index knew under it is kept as it was: it is out of sight, not gone.
+        """
+        hidden: list[tuple[str, str]] = []
+        with self._writing() as db:
+            known = self._indexed(db, "files")
+            bad = self._indexed(db, "unreadable")
             seen: set[str] = set()
             reread = 0
-            for relpath, size, stamp in self._scan():
+            for relpath, size, stamp in self._scan(hidden):
                 seen.add(relpath)
                 if known.get(relpath) == (size, stamp) or bad.get(relpath) == (size, stamp):
                     continue
                 reread += 1
-                self._index_file(relpath, size, stamp)
-            gone = (set(known) | set(bad)) - seen
-            self._db.executemany("DELETE FROM files WHERE relpath = ?", [(p,) for p in gone])
-            self._db.executemany("DELETE FROM unreadable WHERE relpath = ?", [(p,) for p in gone])
-            self._db.commit()
-            problems = tuple(self._db.execute("SELECT relpath, reason FROM unreadable ORDER BY 1"))
-            count = self._db.execute("SELECT count(*) FROM files").fetchone()[0]
-        return IndexStats(count, reread, len(gone), problems)
+                self._index_file(db, relpath, size, stamp)
+            gone = {p for p in (set(known) | set(bad)) - seen if not _under(p, hidden)}
+            self._unindex(db, gone)
+            for relpath, reason in hidden:
+                self._put_unreadable(db, relpath, reason, 0, _FOLDER_STAMP)
+            problems = tuple(db.execute("SELECT relpath, reason FROM unreadable ORDER BY 1"))
+            count = db.execute("SELECT count(*) FROM files").fetchone()[0]
+        removed = sum(1 for p in gone if bad.get(p, (0, "-"))[1] != _FOLDER_STAMP)
+        return IndexStats(count, reread, removed, problems)
 
-    def _scan(self) -> Iterator[tuple[str, int, str]]:
+    def _scan(self, hidden: list[tuple[str, str]]) -> Iterator[tuple[str, int, str]]:
         """Every archive file under the content folders: relative path, size, stamp."""
         for folder in CONTENT_FOLDERS.values():
-            yield from _walk(self.root / folder, folder)
+            yield from _walk(self.root / folder, folder, hidden, tidy=self.writable)
 
-    def _index_file(self, relpath: str, size: int, stamp: str) -> None:
-        """Read one file's front matter into the index, or record why it cannot be read."""
+    def _index_file(self, db: sqlite3.Connection, relpath: str, size: int, stamp: str) -> None:
+        """Index one file's front matter in `db`'s write transaction, or note why it can't be."""
         kind = _FOLDER_TYPES[relpath.split("/", 1)[0]]
         try:
             release = loads(read_archive_file(self.root / relpath), source=relpath)
         except DocumentError as exc:
-            self._db.execute("DELETE FROM files WHERE relpath = ?", (relpath,))
-            self._db.execute(
-                "INSERT OR REPLACE INTO unreadable VALUES (?, ?, ?, ?)",
-                (relpath, str(exc), size, stamp),
-            )
+            self._put_unreadable(db, relpath, str(exc), size, stamp)
             return
-        self._db.execute("DELETE FROM unreadable WHERE relpath = ?", (relpath,))
-        self._db.execute(
-            "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                relpath,
-                kind,
-                release.url,
-                folded_id(release.url),
-                release.date.isoformat(),
-                release.title,
-                size,
-                stamp,
-            ),
+        row = (
+            relpath,
+            kind,
+            release.url,
+            folded_id(release.url),
+            release.date.isoformat(),
+            release.title,
+            size,
+            stamp,
         )
-
-    def by_url(self, url: str) -> list[Entry]:
-        """The files that hold exactly this URL (old files can share one)."""
-        return self._many("f.url = ? ORDER BY f.relpath", (url,))
-
-    def by_folded(self, kind: str, folded: str) -> list[Entry]:
-        """Every file of a content type whose URL folds to this id."""
-        return self._many("f.kind = ? AND f.folded = ?", (kind, folded))
-
-    def by_title(self, kind: str, title: str) -> list[Entry]:
-        """Every file of a content type with exactly this title."""
-        return self._many("f.kind = ? AND f.title = ?", (kind, title))
-
-    def at(self, relpath: str) -> Entry | None:
-        """The file at a relative path, if the index has one."""
-        return self._one("f.relpath = ?", (relpath,))
-
-    def newest(self, kind: str) -> dt.date | None:
-        """The latest date of any file of a content type."""
-        with self._mutex:
-            row = self._db.execute("SELECT max(date) FROM files WHERE kind = ?", (kind,)).fetchone()
-        return dt.date.fromisoformat(row[0]) if row and row[0] else None
-
-    def unreadable(self) -> list[tuple[str, str]]:
-        """Archive files the index could not read, with the reason each."""
-        with self._mutex:
-            rows = self._db.execute("SELECT relpath, reason FROM unreadable ORDER BY 1").fetchall()
-        return [(str(p), str(r)) for p, r in rows]
-
-    def count(self) -> int:
-        """How many readable files the index holds."""
-        with self._mutex:
-            return int(self._db.execute("SELECT count(*) FROM files").fetchone()[0])
-
-    def _one(self, where: str, args: tuple[str, ...]) -> Entry | None:
-        """The first entry a query returns, or None."""
-        rows = self._many(where, args)
-        return rows[0] if rows else None
-
-    def _many(self, where: str, args: tuple[str, ...]) -> list[Entry]:
-        """The index entries matching a condition on `files f`, marked when this tool wrote them."""
-        sql = (
-            "SELECT f.relpath, f.kind, f.url, f.folded, f.date, f.title, w.url IS NOT NULL"
-            " FROM files f LEFT JOIN written w ON w.relpath = f.relpath AND w.url = f.url"
-            f" WHERE {where}"
-        )
-        with self._mutex:
-            rows = self._db.execute(sql, args).fetchall()
-        return [
-            Entry(r[0], r[1], r[2], r[3], dt.date.fromisoformat(r[4]), r[5], bool(r[6]))
-            for r in rows
-        ]
+        self._put_entry(db, row)
 
     # -- files -----------------------------------------------------------------------------
 
@@ -264,6 +179,7 @@ class Archive:
     ) -> None:
         """Write one file atomically, then record it in the index and the sync state."""
         path = self.root / relpath
+        self._must_be_writable(path, "written")
         data = text.encode("utf-8")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -274,161 +190,44 @@ class Archive:
                 f"cannot write {path}: {exc.strerror}; check the folder and its permissions"
             ) from exc
         try:
-            self._record_write(relpath, stat, data, url, published, now)
-        except sqlite3.Error as exc:
-            raise StoreError(
-                f"{path} was written, but the state in {self.root / STATE_DIR} could not record"
-                f" it ({exc}); check the disk, then sync again"
+            with self._writing() as db:
+                self._index_file(db, relpath, stat.st_size, _stamp(stat))
+                sha256 = hashlib.sha256(data).hexdigest()
+                self._put_written(db, (url, relpath, sha256, published, now))
+        except StoreError as exc:
+            raise StateError(
+                f"{path} was written, but the state could not record it: {exc}; then sync again"
             ) from exc
-
-    def _record_write(
-        self,
-        relpath: str,
-        stat: os.stat_result,
-        data: bytes,
-        url: str,
-        published: dt.date,
-        now: dt.datetime,
-    ) -> None:
-        """Note a written file in the index and in what this tool wrote."""
-        with self._mutex:
-            self._index_file(relpath, stat.st_size, _stamp(stat))
-            self._db.execute(
-                "INSERT OR REPLACE INTO written VALUES (?, ?, ?, ?, ?)",
-                (
-                    url,
-                    relpath,
-                    hashlib.sha256(data).hexdigest(),
-                    published.isoformat(),
-                    now.isoformat(timespec="seconds"),
-                ),
-            )
-            self._db.commit()
-
-    def written_since(self, since: dt.date) -> list[tuple[str, str]]:
-        """(url, relpath) of files a sync wrote for releases published on or after `since`."""
-        with self._mutex:
-            rows = self._db.execute(
-                "SELECT url, relpath FROM written WHERE published >= ? ORDER BY published DESC",
-                (since.isoformat(),),
-            ).fetchall()
-        return [(str(u), str(p)) for u, p in rows]
 
     def edited(self, relpath: str) -> bool:
         """Whether a file this tool wrote has changed on disk since (edited by hand)."""
-        with self._mutex:
-            row = self._db.execute(
-                "SELECT sha256 FROM written WHERE relpath = ?", (relpath,)
-            ).fetchone()
-        if row is None:
+        sha256 = self._written_sha256(relpath)
+        if sha256 is None:
             return False
         try:
             data = (self.root / relpath).read_bytes()
         except OSError:
             return True
-        return bool(hashlib.sha256(data).hexdigest() != row[0])
+        return hashlib.sha256(data).hexdigest() != sha256
 
     def remove(self, relpath: str) -> None:
         """Delete a file this tool wrote (its release moved to another path)."""
+        path = self.root / relpath
+        self._must_be_writable(path, "removed")
         try:
-            (self.root / relpath).unlink(missing_ok=True)
+            path.unlink(missing_ok=True)
         except OSError as exc:
-            raise StoreError(f"cannot remove {self.root / relpath}: {exc.strerror}") from exc
-        with self._mutex:
-            self._db.execute("DELETE FROM files WHERE relpath = ?", (relpath,))
-            self._db.execute("DELETE FROM written WHERE relpath = ?", (relpath,))
-            self._db.commit()
+            raise StoreError(f"cannot remove {path}: {exc.strerror}") from exc
+        self._forget_file(relpath)
 
-    # -- HTTP validators and node redirects ------------------------------------------------
-
-    def get_validators(self, url: str) -> tuple[str | None, str | None] | None:
-        """The ETag and Last-Modified last seen for a URL."""
-        with self._mutex:
-            row = self._db.execute(
-                "SELECT etag, last_modified FROM validators WHERE url = ?", (url,)
-            ).fetchone()
-        return (row[0], row[1]) if row else None
-
-    def put_validators(self, url: str, etag: str | None, last_modified: str | None) -> None:
-        """Remember a URL's ETag and Last-Modified for the next conditional request."""
-        with self._mutex:
-            self._db.execute(
-                "INSERT OR REPLACE INTO validators VALUES (?, ?, ?)", (url, etag, last_modified)
+    def _must_be_writable(self, path: Path, done: str) -> None:
+        """StoreError unless the archive was opened to be changed."""
+        if not self.writable:
+            raise StoreError(
+                f"{path} was not {done}: the archive {self.root} is open read-only (a dry run"
+                " or an offline check changes no file); run without --dry-run/--offline to"
+                " change it"
             )
-            self._db.commit()
-
-    def node_target(self, node_url: str) -> str | None:
-        """The content URL a /node/<id> link was last found to lead to."""
-        with self._mutex:
-            row = self._db.execute(
-                "SELECT url FROM nodes WHERE node_url = ?", (node_url,)
-            ).fetchone()
-        return str(row[0]) if row else None
-
-    def remember_node(self, node_url: str, url: str) -> None:
-        """Remember where a /node/<id> link leads, so it need not be fetched again."""
-        with self._mutex:
-            self._db.execute("INSERT OR REPLACE INTO nodes VALUES (?, ?)", (node_url, url))
-            self._db.commit()
-
-    def get_meta(self, key: str) -> str | None:
-        """A value the sync keeps between runs."""
-        with self._mutex:
-            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
-
-    def put_meta(self, key: str, value: str) -> None:
-        """Keep a value between runs."""
-        with self._mutex:
-            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
-            self._db.commit()
-
-    def keep_pending(self, items: list[tuple[str, str, str | None, str | None]]) -> None:
-        """Remember found items (url, kind, published, title) until they are dealt with."""
-        with self._mutex:
-            self._db.executemany(
-                "INSERT INTO pending (url, kind, published, title) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (url) DO UPDATE SET kind = excluded.kind,"
-                " published = excluded.published, title = excluded.title",
-                items,
-            )
-            self._db.commit()
-
-    def pending(self, kinds: tuple[str, ...]) -> list[tuple[str, str, str | None, str | None]]:
-        """Items found by earlier runs and not yet dealt with, of some content types."""
-        marks = ",".join("?" * len(kinds))
-        with self._mutex:
-            rows = self._db.execute(
-                f"SELECT url, kind, published, title FROM pending WHERE kind IN ({marks})"
-                " ORDER BY published DESC",
-                kinds,
-            ).fetchall()
-        return [(str(u), str(k), p, t) for u, k, p, t in rows]
-
-    def missed_pending(self, url: str, limit: int) -> bool:
-        """Count a found item's page as missing; forget it (True) after `limit` misses."""
-        with self._mutex:
-            self._db.execute("UPDATE pending SET misses = misses + 1 WHERE url = ?", (url,))
-            row = self._db.execute("SELECT misses FROM pending WHERE url = ?", (url,)).fetchone()
-            gone = row is not None and int(row[0]) >= limit
-            if gone:
-                self._db.execute("DELETE FROM pending WHERE url = ?", (url,))
-            self._db.commit()
-        return gone
-
-    def done_pending(self, url: str) -> None:
-        """Forget a found item: it is in the archive, or gone from the site."""
-        with self._mutex:
-            self._db.execute("DELETE FROM pending WHERE url = ?", (url,))
-            self._db.commit()
-
-    def meta_with_prefix(self, prefix: str) -> list[tuple[str, str]]:
-        """Kept values whose keys start with a prefix."""
-        with self._mutex:
-            rows = self._db.execute(
-                "SELECT key, value FROM meta WHERE substr(key, 1, ?) = ?", (len(prefix), prefix)
-            ).fetchall()
-        return [(str(k), str(v)) for k, v in rows]
 
     def unreadable_like(self, kind: str, folded: str, date: dt.date) -> list[str]:
         """Unreadable files whose names say they may hold a release of this id and date.
@@ -443,28 +242,6 @@ class Archive:
             if relpath.startswith(folder + "/") and untagged_stem(relpath) in names
         ]
 
-    def delete_meta(self, key: str) -> None:
-        """Forget a value kept between runs."""
-        with self._mutex:
-            self._db.execute("DELETE FROM meta WHERE key = ?", (key,))
-            self._db.commit()
-
-    def load_robots(self, site: str) -> tuple[str, float] | None:
-        """The robots.txt kept for a site and its age in seconds (by the wall clock)."""
-        with self._mutex:
-            row = self._db.execute(
-                "SELECT text, fetched_at FROM robots WHERE site = ?", (site,)
-            ).fetchone()
-        return None if row is None else (str(row[0]), max(0.0, time.time() - float(row[1])))
-
-    def save_robots(self, site: str, text: str) -> None:
-        """Keep a site's robots.txt, stamped with the wall clock, for later runs."""
-        with self._mutex:
-            self._db.execute(
-                "INSERT OR REPLACE INTO robots VALUES (?, ?, ?)", (site, text, time.time())
-            )
-            self._db.commit()
-
     # -- the lock --------------------------------------------------------------------------
 
     @contextlib.contextmanager
@@ -474,7 +251,14 @@ class Archive:
         sleep: Callable[[float], None] | None = None,
         poll: float = 1.0,
     ) -> Iterator[None]:
-        """Hold the archive's lock; wait up to `wait` seconds for another holder to finish."""
+        """Hold the archive's lock; wait up to `wait` seconds for another holder to finish.
+
+        A read-only archive takes no lock (it would have to create the lock file): it
+        changes nothing, so it cannot spoil a sync, though it may see one half done.
+        """
+        if not self.writable:
+            yield
+            return
         path = self.root / STATE_DIR / "lock"
         handle = path.open("a+", encoding="utf-8")
         try:
@@ -499,28 +283,6 @@ def read_archive_file(path: Path) -> str:
     return decode(data, str(path))
 
 
-def _open_state(path: Path) -> sqlite3.Connection:
-    """Open the state database, creating its tables; DatabaseError when it is damaged.
-
-    A database of another schema version counts as damaged too: it is only a cache.
-    """
-    db = sqlite3.connect(path, check_same_thread=False)
-    try:
-        if (check := db.execute("PRAGMA quick_check").fetchone()[0]) != "ok":
-            raise sqlite3.DatabaseError(f"integrity check: {check}")
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-        if version != SCHEMA_VERSION and tables:
-            raise sqlite3.DatabaseError(f"schema version {version}, not {SCHEMA_VERSION}")
-        db.execute("PRAGMA journal_mode=WAL")
-        db.executescript(_SCHEMA)
-        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-    except sqlite3.DatabaseError:
-        db.close()
-        raise
-    return db
-
-
 def _acquire(
     handle: IO[str], path: Path, wait: float, sleep: Callable[[float], None] | None, poll: float
 ) -> None:
@@ -543,6 +305,20 @@ def _acquire(
             waited += poll
 
 
+def _lock_holder(path: Path) -> str | None:
+    """Who holds the archive's lock now (the pid it wrote), or None when nobody does."""
+    try:
+        handle = path.open("r", encoding="utf-8")
+    except OSError:  # no lock file, or one this user cannot read: nobody to wait for
+        return None
+    with handle:  # closing releases a lock taken here
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return handle.read().strip() or "another process"
+    return None
+
+
 def _remove_stale(path: Path) -> None:
     """Delete a temporary file left by a write that was killed (not one being written now)."""
     with contextlib.suppress(OSError):
@@ -559,18 +335,45 @@ def _stamp(stat: os.stat_result) -> str:
     return f"{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}"
 
 
-def _walk(folder: Path, rel: str) -> Iterator[tuple[str, int, str]]:
-    """Recursively list *.md files under a folder as (relative path, size, stamp)."""
+def _under(relpath: str, hidden: list[tuple[str, str]]) -> bool:
+    """Whether a path is one of, or lies under, the paths that could not be looked at."""
+    return any(relpath == h or relpath.startswith(h + "/") for h, _ in hidden)
+
+
+def _walk(
+    folder: Path, rel: str, hidden: list[tuple[str, str]], tidy: bool
+) -> Iterator[tuple[str, int, str]]:
+    """Recursively list *.md files under a folder as (relative path, size, stamp).
+
+    A folder or file that cannot be looked at goes to `hidden` with the reason; `tidy`
+    deletes the litter of killed writes on the way.
+    """
     try:
         entries = list(os.scandir(folder))
     except FileNotFoundError:
         return
+    except OSError as exc:
+        hidden.append((rel, f"folder cannot be listed: {_reason(exc)}"))
+        return
     for entry in entries:
         name = f"{rel}/{entry.name}"
         if entry.is_dir(follow_symlinks=False):
-            yield from _walk(Path(entry.path), name)
+            yield from _walk(Path(entry.path), name, hidden, tidy)
         elif entry.name.endswith(".md") and entry.is_file():
-            stat = entry.stat()
+            try:
+                stat = entry.stat()
+            except FileNotFoundError:
+                continue  # deleted since the folder was listed
+            except OSError as exc:
+                hidden.append((name, f"file cannot be looked at: {_reason(exc)}"))
+                continue
             yield name, stat.st_size, _stamp(stat)
-        elif _TEMP.fullmatch(entry.name):
+        elif tidy and _TEMP.fullmatch(entry.name):
             _remove_stale(Path(entry.path))
+
+
+def _reason(exc: OSError) -> str:
+    """Why a path could not be looked at, and what to do about it."""
+    if isinstance(exc, PermissionError):
+        return f"{exc.strerror or exc}; fix its permissions"
+    return f"{exc.strerror or exc}; check the disk"

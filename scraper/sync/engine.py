@@ -14,10 +14,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from scraper.archive.state import RunRecord
 from scraper.archive.store import STATE_DIR, Archive
 from scraper.config import Config
 from scraper.dates import local_date
-from scraper.errors import ConfigError, StateError
+from scraper.errors import ConfigError, StateError, StoreError
 from scraper.models import CONTENT_FOLDERS, Failure
 from scraper.net.fetch import Fetcher
 from scraper.net.session import Session, Stopped
@@ -105,8 +106,9 @@ def sync_archive(
         open_source(config, archive) as source,
     ):
         report = run_sync(archive, source, options, now=now, progress=progress)
-    if new:
-        report.notes.insert(0, f"started a new archive at {config.archive.resolve()}")
+        if new:
+            report.notes.insert(0, f"started a new archive at {config.archive.resolve()}")
+        _record(archive, report, now)
     return report
 
 
@@ -147,6 +149,17 @@ def _require_archive(root: Path, init: bool) -> bool:
     return True
 
 
+def _record(archive: Archive, report: SyncReport, now: dt.datetime) -> None:
+    """Keep a record of the run for `status`; a state that cannot take it is only a note."""
+    record = RunRecord(
+        "sync", now, report.seconds, report.exit_code, report.counts(), report.stopped
+    )
+    try:
+        archive.record_run(record)
+    except StoreError as exc:
+        report.notes.append(f"this run could not be recorded: {exc}")
+
+
 def _session(
     source: PageSource, report: SyncReport, options: SyncOptions, archive: Archive | None
 ) -> Session:
@@ -164,7 +177,8 @@ def _note_archive_state(archive: Archive, report: SyncReport) -> None:
     """Index the archive; report unreadable files and a state that had to be rebuilt."""
     stats = archive.refresh_index()
     for relpath, reason in stats.unreadable:
-        report.failed.append(Failure(relpath, f"archive file cannot be read: {reason}"))
+        what = "archive" if reason.startswith("folder ") else "archive file cannot be read:"
+        report.failed.append(Failure(relpath, f"{what} {reason}"))
     if archive.state_problem:
         report.notes.append(archive.state_problem)
 
