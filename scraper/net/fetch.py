@@ -66,7 +66,7 @@ from scraper.errors import (
 )
 from scraper.net.politeness import RateLimiter, RobotsRules, parse_retry_after, product_token
 from scraper.net.source import Fetched
-from scraper.site.blockpage import is_block_page
+from scraper.site.blockpage import BLOCK_ADVICE, is_block_page
 
 log = logging.getLogger(__name__)
 
@@ -560,9 +560,8 @@ class Fetcher:
         # By body, whatever the status: the site serves its challenge with 200.
         if is_block_page(body):
             raise BlockedError(
-                f"{url}: the site is serving its bot-protection page to this client instead of "
-                "content. Wait and retry later, lower the rate (a larger interval), or export "
-                "cookies from a browser that passed the check and pass them with --cookies FILE",
+                f"{url}: the site is serving its bot-protection page to this client instead of"
+                f" content: {BLOCK_ADVICE}",
                 url=str(url),
                 status=status,
             )

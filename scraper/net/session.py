@@ -22,12 +22,12 @@ from scraper.errors import (
 )
 from scraper.models import Failure
 from scraper.net.source import Fetched, PageSource
+from scraper.site.blockpage import BLOCK_ADVICE
 
-#: What to tell a user whose requests met the site's bot protection.
+#: What a run that met the site's bot protection ends by saying.
 BLOCKED_ADVICE = (
     "the site served its bot-protection page instead of content (nothing of it was stored):"
-    " wait and try again later, raise --interval, or pass --cookies FILE with cookies"
-    " exported from a browser that can see the site"
+    f" {BLOCK_ADVICE}"
 )
 
 T = TypeVar("T")

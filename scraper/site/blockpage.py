@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from scraper.models import CONTENT_FOLDERS
+
 # Markers of Imperva/Incapsula's pages: the script of the real block pages (fixtures/blocked),
 # the reported "Pardon Our Interruption" page, and Imperva's "Error 15" access-denied page.
 _MARKERS = re.compile(
@@ -18,8 +20,17 @@ _TINY = 16 * 1024
 # content structure (a page, a listing, the feed) is never taken for a block page.
 _CONTENT = re.compile(
     rb"article__title|ds-three-col|view-content|views-row|teaser|<rss[\s>]"
-    rb"|href=[\"'](?:https?://www\.beehive\.govt\.nz)?/(?:release|speech|feature|node)/",
+    rb"|href=[\"'](?:https?://www\.beehive\.govt\.nz)?/(?:"
+    + "|".join([*CONTENT_FOLDERS, "node"]).encode()
+    + rb")/",
     re.IGNORECASE,
+)
+
+
+#: What to tell a user whose requests met the site's bot protection.
+BLOCK_ADVICE = (
+    "wait and try again later, raise --interval, or pass --cookies FILE with cookies"
+    " exported from a browser that can see the site"
 )
 
 

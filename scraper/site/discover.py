@@ -18,7 +18,7 @@ from urllib.parse import SplitResult, urljoin, urlsplit
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper.errors import BlockPageError, ParseError
-from scraper.site.blockpage import is_block_page
+from scraper.site.blockpage import BLOCK_ADVICE, is_block_page
 from scraper.site.urls import (
     ASCII_WHITESPACE,
     PUBLIC_SITE,
@@ -223,8 +223,7 @@ def parse_feed(xml: bytes, hosts: frozenset[str] = SITE_HOSTS) -> list[Discovere
     data = xml.lstrip(b"\xef\xbb\xbf \t\r\n")
     if is_block_page(data):
         raise BlockPageError(
-            "the feed response is the site's bot-protection page, not RSS: "
-            "retry later or with clearance cookies"
+            f"the feed response is the site's bot-protection page, not RSS: {BLOCK_ADVICE}"
         )
     if _HTML_START.match(data):
         start = data[:60].decode("utf-8", "replace")
@@ -363,8 +362,7 @@ def _listing_tree(html: str) -> LexborHTMLParser:
     """A listing page parsed; the bot-protection page is neither "no results" nor "last"."""
     if is_block_page(html):
         raise BlockPageError(
-            "the listing response is the site's bot-protection page, not results: "
-            "retry later or with clearance cookies"
+            f"the listing response is the site's bot-protection page, not results: {BLOCK_ADVICE}"
         )
     return LexborHTMLParser(html)
 

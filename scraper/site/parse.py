@@ -11,7 +11,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 from scraper.dates import publication_date
 from scraper.errors import BlockPageError, ConfigError, ParseError
 from scraper.models import Release
-from scraper.site.blockpage import is_block_page
+from scraper.site.blockpage import BLOCK_ADVICE, is_block_page
 from scraper.site.markdown import node_to_markdown
 from scraper.site.urls import PUBLIC_SITE, canonical_url, content_type_of, normalise_path
 
@@ -79,7 +79,7 @@ def parse_page(
     if is_block_page(html):
         raise BlockPageError(
             f"{source} is the site's bot-protection page, not a release: nothing was written;"
-            " fetch it again later or from a browser session"
+            f" {BLOCK_ADVICE}"
         )
     tree = LexborHTMLParser(html)
     sel = options.selectors

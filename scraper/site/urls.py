@@ -15,6 +15,8 @@ import re
 import unicodedata
 from urllib.parse import unquote, urlsplit
 
+from scraper.models import CONTENT_FOLDERS
+
 #: The public site: canonical URLs always use it, whatever host a page was fetched from.
 PUBLIC_SITE = "https://www.beehive.govt.nz"
 
@@ -22,7 +24,7 @@ PUBLIC_SITE = "https://www.beehive.govt.nz"
 SITE_HOSTS: frozenset[str] = frozenset({"www.beehive.govt.nz", "beehive.govt.nz"})
 
 # /release/<slug>, /speech/<slug>, /feature/<slug>; one non-empty segment, optional "/".
-_CONTENT_PATH = re.compile(r"^/(release|speech|feature)/([^/]+)/?$")
+_CONTENT_PATH = re.compile(r"^/(" + "|".join(CONTENT_FOLDERS) + r")/([^/]+)/?$")
 _NODE_PATH = re.compile(r"^/node/([0-9]+)/?$")
 
 # Characters a path may carry as they are (RFC 3986 pchar without "%", plus "/").
