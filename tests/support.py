@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
 
+from scraper.archive.paths import archive_relpath
 from scraper.archive.store import Archive
 from scraper.cli import main
 from scraper.net.fetch import Fetcher, FetchSettings
 from scraper.sync import SyncOptions, run_sync
 from scraper.sync.apply import Progress
 from scraper.sync.report import SyncReport, Written
+from tests.golden import Golden, comparable, goldens
 from tests.standin import StandIn
+from tests.standin.model import Item
 from tests.standin.transport import MOCK_BASE_URL, mock_transport
 
 #: Settings that make retries and spacing wait for nothing (the stand-in answers at once).
@@ -122,3 +126,27 @@ def engine_sync(
 def written_paths(written: list[Written]) -> list[str]:
     """The paths of the files a report lists as added or updated."""
     return [entry.path for entry in written]
+
+
+@functools.cache
+def _goldens_by_url() -> dict[str, Golden]:
+    """The golden pages by URL, read once."""
+    return {g.url: g for g in goldens()}
+
+
+def comparable_files(archive: Path) -> dict[str, str]:
+    """Every archive file's text, no-break spaces read as spaces (the records lost them)."""
+    return {path: comparable(text) for path, text in files(archive).items()}
+
+
+def expected_file(item: Item) -> tuple[str, str]:
+    """The relative path and text a recorded release must be written as."""
+    golden = _goldens_by_url()[item.public_url]
+    date = golden.expected.split("\ndate: ", 1)[1][:10]
+    path = archive_relpath("release", dt.date.fromisoformat(date), item.public_url)
+    return str(path), comparable(golden.expected)
+
+
+def recorded_releases(site: StandIn) -> list[Item]:
+    """The stand-in's releases made from recorded pages (not test-made)."""
+    return [i for i in site.items if i.kind == "release" and not i.test_made]

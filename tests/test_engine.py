@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scraper.archive.paths import archive_relpath
 from scraper.archive.store import Archive
 from scraper.errors import StateError
 from scraper.exitcodes import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK
@@ -20,11 +19,19 @@ from scraper.net.fetch import Fetcher
 from scraper.site import parse as parse_module
 from scraper.sync import SyncOptions, run_sync
 from scraper.sync.report import report_lines
-from tests.golden import comparable, goldens
 from tests.standin import StandIn
 from tests.standin.model import Item
 from tests.standin.transport import mock_transport
-from tests.support import MOCK_FETCH, engine_sync, files, sync, written_paths
+from tests.support import (
+    MOCK_FETCH,
+    comparable_files,
+    engine_sync,
+    expected_file,
+    files,
+    recorded_releases,
+    sync,
+    written_paths,
+)
 
 TE_HUIA = "/release/te-huia-service-extension-welcomed"
 PUBLIC = "https://www.beehive.govt.nz"
@@ -170,7 +177,6 @@ def test_written_files_carry_their_url_and_path(model: StandIn, archive: Path) -
 
 # -- the engine's branches, formerly end to end ------------------------------------------------
 
-GOLDEN = {g.url: g for g in goldens()}
 NZ = ZoneInfo("Pacific/Auckland")
 
 
@@ -181,24 +187,6 @@ class Killed(BaseException):
 def reasons(failures: list[Failure]) -> str:
     """Every failure's reason, in one text to search."""
     return "\n".join(f.reason for f in failures)
-
-
-def comparable_files(archive: Path) -> dict[str, str]:
-    """Every archive file's text, no-break spaces read as spaces (the records lost them)."""
-    return {path: comparable(text) for path, text in files(archive).items()}
-
-
-def expected_file(item: Item) -> tuple[str, str]:
-    """The relative path and text a recorded release must be written as."""
-    golden = GOLDEN[item.public_url]
-    date = golden.expected.split("\ndate: ", 1)[1][:10]
-    path = archive_relpath("release", dt.date.fromisoformat(date), item.public_url)
-    return str(path), comparable(golden.expected)
-
-
-def recorded_releases(site: StandIn) -> list[Item]:
-    """The stand-in's releases made from recorded pages (not test-made)."""
-    return [i for i in site.items if i.kind == "release" and not i.test_made]
 
 
 def test_plain_sync_writes_what_the_feed_and_listings_show(model: StandIn, archive: Path) -> None:

@@ -14,35 +14,23 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from scraper.archive.paths import archive_relpath
 from scraper.archive.store import Archive
 from scraper.cli import EXIT_BLOCKED, EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_UNREACHABLE, main
-from tests.golden import comparable, goldens
 from tests.standin import StandIn
-from tests.standin.model import Item
-from tests.support import NO_WAIT, files, invoke, paths, sync, sync_argv
+from tests.support import (
+    NO_WAIT,
+    comparable_files,
+    expected_file,
+    files,
+    invoke,
+    paths,
+    recorded_releases,
+    sync,
+    sync_argv,
+)
 
-GOLDEN = {g.url: g for g in goldens()}
 PUBLIC = "https://www.beehive.govt.nz"
 NZ = ZoneInfo("Pacific/Auckland")
-
-
-def comparable_files(archive: Path) -> dict[str, str]:
-    """Every archive file's text, no-break spaces read as spaces (the records lost them)."""
-    return {path: comparable(text) for path, text in files(archive).items()}
-
-
-def expected_file(item: Item) -> tuple[str, str]:
-    """The relative path and text a recorded release must be written as."""
-    golden = GOLDEN[item.public_url]
-    date = golden.expected.split("\ndate: ", 1)[1][:10]
-    path = archive_relpath("release", dt.date.fromisoformat(date), item.public_url)
-    return str(path), comparable(golden.expected)
-
-
-def recorded_releases(site: StandIn) -> list[Item]:
-    """The stand-in's releases made from recorded pages (not test-made)."""
-    return [i for i in site.items if i.kind == "release" and not i.test_made]
 
 
 def test_full_sync_writes_exactly_the_golden_files(

@@ -49,22 +49,7 @@ def run_sync(
     progress: Progress | None = None,
 ) -> SyncReport:
     """Sync an open, locked archive from `source`; failures are in the report, not raised."""
-    report = SyncReport()
-    with _timed(report, archive, source):
-        session = _session(source, report, options, archive)
-        try:
-            _note_archive_state(archive, report)
-            today = _today(now, options)
-            plan = make_plan(archive, session, report, options, today, _listing(progress))
-            if plan.discovery.feed_unchanged:
-                report.notes.append(FEED_UNCHANGED)
-            Applier(archive, session, report, options, now, progress).apply(plan)
-        except Stopped as stop:
-            report.stopped, report.stop_kind = str(stop), stop.kind
-        except StateError as exc:
-            # Every file written so far is whole and in place; what is lost is the record.
-            report.stopped, report.stop_kind = str(exc), "state"
-    return report
+    return _run(archive, source, options, now, progress, write=True).report
 
 
 def plan_sync(
@@ -76,16 +61,36 @@ def plan_sync(
     progress: Progress | None = None,
 ) -> DryRun:
     """What a sync would do, from a (read-only) archive: nothing is written."""
+    return _run(archive, source, options, now, progress, write=False)
+
+
+def _run(
+    archive: Archive,
+    source: PageSource,
+    options: SyncOptions,
+    now: dt.datetime,
+    progress: Progress | None,
+    *,
+    write: bool,
+) -> DryRun:
+    """Make the plan and, when `write`, apply it; the report says how far it got."""
     report = SyncReport()
     plan = None
     with _timed(report, archive, source):
-        session = _session(source, report, options, None)
+        session = _session(source, report, options, archive if write else None)
         try:
             _note_archive_state(archive, report)
             today = _today(now, options)
             plan = make_plan(archive, session, report, options, today, _listing(progress))
+            if plan.discovery.feed_unchanged:
+                report.notes.append(FEED_UNCHANGED)
+            if write:
+                Applier(archive, session, report, options, now, progress).apply(plan)
         except Stopped as stop:
             report.stopped, report.stop_kind = str(stop), stop.kind
+        except StateError as exc:
+            # Every file written so far is whole and in place; what is lost is the record.
+            report.stopped, report.stop_kind = str(exc), "state"
     return DryRun(plan, report)
 
 
