@@ -12,7 +12,7 @@ from typing import Any
 from scraper.dates import time_zone
 from scraper.errors import ConfigError, ScraperError
 from scraper.models import CONTENT_FOLDERS
-from scraper.net.fetch import FetchSettings
+from scraper.net.settings import FetchSettings
 from scraper.site.parse import ParseOptions, Selectors
 
 

@@ -10,7 +10,8 @@ from typing import Any
 
 import httpx
 
-from scraper.net.fetch import Fetcher, FetchSettings
+from scraper.net.fetch import Fetcher
+from scraper.net.settings import FetchSettings
 
 SITE = "https://mirror.test"
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -13,7 +13,8 @@ from click.testing import CliRunner
 from scraper.archive.paths import archive_relpath
 from scraper.archive.store import Archive
 from scraper.cli import main
-from scraper.net.fetch import Fetcher, FetchSettings
+from scraper.net.fetch import Fetcher
+from scraper.net.settings import FetchSettings
 from scraper.sync import SyncOptions, run_sync
 from scraper.sync.apply import Progress
 from scraper.sync.report import SyncReport, Written

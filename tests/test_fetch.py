@@ -21,8 +21,9 @@ from scraper.errors import (
     UnavailableError,
     UnreachableError,
 )
-from scraper.net.fetch import Fetcher, FetchSettings
+from scraper.net.fetch import Fetcher
 from scraper.net.politeness import parse_retry_after, product_token
+from scraper.net.settings import FetchSettings
 from scraper.net.source import Fetched
 from tests.fakesite import (
     FIXTURES,

@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from scraper.errors import FetchError, UnavailableError, UnreachableError
-from scraper.net.fetch import Fetcher, FetchSettings
+from scraper.net.fetch import Fetcher
+from scraper.net.settings import FetchSettings
 from tests.fakesite import PAGE, SITE, FakeTime, Handler, Site, fail, make, reply
 
 REFUSED = httpx.ConnectError("[Errno 111] Connection refused")

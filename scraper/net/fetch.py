@@ -35,14 +35,11 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-import http.cookiejar
 import logging
-import math
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -57,14 +54,16 @@ from tenacity import (
 
 from scraper.errors import (
     BlockedError,
-    ConfigError,
     FetchError,
     RedirectError,
     RobotsError,
     UnavailableError,
     UnreachableError,
 )
+from scraper.net.cookies import load_cookies
 from scraper.net.politeness import RateLimiter, RobotsRules, parse_retry_after, product_token
+from scraper.net.settings import DEFAULT_PORTS as _DEFAULT_PORTS
+from scraper.net.settings import FetchSettings, parse_url
 from scraper.net.source import Fetched
 from scraper.site.blockpage import BLOCK_ADVICE, is_block_page
 
@@ -74,7 +73,6 @@ MAX_REDIRECTS = 5
 # RFC 9309 §2.5: crawlers must read at least 500 KiB of a robots.txt; the rest may be ignored.
 ROBOTS_MAX_BYTES = 512 * 1024
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 # Transport failures worth another try; others (bad URL, unsupported scheme) never heal.
 _TRANSIENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 # No connection made at all: these have their own, smaller budget (connect_attempts).
@@ -95,62 +93,6 @@ _CONNECT_CAUSES = (
     (("network is unreachable", "no route to host"), "no route to the host"),
     (("ssl", "certificate", "tls"), "TLS handshake failed"),
 )
-
-_POLITE = " (a politeness limit: more at once would weigh on the site, which others use too)"
-_TRIES = " (more tries only press a failing site harder, and make a dead one slower to notice)"
-#: The settings with a range: least, whether the least itself is allowed, most, why the most.
-#: Every value must also be finite: an infinite interval overflows, and NaN compares false
-#: with everything, so it would pass every other check and remove every delay.
-_LIMITS: dict[str, tuple[float, bool, float, str]] = {
-    "interval": (0, True, 3600, ""),
-    "concurrency": (1, True, 16, _POLITE),
-    "timeout": (0, False, 600, ""),
-    "max_attempts": (1, True, 10, _TRIES),
-    "connect_attempts": (1, True, 10, _TRIES),
-    "backoff_initial": (0, True, 60, ""),
-    "backoff_max": (0, True, 600, ""),
-    "retry_after_cap": (0, True, 3600, ""),
-    "robots_ttl": (0, False, 86400, " (RFC 9309 §2.4: a robots.txt is kept a day at most)"),
-}
-
-
-@dataclass(frozen=True)
-class FetchSettings:
-    """How to reach the site and how gently; every limit in one place."""
-
-    base_url: str = "https://www.beehive.govt.nz"  # a site root: the site, a mirror, a stand-in
-    user_agent: str = "beehive-scraper/0.1 (+https://github.com/...; contact: set in config)"
-    # Ranges are in _LIMITS, above.
-    interval: float = 1.0  # least seconds between request starts; robots.txt may raise it
-    concurrency: int = 1  # most requests in flight at once
-    timeout: float = 30.0  # seconds, for connect, each read, write and pool wait
-    max_attempts: int = 5  # attempts per request, the first included
-    # Of those, how many may fail to connect: a dead site or a wrong base_url shows in seconds.
-    connect_attempts: int = 3
-    backoff_initial: float = 1.0  # first retry wait, and the most jitter added to any
-    backoff_max: float = 60.0
-    retry_after_cap: float = 120.0  # a longer Retry-After gives the URL up instead of waiting
-    max_body_bytes: int = 10 * 1024 * 1024  # decoded bytes; more is an error, not a truncation
-    robots_ttl: float = 86400.0
-    obey_robots: bool = True
-    cookies_file: Path | None = None  # Netscape cookies.txt from a browser that passed the check
-
-    def __post_init__(self) -> None:
-        url = _parse_url(self.base_url)
-        if url is None or url.scheme not in _DEFAULT_PORTS or not url.host:
-            raise ConfigError(f"base_url {self.base_url!r} is not an http(s) URL with a host")
-        if url.path not in ("", "/") or url.query or url.fragment:
-            raise ConfigError(f"base_url {self.base_url!r} must be a site root, without a path")
-        if not self.user_agent.strip() or not self.user_agent.isascii():
-            raise ConfigError(f"user_agent {self.user_agent!r} must be non-empty ASCII")
-        for name, (least, least_ok, most, why) in _LIMITS.items():
-            value = getattr(self, name)
-            low_ok = value >= least if least_ok else value > least
-            if not (math.isfinite(value) and low_ok and value <= most):
-                low = f"at least {least:g}" if least_ok else f"more than {least:g}"
-                raise ConfigError(f"{name} must be {low} and at most {most:g}{why}, got {value!r}")
-        if self.max_body_bytes < 1:
-            raise ConfigError(f"max_body_bytes must be at least 1, got {self.max_body_bytes}")
 
 
 class RobotsCache(Protocol):
@@ -268,7 +210,7 @@ class Fetcher:
             min=settings.backoff_initial,
         )
         # Cookies first: a bad file must not leave an open client behind.
-        cookies = _load_cookies(settings.cookies_file)
+        cookies = load_cookies(settings.cookies_file)
         self._client = httpx.Client(
             headers={"User-Agent": settings.user_agent},
             cookies=cookies,
@@ -334,9 +276,9 @@ class Fetcher:
 
     def _resolve(self, path_or_url: str) -> httpx.URL:
         if path_or_url.startswith("/") and not path_or_url.startswith("//"):
-            url = _parse_url(str(self._site).rstrip("/") + path_or_url)
+            url = parse_url(str(self._site).rstrip("/") + path_or_url)
         else:
-            url = _parse_url(path_or_url)
+            url = parse_url(path_or_url)
         if url is None or url.scheme not in _DEFAULT_PORTS:
             raise FetchError(
                 f"{path_or_url!r} is not a path or an http(s) URL; pass a path like /release/x",
@@ -656,36 +598,6 @@ def _conditional_headers(stored: tuple[str | None, str | None] | None) -> dict[s
         if last_modified:
             headers["If-Modified-Since"] = last_modified
     return headers
-
-
-def _load_cookies(path: Path | None) -> http.cookiejar.CookieJar | None:
-    if path is None:
-        return None
-    jar = http.cookiejar.MozillaCookieJar(str(path))
-    try:
-        jar.load(ignore_discard=True, ignore_expires=True)
-    except (OSError, ValueError) as exc:
-        raise ConfigError(
-            f"cannot load cookies from {path}: {exc}; export them from a browser that passed "
-            "the site's check, as a Netscape cookies.txt file"
-        ) from exc
-    for cookie in jar:
-        # Browsers export session cookies (the bot check's incap_ses_*) with expiry 0, which
-        # the jar would take for long expired and never send.
-        if cookie.expires == 0:
-            cookie.expires = None
-            cookie.discard = True
-    jar.clear_expired_cookies()
-    if not list(jar):
-        log.warning("%s holds no unexpired cookies; the bot check may block requests", path)
-    return jar
-
-
-def _parse_url(text: str) -> httpx.URL | None:
-    try:
-        return httpx.URL(text)
-    except httpx.InvalidURL:
-        return None
 
 
 def _port(url: httpx.URL) -> int | None:
