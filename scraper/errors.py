@@ -7,6 +7,7 @@
     │   │   └── UnreachableError  no connection at all, or robots.txt unavailable: stop
     │   ├── BlockedError     the site served its bot-protection page
     │   ├── RobotsError      robots.txt forbids the URL
+    │   ├── BudgetError      the run's request budget is spent
     │   └── RedirectError    a redirect left the site or was not http(s)
     ├── ParseError           a page is not a release page, or lacks a field we need
     │   └── BlockPageError   the text is the bot-protection page, not a release
@@ -52,6 +53,10 @@ class BlockedError(FetchError):
 
 class RobotsError(FetchError):
     """robots.txt forbids fetching the URL."""
+
+
+class BudgetError(FetchError):
+    """The run may make no more requests: its budget (--max-requests) is spent."""
 
 
 class RedirectError(FetchError):

@@ -76,6 +76,7 @@ def make(
     time: FakeTime | None = None,
     validators: Any = None,
     robots_cache: Any = None,
+    budget: int | None = None,
     **settings: Any,
 ) -> Fetcher:
     """A Fetcher on `site`; interval 0 unless a test is about spacing."""
@@ -88,6 +89,7 @@ def make(
         robots_cache=robots_cache,
         sleep=clock.sleep,
         clock=clock.clock,
+        budget=budget,
     )
 
 

@@ -41,6 +41,8 @@ def synced_archive(root: Path) -> Path:
         )
         archive.save_robots("https://www.beehive.govt.nz/", "User-agent: *\nDisallow:\n")
         archive.record_run(RunRecord("sync", NOW, 1.5, 0, {"added": 1}, None))
+        archive.put_aliases({"releases/2007/11/x.md": "https://www.beehive.govt.nz/release/x"})
+        archive.mark_verified([WRITTEN_FILE], NOW.timestamp())
     return root
 
 

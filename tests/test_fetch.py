@@ -14,6 +14,7 @@ import pytest
 
 from scraper.errors import (
     BlockedError,
+    BudgetError,
     ConfigError,
     FetchError,
     RedirectError,
@@ -706,3 +707,30 @@ def test_a_request_cut_off_by_close_is_not_retried() -> None:
         with pytest.raises(FetchError, match="stopped"):
             fetcher.get("/release/a")
     assert site.paths().count("/release/a") == 1
+
+
+# -- a budget of requests --------------------------------------------------------------------
+
+
+def test_a_budget_counts_every_page_request_retries_included_and_robots_txt_aside() -> None:
+    site = Site(
+        {
+            "/robots.txt": [reply(200, b"User-agent: *\nDisallow:\n")],
+            "/release/a": [reply(503, b"busy"), reply()],
+            "/release/b": [reply()],
+        }
+    )
+    with make(site, budget=3, backoff_initial=0.0, backoff_max=0.0) as fetcher:
+        fetcher.get("/release/a")  # two requests: a 503, then the page
+        fetcher.get("/release/b")
+        with pytest.raises(BudgetError, match="budget of 3 requests is spent"):
+            fetcher.get("/release/a")
+    assert site.paths() == ["/robots.txt", "/release/a", "/release/a", "/release/b"]
+
+
+def test_a_budget_spent_in_the_middle_of_retries_stops_them() -> None:
+    site = Site({"/release/a": [reply(503, b"busy")]})
+    fetcher = make(site, budget=2, backoff_initial=0.0, backoff_max=0.0)
+    with fetcher, pytest.raises(BudgetError):
+        fetcher.get("/release/a")
+    assert site.paths().count("/release/a") == 2

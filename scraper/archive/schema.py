@@ -56,8 +56,15 @@ CREATE TABLE runs (
 CREATE INDEX runs_job ON runs (job, started);
 """
 
+# Version 3: what verify needs. Old files' real addresses, learnt by a sync that matched
+# them (an old file holds the ASCII-folded one), and when each file was last verified.
+_V3 = """
+CREATE TABLE aliases (relpath TEXT PRIMARY KEY, url TEXT NOT NULL);
+CREATE TABLE verified (relpath TEXT PRIMARY KEY, at REAL NOT NULL);
+"""
+
 #: Step N takes a database from version N to N + 1 (PRAGMA user_version). Append; never edit.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -161,6 +168,8 @@ _SHAPES: dict[str, dict[str, _Rule]] = {
         "counts": _TEXT,  # JSON: parsed by Python, as SQLite may lack its JSON functions
         "note": _TEXT_OR_NULL,
     },
+    "aliases": {"relpath": _TEXT, "url": _TEXT},
+    "verified": {"relpath": _TEXT, "at": _SECONDS},
 }
 _IN_FOLDER = " ".join(
     f"WHEN '{kind}' THEN substr(relpath, 1, {len(folder) + 1}) = '{folder}/'"

@@ -238,10 +238,10 @@ class State:
         return None if row is None else str(row[0])
 
     def _forget_file(self, relpath: str) -> None:
-        """Forget a removed file, in the index and in what this tool wrote."""
+        """Forget a removed file: in the index, what this tool wrote, its alias, its check."""
         with self._writing() as db:
-            db.execute("DELETE FROM files WHERE relpath = ?", (relpath,))
-            db.execute("DELETE FROM written WHERE relpath = ?", (relpath,))
+            for table in ("files", "written", "aliases", "verified"):
+                db.execute(f"DELETE FROM {table} WHERE relpath = ?", (relpath,))
 
     # -- HTTP validators and node redirects ------------------------------------------------
 
@@ -338,6 +338,35 @@ class State:
         """Forget a found item: it is in the archive, or gone from the site."""
         with self._writing() as db:
             db.execute("DELETE FROM pending WHERE url = ?", (url,))
+
+    # -- what verify keeps: old files' real addresses, and when files were verified ------------
+
+    def put_aliases(self, aliases: dict[str, str]) -> None:
+        """Remember the real URL of old files (relpath → url) that hold a folded one."""
+        with self._writing() as db:
+            db.executemany("INSERT OR REPLACE INTO aliases VALUES (?, ?)", aliases.items())
+
+    def aliases(self) -> dict[str, str]:
+        """The real URL of each old file whose own is the old exporter's folded one."""
+        with self._reading() as db:
+            return {str(p): str(u) for p, u in db.execute("SELECT relpath, url FROM aliases")}
+
+    def mark_verified(self, relpaths: list[str], at: float) -> None:
+        """Note that files were checked against the source at `at` (Unix time)."""
+        with self._writing() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO verified VALUES (?, ?)", [(p, at) for p in relpaths]
+            )
+
+    def verified_at(self) -> dict[str, float]:
+        """When each file was last checked against the source (Unix time)."""
+        with self._reading() as db:
+            return {str(p): float(a) for p, a in db.execute("SELECT relpath, at FROM verified")}
+
+    def written_digests(self) -> dict[str, str]:
+        """The SHA-256 of each file as this tool last wrote it, by relative path."""
+        with self._reading() as db:
+            return {str(p): str(s) for p, s in db.execute("SELECT relpath, sha256 FROM written")}
 
     # -- robots.txt ------------------------------------------------------------------------
 

@@ -54,6 +54,7 @@ from tenacity import (
 
 from scraper.errors import (
     BlockedError,
+    BudgetError,
     FetchError,
     RedirectError,
     RobotsError,
@@ -185,6 +186,7 @@ class Fetcher:
         robots_cache: RobotsCache | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        budget: int | None = None,
     ) -> None:
         self._settings = settings
         self._robots_cache = robots_cache
@@ -197,6 +199,9 @@ class Fetcher:
         self._slots = threading.BoundedSemaphore(settings.concurrency)
         self._count_lock = threading.Lock()
         self._requests = 0
+        #: At most this many requests for pages (robots.txt aside), retries included.
+        self._budget = budget
+        self._page_requests = 0
         self._robots_lock = threading.Lock()
         self._robots: RobotsRules | None = None
         # Why robots.txt could not be read this run (message, url, status): nothing may be fetched.
@@ -515,6 +520,13 @@ class Fetcher:
         self, url: httpx.URL, headers: dict[str, str], *, robots: bool
     ) -> tuple[int, httpx.Headers, bytes]:
         with self._slots:
+            with self._count_lock:
+                if not robots and self._budget is not None and self._page_requests >= self._budget:
+                    raise BudgetError(
+                        f"{url}: not requested, the budget of {self._budget} requests is spent",
+                        url=str(url),
+                    )
+                self._page_requests += not robots
             self._limiter.wait()
             with self._count_lock:
                 self._requests += 1
