@@ -638,3 +638,21 @@ def test_a_folder_of_the_archive_that_cannot_be_listed_is_reported_and_the_run_g
     assert failure.url == hidden.relative_to(archive).as_posix()
     assert failure.reason.startswith("archive folder cannot be listed: Permission denied")
     assert len(report.added) > 10
+
+
+def test_adopting_old_files_learns_the_real_address_of_those_with_a_folded_one(
+    model: StandIn, archive: Path
+) -> None:
+    fixtures = Path(__file__).parent / "fixtures" / "pages"
+    for twin in fixtures.glob("*.md"):
+        target = archive / "releases" / twin.name[:4] / twin.name[5:7] / twin.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(twin.read_bytes())
+    assert engine_sync(model, archive, full=True).exit_code == EXIT_OK
+    with Archive.read_only(archive) as state:
+        aliases = state.aliases()
+    assert aliases  # some recorded pages have non-ASCII addresses
+    for relpath, url in aliases.items():
+        old = files(archive)[relpath].split("\nurl: ", 1)[1].split("\n", 1)[0]
+        assert old != url and "%" in url
+        assert old.rsplit("/", 1)[1] == relpath.rsplit("/", 1)[1][11:-3]

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from scraper.archive.document import dumps
 from scraper.archive.identify import identify
+from scraper.archive.moves import finish, move_file, retire
 from scraper.archive.paths import candidate_relpaths
 from scraper.archive.store import Archive, Entry
 from scraper.dates import publication_date
@@ -28,7 +29,7 @@ from scraper.site.parse import release_from_page
 from scraper.site.urls import content_type_of, folded_id
 from scraper.sync.finder import FEED_TYPES, FLOOR, Discovery, report_ambiguous
 from scraper.sync.options import SyncOptions
-from scraper.sync.plan import MOVE, Plan, UnfinishedMove
+from scraper.sync.plan import Plan
 from scraper.sync.report import SyncReport, Written
 
 #: Called as each item finishes: (items done, items planned, url, outcome); while listings
@@ -76,7 +77,7 @@ class Applier:
         """Record what was found, finish old moves, fetch and write, re-check, settle."""
         self._record_found(plan.discovery)
         for move in plan.moves:
-            self._finish_move(move)
+            finish(self.archive, move)
         self._fetch_all(plan.fetch)
         self._recheck(plan.recheck)
         self._settle(plan.discovery)
@@ -86,6 +87,8 @@ class Applier:
         for kind, floor in found.floors.items():
             self.archive.put_meta(FLOOR + kind, floor)
         self.archive.keep_pending(found.pending)
+        if found.aliases:
+            self.archive.put_aliases(found.aliases)
         for url in found.resolved:
             self.archive.done_pending(url)
 
@@ -184,6 +187,8 @@ class Applier:
     def _update(self, entry: Entry, release: Release, fetched: Fetched) -> str:
         """Bring a file this tool wrote up to date; never touch others' files or hand edits."""
         text = dumps(release)
+        if not entry.ours and entry.url != release.url:
+            self.archive.put_aliases({entry.relpath: release.url})
         if not entry.ours or text == self.archive.read_text(entry.relpath):
             if entry.ours:
                 self.session.commit(fetched)
@@ -197,32 +202,18 @@ class Applier:
         held = [e for e in self.archive.by_url(release.url) if e.ours and e != entry]
         if release.url != entry.url and held:
             # Its old address now leads to a release the archive holds under the new one.
-            self._retire(entry.relpath, entry.url)
+            retire(self.archive, entry.relpath, entry.url)
             self.report.updated.append(Written(release.url, held[0].relpath))
             return "updated"
         relpath = self._free_path(kind, release, current=entry.relpath)
         if relpath == entry.relpath:
             self._write(relpath, release, fetched)
         else:
-            # The release's date or address changed: its file moves to the new path. The
-            # move is noted first, so a run killed half way is finished by the next.
-            self.archive.put_meta(MOVE + release.url, entry.relpath)
-            self._write(relpath, release, fetched)
-            self._retire(entry.relpath, release.url)
+            # The release's date or address changed: its file moves to the new path.
+            write = partial(self._write, relpath, release, fetched)
+            move_file(self.archive, release.url, entry.relpath, write)
         self.report.updated.append(Written(release.url, relpath))
         return "updated"
-
-    def _retire(self, relpath: str, url: str) -> None:
-        """Remove a file this tool wrote whose release now lives at another path."""
-        self.archive.remove(relpath)
-        self.archive.delete_meta(MOVE + url)
-
-    def _finish_move(self, move: UnfinishedMove) -> None:
-        """Remove the old file of a move a killed run left; forget one it never began."""
-        if move.remove_old:
-            self._retire(move.old, move.url)
-        else:
-            self.archive.delete_meta(MOVE + move.url)  # the new file was never written
 
     def _refuse_beside_unreadable(self, kind: str, release: Release) -> None:
         """Refuse to write a release that an archive file which cannot be read may hold."""

@@ -65,6 +65,8 @@ class Discovery:
     complete: bool = False
     #: The feed answered 304 and covers every type asked for: nothing was published.
     feed_unchanged: bool = False
+    #: Old files found to hold a release whose real URL is not the folded one they carry.
+    aliases: dict[str, str] = field(default_factory=dict)
 
 
 class Finder:
@@ -287,7 +289,11 @@ class Finder:
         if match.ambiguous:
             report_ambiguous(self.report, url, match.ambiguous)
             return "ambiguous"
-        return "known" if match.entry is not None else "new"
+        if match.entry is None:
+            return "new"
+        if not match.entry.ours and match.entry.url != url:
+            self._found.aliases[match.entry.relpath] = url  # for verify, which fetches it
+        return "known"
 
     def _pending_row(self, item: Discovered) -> PendingRow:
         """An item as the state's pending list keeps it."""

@@ -10,25 +10,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from scraper.archive.moves import UnfinishedMove, unfinished_moves
 from scraper.net.session import Session
 from scraper.site.discover import Discovered
 from scraper.sync.finder import Discovery, Finder, ListingProgress
 from scraper.sync.options import SyncOptions
 from scraper.sync.report import SyncReport, plural
 from scraper.sync.snapshot import Snapshot
-
-#: State key prefix: a move of a file to a new path, begun and not yet finished.
-MOVE = "move:"
-
-
-@dataclass(frozen=True)
-class UnfinishedMove:
-    """A move a killed run began: the release's new file, if written, makes the old one go."""
-
-    url: str
-    old: str
-    #: Whether the new file exists (remove the old one) or not (keep it, forget the move).
-    remove_old: bool
 
 
 @dataclass
@@ -58,16 +46,6 @@ def make_plan(
     since = today - dt.timedelta(days=options.recheck_days)
     plan.recheck = snapshot.written_since(since)
     return plan
-
-
-def unfinished_moves(snapshot: Snapshot) -> list[UnfinishedMove]:
-    """Moves that a killed run wrote the new file of, or never got to."""
-    moves = []
-    for key, old in snapshot.meta_with_prefix(MOVE):
-        url = key.removeprefix(MOVE)
-        moved = any(e.relpath != old for e in snapshot.by_url(url) if e.ours)
-        moves.append(UnfinishedMove(url, old, moved))
-    return moves
 
 
 def plan_dict(plan: Plan, report: SyncReport) -> dict[str, Any]:

@@ -1,0 +1,85 @@
+"""Moving a release's file to a new path, so that a kill at any moment loses nothing.
+
+A move is noted in the state first, then the new file is written, then the old one removed.
+A run killed between those steps leaves the note; the next run (sync or verify --fix) finds
+it and finishes the move: it removes the old file when the new one was written, and
+otherwise keeps the old file and forgets the note. So the archive never holds a release
+twice, nor loses it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from scraper.archive.state import Entry
+
+#: State key prefix: a move of a file to a new path, begun and not yet finished.
+MOVE = "move:"
+
+
+class MoveNotes(Protocol):
+    """The lookups that tell which moves a killed run left (an archive's state has them)."""
+
+    def meta_with_prefix(self, prefix: str) -> list[tuple[str, str]]:
+        """Kept values whose keys start with a prefix."""
+        ...
+
+    def by_url(self, url: str) -> list[Entry]:
+        """The files holding exactly this URL."""
+        ...
+
+
+class Mover(Protocol):
+    """What moving a file changes in an archive."""
+
+    def put_meta(self, key: str, value: str) -> None:
+        """Keep a value between runs."""
+
+    def delete_meta(self, key: str) -> None:
+        """Forget a value kept between runs."""
+
+    def remove(self, relpath: str) -> None:
+        """Delete a file."""
+
+
+@dataclass(frozen=True)
+class UnfinishedMove:
+    """A move a killed run began: the release's new file, if written, makes the old one go."""
+
+    url: str
+    old: str
+    #: Whether the new file exists (remove the old one) or not (keep it, forget the move).
+    remove_old: bool
+
+
+def unfinished_moves(notes: MoveNotes) -> list[UnfinishedMove]:
+    """Moves that a killed run wrote the new file of, or never got to."""
+    moves = []
+    for key, old in notes.meta_with_prefix(MOVE):
+        url = key.removeprefix(MOVE)
+        moved = any(e.relpath != old for e in notes.by_url(url) if e.ours)
+        moves.append(UnfinishedMove(url, old, moved))
+    return moves
+
+
+def move_file(archive: Mover, url: str, old: str, write_new: Callable[[], None]) -> None:
+    """Replace the file at `old` by the one `write_new` writes, for the release at `url`."""
+    archive.put_meta(MOVE + url, old)
+    write_new()
+    retire(archive, old, url)
+
+
+def retire(archive: Mover, relpath: str, url: str) -> None:
+    """Remove a file whose release now lives at another path, and the note of its move."""
+    archive.remove(relpath)
+    archive.delete_meta(MOVE + url)
+
+
+def finish(archive: Mover, move: UnfinishedMove) -> None:
+    """Finish a move a killed run left: remove the old file, or forget a move never begun."""
+    if move.remove_old:
+        retire(archive, move.old, move.url)
+    else:
+        archive.delete_meta(MOVE + move.url)
