@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+from scraper.archive.state import Learnt
 from scraper.archive.store import Archive, RunRecord
 
 SEED = Path(__file__).parent.parent / "seeds"
@@ -41,7 +42,9 @@ def synced_archive(root: Path) -> Path:
         )
         archive.save_robots("https://www.beehive.govt.nz/", "User-agent: *\nDisallow:\n")
         archive.record_run(RunRecord("sync", NOW, 1.5, 0, {"added": 1}, None))
-        archive.put_aliases({"releases/2007/11/x.md": "https://www.beehive.govt.nz/release/x"})
+        archive.put_learnt(
+            {"releases/2007/11/x.md": Learnt("https://www.beehive.govt.nz/release/x", NOW.date())}
+        )
         archive.mark_verified([WRITTEN_FILE], NOW.timestamp())
     return root
 

@@ -19,6 +19,7 @@ from scraper.net.fetch import Fetcher
 from scraper.site import parse as parse_module
 from scraper.sync import SyncOptions, run_sync
 from scraper.sync.report import report_lines
+from tests.golden import LISTING_DATES
 from tests.standin import StandIn
 from tests.standin.model import Item
 from tests.standin.transport import mock_transport
@@ -640,7 +641,7 @@ def test_a_folder_of_the_archive_that_cannot_be_listed_is_reported_and_the_run_g
     assert len(report.added) > 10
 
 
-def test_adopting_old_files_learns_the_real_address_of_those_with_a_folded_one(
+def test_adopting_old_files_learns_real_addresses_and_listing_dates(
     model: StandIn, archive: Path
 ) -> None:
     fixtures = Path(__file__).parent / "fixtures" / "pages"
@@ -650,9 +651,13 @@ def test_adopting_old_files_learns_the_real_address_of_those_with_a_folded_one(
         target.write_bytes(twin.read_bytes())
     assert engine_sync(model, archive, full=True).exit_code == EXIT_OK
     with Archive.read_only(archive) as state:
-        aliases = state.aliases()
-    assert aliases  # some recorded pages have non-ASCII addresses
-    for relpath, url in aliases.items():
+        learnt = state.learnt()
+    moved = {p: w.url for p, w in learnt.items() if w.listed is None}
+    assert moved  # some recorded pages have non-ASCII addresses
+    for relpath, url in moved.items():
         old = files(archive)[relpath].split("\nurl: ", 1)[1].split("\n", 1)[0]
         assert old != url and "%" in url
         assert old.rsplit("/", 1)[1] == relpath.rsplit("/", 1)[1][11:-3]
+    [(undated, what)] = [(p, w) for p, w in learnt.items() if w.listed is not None]
+    assert undated.startswith("releases/0001/01/0001-01-01-")
+    assert what.listed == LISTING_DATES[what.url.rsplit("/", 1)[1]]

@@ -110,9 +110,9 @@ def test_an_undated_old_file_matches_any_date() -> None:
 
 def test_a_listed_title_and_date_identify_a_link_without_a_slug() -> None:
     index = FakeIndex(PULSE_A, PULSE_B)
-    assert identify_listed(index, "release", PULSE_B.title, D(2017, 12, 6))
-    assert not identify_listed(index, "release", PULSE_B.title, D(2017, 12, 9))
-    assert not identify_listed(index, "release", "Another title", D(2017, 12, 6))
+    assert identify_listed(index, "release", PULSE_B.title, D(2017, 12, 6)) == [PULSE_B]
+    assert identify_listed(index, "release", PULSE_B.title, D(2017, 12, 9)) is None
+    assert identify_listed(index, "release", "Another title", D(2017, 12, 6)) is None
 
 
 def test_a_file_we_wrote_for_an_ascii_sibling_is_not_taken_for_the_macron_release() -> None:

@@ -102,7 +102,7 @@ def test_a_version_1_state_is_migrated_keeping_what_was_written(tmp_path: Path) 
         ("runs",),
         ("runs_job",),
     ]
-    assert read(path, "SELECT count(*) FROM aliases") == [(0,)]
+    assert read(path, "SELECT count(*) FROM learnt") == [(0,)]
     assert read(path, "SELECT count(*) FROM verified") == [(0,)]
 
 

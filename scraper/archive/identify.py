@@ -60,14 +60,15 @@ def identify(index: Index, kind: str, url: str, date: dt.date | None, title: str
 
 def identify_listed(
     index: Index, kind: str, title: str, date: dt.date | None, listed: int = 1
-) -> bool:
-    """Whether the files with a listing's title and date account for a link without a slug.
+) -> list[Entry] | None:
+    """The files that account for a link without a slug, by its listed title and date.
 
-    `listed` is how many links of the same page share that title and date: Drupal gives
-    repeated titles -0, -1 slugs, so one file cannot stand for two such releases.
+    None when they do not: `listed` is how many links of the same page share that title and
+    date, and Drupal gives repeated titles -0, -1 slugs, so one file cannot stand for two.
     """
-    matches = len(_on(index.by_title(kind, title), date))
-    return matches == listed if listed == 1 else matches >= listed
+    matches = _on(index.by_title(kind, title), date)
+    known = len(matches) == listed if listed == 1 else len(matches) >= listed
+    return matches if known else None
 
 
 def _on(candidates: list[Entry], date: dt.date | None) -> list[Entry]:

@@ -56,10 +56,11 @@ CREATE TABLE runs (
 CREATE INDEX runs_job ON runs (job, started);
 """
 
-# Version 3: what verify needs. Old files' real addresses, learnt by a sync that matched
-# them (an old file holds the ASCII-folded one), and when each file was last verified.
+# Version 3: what verify needs. What a sync learnt of the old exporter's files when it
+# matched them to pages (their real address, for those holding an ASCII-folded one; the
+# listing's date, for those it wrote as 0001-01-01), and when each file was last verified.
 _V3 = """
-CREATE TABLE aliases (relpath TEXT PRIMARY KEY, url TEXT NOT NULL);
+CREATE TABLE learnt (relpath TEXT PRIMARY KEY, url TEXT NOT NULL, listed TEXT);
 CREATE TABLE verified (relpath TEXT PRIMARY KEY, at REAL NOT NULL);
 """
 
@@ -121,6 +122,9 @@ _KIND = _Rule(f"{{c}} IN ({_KINDS})", f"one of {_KINDS}", free_text=False)
 _DATE = _Rule(
     "date(julianday({c})) IS {c} AND {c} >= '0001'", "a date (YYYY-MM-DD)", free_text=False
 )
+_DATE_OR_NULL = _Rule(
+    f"({{c}} IS NULL OR ({_DATE.sql}))", "a date (YYYY-MM-DD) or empty", free_text=False
+)
 _SHA256 = _Rule(
     f"{_IS_TEXT} AND length({{c}}) = 64 AND trim({{c}}, '0123456789abcdef') = ''",
     "a SHA-256 in hex",
@@ -168,7 +172,7 @@ _SHAPES: dict[str, dict[str, _Rule]] = {
         "counts": _TEXT,  # JSON: parsed by Python, as SQLite may lack its JSON functions
         "note": _TEXT_OR_NULL,
     },
-    "aliases": {"relpath": _TEXT, "url": _TEXT},
+    "learnt": {"relpath": _TEXT, "url": _TEXT, "listed": _DATE_OR_NULL},
     "verified": {"relpath": _TEXT, "at": _SECONDS},
 }
 _IN_FOLDER = " ".join(

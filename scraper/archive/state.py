@@ -77,6 +77,16 @@ def _day(date: dt.date) -> str:
 # -- the queries -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Learnt:
+    """What a sync learnt of an old exporter's file when it matched it to its page."""
+
+    #: The page's real URL (the file may hold the ASCII-folded one).
+    url: str
+    #: The date a listing gave, when the file has the old exporter's 0001-01-01.
+    listed: dt.date | None = None
+
+
 class State:
     """The state database, open; every method is safe to call from several threads.
 
@@ -240,7 +250,7 @@ class State:
     def _forget_file(self, relpath: str) -> None:
         """Forget a removed file: in the index, what this tool wrote, its alias, its check."""
         with self._writing() as db:
-            for table in ("files", "written", "aliases", "verified"):
+            for table in ("files", "written", "learnt", "verified"):
                 db.execute(f"DELETE FROM {table} WHERE relpath = ?", (relpath,))
 
     # -- HTTP validators and node redirects ------------------------------------------------
@@ -341,15 +351,20 @@ class State:
 
     # -- what verify keeps: old files' real addresses, and when files were verified ------------
 
-    def put_aliases(self, aliases: dict[str, str]) -> None:
-        """Remember the real URL of old files (relpath → url) that hold a folded one."""
+    def put_learnt(self, learnt: dict[str, Learnt]) -> None:
+        """Remember what a sync learnt of old files (by relpath) when it matched them to pages."""
+        rows = [
+            (relpath, what.url, what.listed.isoformat() if what.listed else None)
+            for relpath, what in learnt.items()
+        ]
         with self._writing() as db:
-            db.executemany("INSERT OR REPLACE INTO aliases VALUES (?, ?)", aliases.items())
+            db.executemany("INSERT OR REPLACE INTO learnt VALUES (?, ?, ?)", rows)
 
-    def aliases(self) -> dict[str, str]:
-        """The real URL of each old file whose own is the old exporter's folded one."""
+    def learnt(self) -> dict[str, Learnt]:
+        """What syncs learnt of old files: their real URL, and the listing's date."""
         with self._reading() as db:
-            return {str(p): str(u) for p, u in db.execute("SELECT relpath, url FROM aliases")}
+            rows = db.execute("SELECT relpath, url, listed FROM learnt").fetchall()
+        return {str(p): Learnt(str(u), dt.date.fromisoformat(d) if d else None) for p, u, d in rows}
 
     def mark_verified(self, relpaths: list[str], at: float) -> None:
         """Note that files were checked against the source at `at` (Unix time)."""

@@ -27,7 +27,7 @@ from scraper.net.source import Fetched
 from scraper.site.discover import Discovered
 from scraper.site.parse import release_from_page
 from scraper.site.urls import content_type_of, folded_id
-from scraper.sync.finder import FEED_TYPES, FLOOR, Discovery, report_ambiguous
+from scraper.sync.finder import FEED_TYPES, FLOOR, Discovery, learnt, report_ambiguous
 from scraper.sync.options import SyncOptions
 from scraper.sync.plan import Plan
 from scraper.sync.report import SyncReport, Written
@@ -87,8 +87,8 @@ class Applier:
         for kind, floor in found.floors.items():
             self.archive.put_meta(FLOOR + kind, floor)
         self.archive.keep_pending(found.pending)
-        if found.aliases:
-            self.archive.put_aliases(found.aliases)
+        if found.learnt:
+            self.archive.put_learnt(found.learnt)
         for url in found.resolved:
             self.archive.done_pending(url)
 
@@ -187,8 +187,8 @@ class Applier:
     def _update(self, entry: Entry, release: Release, fetched: Fetched) -> str:
         """Bring a file this tool wrote up to date; never touch others' files or hand edits."""
         text = dumps(release)
-        if not entry.ours and entry.url != release.url:
-            self.archive.put_aliases({entry.relpath: release.url})
+        if (what := learnt(entry, release.url, release.date)) is not None:
+            self.archive.put_learnt({entry.relpath: what})
         if not entry.ours or text == self.archive.read_text(entry.relpath):
             if entry.ours:
                 self.session.commit(fetched)

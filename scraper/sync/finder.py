@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from scraper.archive.identify import identify, identify_listed
+from scraper.archive.state import Learnt
 from scraper.archive.store import Entry
-from scraper.dates import publication_date
+from scraper.dates import UNDATED, publication_date
 from scraper.models import Failure
 from scraper.net.session import Session
 from scraper.net.source import Fetched
@@ -65,8 +66,8 @@ class Discovery:
     complete: bool = False
     #: The feed answered 304 and covers every type asked for: nothing was published.
     feed_unchanged: bool = False
-    #: Old files found to hold a release whose real URL is not the folded one they carry.
-    aliases: dict[str, str] = field(default_factory=dict)
+    #: What was learnt of old files matched to pages: the real URL, the listing's date.
+    learnt: dict[str, Learnt] = field(default_factory=dict)
 
 
 class Finder:
@@ -281,18 +282,22 @@ class Finder:
         if kind is None:
             # A /node/<id> link not seen before: files with the listed title and date are
             # it; otherwise the page is fetched to learn what it is.
-            known = item.title is not None and identify_listed(
-                self.snapshot, listed, item.title, date, max(1, twins)
-            )
-            return "known" if known else "new"
+            if item.title is None:
+                return "new"
+            found = identify_listed(self.snapshot, listed, item.title, date, max(1, twins))
+            if found is None:
+                return "new"
+            if len(found) == 1 and (what := learnt(found[0], found[0].url, date)) is not None:
+                self._found.learnt[found[0].relpath] = what
+            return "known"
         match = identify(self.snapshot, kind, url, date, item.title)
         if match.ambiguous:
             report_ambiguous(self.report, url, match.ambiguous)
             return "ambiguous"
         if match.entry is None:
             return "new"
-        if not match.entry.ours and match.entry.url != url:
-            self._found.aliases[match.entry.relpath] = url  # for verify, which fetches it
+        if (what := learnt(match.entry, url, date)) is not None:
+            self._found.learnt[match.entry.relpath] = what  # for verify, which fetches it
         return "known"
 
     def _pending_row(self, item: Discovered) -> PendingRow:
@@ -306,6 +311,13 @@ class Finder:
         if item.published is None:
             return None
         return publication_date(item.published, self.options.timezone)
+
+
+def learnt(entry: Entry, url: str, date: dt.date | None) -> Learnt | None:
+    """What matching an old file to its page taught: its real URL, or the listing's date."""
+    if entry.ours or (entry.url == url and entry.date != UNDATED):
+        return None
+    return Learnt(url, date if entry.date == UNDATED else None)
 
 
 def report_ambiguous(report: SyncReport, url: str, entries: tuple[Entry, ...]) -> None:
