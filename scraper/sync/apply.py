@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from scraper.archive.document import dumps
 from scraper.archive.identify import identify
 from scraper.archive.moves import finish, move_file, retire
-from scraper.archive.paths import candidate_relpaths
+from scraper.archive.placing import free_relpath
 from scraper.archive.store import Archive, Entry
 from scraper.dates import publication_date
 from scraper.errors import BlockedError, FetchError, ScraperError, StateError, StoreError
@@ -179,7 +179,7 @@ class Applier:
         if match.entry is not None:
             return self._update(match.entry, release, fetched)
         self._refuse_beside_unreadable(kind, release)
-        relpath = self._free_path(kind, release)
+        relpath = free_relpath(self.archive, kind, release)
         self._write(relpath, release, fetched)
         self.report.added.append(Written(release.url, relpath))
         return "added"
@@ -205,7 +205,7 @@ class Applier:
             retire(self.archive, entry.relpath, entry.url)
             self.report.updated.append(Written(release.url, held[0].relpath))
             return "updated"
-        relpath = self._free_path(kind, release, current=entry.relpath)
+        relpath = free_relpath(self.archive, kind, release, current=entry.relpath)
         if relpath == entry.relpath:
             self._write(relpath, release, fetched)
         else:
@@ -239,37 +239,6 @@ class Applier:
         if item.published is None:
             return None
         return publication_date(item.published, self.options.timezone)
-
-    def _free_path(self, kind: str, release: Release, current: str | None = None) -> str:
-        """The file name for a release; a deterministic other one when that is taken.
-
-        Two releases never share a path: when another release holds the natural name, the
-        newcomer's name carries a short hash of its real URL, stable from run to run.
-        `current` is the path the release's file has now (free for it, of course).
-        """
-        candidates = candidate_relpaths(kind, release.date, release.url)
-        for relpath in candidates:
-            if relpath == current or not self._exists(relpath):
-                return relpath
-            holder = self.archive.at(relpath)
-            if holder is None:
-                raise StoreError(
-                    f"{self.archive.root / relpath} exists but cannot be read, so"
-                    f" {release.url} was not written there; fix or remove that file and sync"
-                    " again"
-                )
-            if holder.url == release.url and holder.ours:
-                return relpath
-        raise StoreError(f"no free file name for {release.url}: {', '.join(candidates)} are taken")
-
-    def _exists(self, relpath: str) -> bool:
-        """Whether something is at a path; StoreError when the path cannot even be looked at."""
-        try:
-            return (self.archive.root / relpath).exists()
-        except OSError as exc:
-            raise StoreError(
-                f"cannot use the path {self.archive.root / relpath}: {exc.strerror or exc}"
-            ) from exc
 
     # -- re-checking recent releases -------------------------------------------------------
 
