@@ -40,7 +40,12 @@ def publication_date(instant: dt.datetime, zone: str) -> dt.date | None:
         date = local_date(instant, zone)
     except ValueError:
         return None
-    return None if date.year in _PLACEHOLDER_YEARS else date
+    return None if is_placeholder(date) else date
+
+
+def is_placeholder(date: dt.date) -> bool:
+    """Whether a date is a placeholder for "no date" (0001-01-01, 9999-12-31), never a real one."""
+    return date.year in _PLACEHOLDER_YEARS
 
 
 def old_archive_dates(date: dt.date) -> frozenset[dt.date]:

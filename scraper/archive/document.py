@@ -168,6 +168,9 @@ _YAML12_NON_STRINGS = re.compile(
     r"(?:[eE][-+]?[0-9]+)?)|[yYnN]"
 )
 _RESOLVER = yaml.resolver.Resolver()
+# An http(s) URL of characters a URL allows, without "#" (a comment after a space) and
+# spaces: a YAML plain scalar that every reader takes for that very string.
+_URL_LIKE = re.compile(r"https?://[A-Za-z0-9\-._~%/!$&'()*+,;=:@?]*[A-Za-z0-9\-._~%/!$&'()*+,;=@?]")
 
 
 @functools.lru_cache(maxsize=65536)
@@ -187,6 +190,8 @@ def _plain_ok(s: str) -> bool:
         return False
     if ": " in s or " #" in s or s[-1] == ":":
         return False
+    if _URL_LIKE.fullmatch(s):
+        return True  # every url and attachment: plain for any YAML reader, so skip the parse
     tag = _RESOLVER.resolve(yaml.ScalarNode, s, (True, False))  # type: ignore[no-untyped-call]
     if tag != "tag:yaml.org,2002:str":
         return False

@@ -232,6 +232,11 @@ class State:
             (url, relpath, sha256, _day(published), now.isoformat(timespec="seconds")),
         )
 
+    @staticmethod
+    def _rehash_written(db: sqlite3.Connection, relpath: str, sha256: str) -> None:
+        """Note new bytes of a file this tool wrote (if it did) that are still its own."""
+        db.execute("UPDATE written SET sha256 = ? WHERE relpath = ?", (sha256, relpath))
+
     def written_since(self, since: dt.date) -> list[tuple[str, str]]:
         """(url, relpath) of files a sync wrote for releases published on or after `since`."""
         with self._reading() as db:

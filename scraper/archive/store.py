@@ -28,7 +28,7 @@ from scraper.archive.paths import untagged_stem
 from scraper.archive.schema import SCHEMA_VERSION
 from scraper.archive.state import STATE_FILE, Entry, RunRecord, State
 from scraper.dates import old_archive_dates
-from scraper.errors import DocumentError, LockedError, StateError, StoreError
+from scraper.errors import ConfigError, DocumentError, LockedError, StateError, StoreError
 from scraper.models import CONTENT_FOLDERS
 from scraper.site.urls import folded_id
 
@@ -199,6 +199,26 @@ class Archive(State):
                 f"{path} was written, but the state could not record it: {exc}; then sync again"
             ) from exc
 
+    def rewrite(self, relpath: str, text: str) -> None:
+        """Rewrite a file in place, atomically (its canonical form): not as this tool's own.
+
+        An old exporter's file stays one (its url may be a folded one); a file this tool
+        wrote keeps its record, with the new bytes' digest.
+        """
+        path = self.root / relpath
+        self._must_be_writable(path, "rewritten")
+        data = text.encode("utf-8")
+        atomic_write(path, data)
+        try:
+            stat = path.stat()
+            with self._writing() as db:
+                self._index_file(db, relpath, stat.st_size, _stamp(stat))
+                self._rehash_written(db, relpath, hashlib.sha256(data).hexdigest())
+        except (OSError, StoreError) as exc:
+            raise StateError(
+                f"{path} was rewritten, but the state could not record it: {exc}; run again"
+            ) from exc
+
     def edited(self, relpath: str) -> bool:
         """Whether a file this tool wrote has changed on disk since (edited by hand)."""
         sha256 = self._written_sha256(relpath)
@@ -270,6 +290,24 @@ class Archive(State):
             yield
         finally:
             handle.close()  # closing releases the flock
+
+
+def is_archive(root: Path) -> bool:
+    """Whether a folder holds an archive: its state, or a folder of some content type."""
+    names = (STATE_DIR, *CONTENT_FOLDERS.values())
+    return root.is_dir() and any((root / name).is_dir() for name in names)
+
+
+def require_archive(root: Path, init: bool) -> bool:
+    """Whether a new archive is being started; ConfigError when one is not there unasked."""
+    if is_archive(root):
+        return False
+    if not init:
+        raise ConfigError(
+            f"there is no archive at {root} (no releases/ or .scraper/ in it): check the"
+            " path, or pass --init to start a new archive there"
+        )
+    return True
 
 
 def read_archive_file(path: Path) -> str:

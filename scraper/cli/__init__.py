@@ -4,7 +4,7 @@
 commands that read the settings; each other module holds a command or two.
 """
 
-from scraper.cli import files, settings, sync
+from scraper.cli import files, settings, sync, verify
 from scraper.cli.app import main
 from scraper.exitcodes import (
     EXIT_BLOCKED,
@@ -28,4 +28,5 @@ __all__ = [
     "main",
     "settings",
     "sync",
+    "verify",
 ]

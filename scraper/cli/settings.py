@@ -14,9 +14,8 @@ from scraper.cli.options import config_from_options, settings_options
 @settings_options
 def settings_command(**opts: Any) -> None:
     """Print the settings in effect (file, then options) as a settings file."""
-    from scraper.archive.store import STATE_DIR
+    from scraper.archive.store import STATE_DIR, is_archive
     from scraper.config import config_to_toml
-    from scraper.sync.engine import is_archive
 
     config = run(lambda: config_from_options(opts))
     root = config.archive.resolve()

@@ -12,6 +12,7 @@ import click
 
 from scraper.cli.app import main, run
 from scraper.cli.options import config_from_options, parse_date, settings_options
+from scraper.cli.progress import Progress
 from scraper.exitcodes import EXIT_INTERRUPTED
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ def sync_command(**opts: Any) -> None:
     since = parse_date(opts["since_text"], "--since") if opts["since_text"] else None
     options = SyncOptions.from_config(config, since=since, full=opts["full"], limit=opts["limit"])
     now = dt.datetime.now(dt.UTC)
-    progress = _Progress(enabled=not as_json and sys.stderr.isatty())
+    progress = Progress(enabled=not as_json and sys.stderr.isatty())
     try:
         with progress:
             if opts["dry_run"]:
@@ -104,45 +105,3 @@ def _print_plan(result: DryRun, as_json: bool) -> None:
     for line in report_lines(result.report)[:-1]:
         click.echo(line, err=True)
     click.echo(plan_summary(plan, result.report), err=True)
-
-
-class _Progress:
-    """A progress bar on a terminal, plain log lines otherwise."""
-
-    def __init__(self, enabled: bool) -> None:
-        """Show a bar only when `enabled` (stderr is a terminal and not --json)."""
-        self._bar: Any = None
-        self._task: Any = None
-        self._finding: Any = None
-        if enabled:
-            from rich.progress import Progress
-
-            self._bar = Progress(transient=True)
-
-    def __enter__(self) -> _Progress:
-        """Start the bar."""
-        if self._bar is not None:
-            self._bar.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        """Stop the bar."""
-        if self._bar is not None:
-            self._bar.stop()
-
-    def update(self, done: int, total: int, url: str, outcome: str) -> None:
-        """Record one finished item, or (total 0) one feed or listing page read."""
-        if self._bar is None:
-            if outcome != "unchanged":
-                click.echo(f"{outcome}: {url}", err=True)
-            return
-        if total == 0:
-            if self._finding is None:
-                self._finding = self._bar.add_task("reading listings", total=None)
-            self._bar.update(self._finding, description=f"reading {url}")
-            return
-        if self._task is None:
-            if self._finding is not None:
-                self._bar.remove_task(self._finding)
-            self._task = self._bar.add_task("syncing", total=total)
-        self._bar.update(self._task, completed=done, description=outcome)

@@ -37,6 +37,8 @@ _HEX = frozenset("0123456789abcdefABCDEF")
 #: ``%C2%A0``, is part of some real slugs).
 ASCII_WHITESPACE = " \t\r\n\f\v"
 
+_ALL_SAFE = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/]*")
+
 # Characters that must never reach a file name even if a slug decodes to them.
 _UNSAFE_IN_NAME = re.compile(r"[/\\\x00-\x1f\x7f]")
 
@@ -57,6 +59,8 @@ def normalise_path(path: str) -> str:
     as UTF-8 with uppercase ``%XX`` escapes; existing escapes are kept, their hex uppercased;
     a ``%`` that starts no escape becomes ``%25``. Normalising twice changes nothing.
     """
+    if _ALL_SAFE.fullmatch(path):
+        return path  # the common case: nothing to encode (checked in C, not char by char)
     out: list[str] = []
     i = 0
     while i < len(path):
@@ -139,6 +143,8 @@ def folded_id(url: str) -> str:
     Raises ValueError when the URL has no path segment.
     """
     slug = slug_of(url)
+    if "%" not in slug and any(ch.isalnum() for ch in slug):
+        return slug  # plain ASCII (what normalising leaves unescaped): nothing to fold
     decoded = unquote(slug, encoding="utf-8", errors="replace")
     decomposed = unicodedata.normalize("NFD", decoded)
     ascii_only = "".join(

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from functools import partial
 from urllib.parse import urlsplit
 
@@ -22,6 +20,7 @@ from scraper.archive.store import Archive, Entry
 from scraper.dates import publication_date
 from scraper.errors import BlockedError, FetchError, ScraperError, StateError, StoreError
 from scraper.models import Failure, Release
+from scraper.net.pool import in_order
 from scraper.net.session import GONE, Session
 from scraper.net.source import Fetched
 from scraper.site.discover import Discovered
@@ -38,18 +37,6 @@ Progress = Callable[[int, int, str, str], None]
 
 #: Runs in a row a found page may be missing (404, 410) before it is no longer tried.
 GONE_AFTER = 3
-
-
-def _result(future: Future[Fetched]) -> Fetched:
-    """A worker's result, waited for in short steps so that Ctrl-C is seen at once.
-
-    A signal may reach a worker thread; a wait without a timeout would then sleep on.
-    """
-    while True:
-        try:
-            return future.result(timeout=0.2)
-        except FutureTimeout:
-            continue
 
 
 class Applier:
@@ -107,33 +94,20 @@ class Applier:
 
     def _fetch_all(self, items: list[Discovered]) -> None:
         """Fetch and write each item, a few at a time; writes happen on this thread only."""
-        width = max(1, self.options.concurrency)
-        pool = ThreadPoolExecutor(max_workers=width)
-        pending: list[tuple[Discovered, Future[Fetched]]] = []
-        queue = iter(items)
-        finished = False
-        try:
-            for done in range(1, len(items) + 1):
-                while len(pending) < width and (item := next(queue, None)) is not None:
-                    pending.append((item, pool.submit(self._fetch_page, item)))
-                item, future = pending.pop(0)
-                outcome, url = self._settle_item(item, future)
-                if self.progress:
-                    self.progress(done, len(items), url, outcome)
-            finished = True
-        finally:
-            # On Ctrl-C or an early stop, abandon requests in flight rather than wait for
-            # their retries: nothing is written off this thread.
-            pool.shutdown(wait=finished, cancel_futures=True)
+        fetched = in_order(items, self._fetch_page, self.options.concurrency)
+        for done, (item, result) in enumerate(fetched, start=1):
+            outcome, url = self._settle_item(item, result)
+            if self.progress:
+                self.progress(done, len(items), url, outcome)
 
     def _fetch_page(self, item: Discovered) -> Fetched:
         """Fetch one item's page (runs on a worker thread)."""
         return self.session.source.get(urlsplit(item.url).path)
 
-    def _settle_item(self, item: Discovered, future: Future[Fetched]) -> tuple[str, str]:
+    def _settle_item(self, item: Discovered, result: Callable[[], Fetched]) -> tuple[str, str]:
         """Turn one fetched page into a file: (outcome, the release's URL as best known)."""
         try:
-            fetched = self.session.fetched(_result(future))
+            fetched = self.session.fetched(result())
         except BlockedError as exc:
             self.session.blocked(item.url, exc)
             return "blocked", item.url

@@ -12,14 +12,13 @@ import datetime as dt
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from scraper.archive.state import RunRecord
-from scraper.archive.store import STATE_DIR, Archive
+from scraper.archive.store import Archive, require_archive
 from scraper.config import Config
 from scraper.dates import local_date
-from scraper.errors import ConfigError, StateError, StoreError
-from scraper.models import CONTENT_FOLDERS, Failure
+from scraper.errors import StateError, StoreError
+from scraper.models import Failure
 from scraper.net.fetch import Fetcher
 from scraper.net.session import Session, Stopped
 from scraper.net.source import PageSource
@@ -104,7 +103,7 @@ def sync_archive(
     init: bool = False,
 ) -> SyncReport:
     """Open the configured archive, take its lock, and run one sync against the site."""
-    new = _require_archive(config.archive, init)
+    new = require_archive(config.archive, init)
     with (
         Archive(config.archive) as archive,
         archive.locked(wait=lock_wait),
@@ -126,7 +125,7 @@ def dry_run(
     init: bool = False,
 ) -> DryRun:
     """The plan of a sync of the configured archive; nothing on disk is created or changed."""
-    _require_archive(config.archive, init)
+    require_archive(config.archive, init)
     with Archive.read_only(config.archive) as archive, open_source(config, archive) as source:
         return plan_sync(archive, source, options, now=now, progress=progress)
 
@@ -134,24 +133,6 @@ def dry_run(
 def open_source(config: Config, archive: Archive) -> Fetcher:
     """The polite HTTP client for the configured site, keeping robots.txt in the archive."""
     return Fetcher(config.fetch, validators=archive, robots_cache=archive)
-
-
-def is_archive(root: Path) -> bool:
-    """Whether a folder holds an archive: its state, or a folder of some content type."""
-    names = (STATE_DIR, *CONTENT_FOLDERS.values())
-    return root.is_dir() and any((root / name).is_dir() for name in names)
-
-
-def _require_archive(root: Path, init: bool) -> bool:
-    """Whether a new archive is being started; ConfigError when one is not there unasked."""
-    if is_archive(root):
-        return False
-    if not init:
-        raise ConfigError(
-            f"there is no archive at {root} (no releases/ or .scraper/ in it): check the"
-            " path, or pass --init to start a new archive there"
-        )
-    return True
 
 
 def _record(archive: Archive, report: SyncReport, now: dt.datetime) -> None:

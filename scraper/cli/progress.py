@@ -1,0 +1,53 @@
+"""A progress bar on a terminal, plain log lines otherwise (sync and verify)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+
+class Progress:
+    """A progress bar on a terminal, plain log lines otherwise."""
+
+    def __init__(self, enabled: bool, quiet: bool = False) -> None:
+        """Show a bar only when `enabled` (stderr is a terminal and not --json).
+
+        Without a bar, each item is a log line, unless `quiet` (the summary says it all).
+        """
+        self._quiet = quiet
+        self._bar: Any = None
+        self._task: Any = None
+        self._finding: Any = None
+        if enabled:
+            from rich.progress import Progress
+
+            self._bar = Progress(transient=True)
+
+    def __enter__(self) -> Progress:
+        """Start the bar."""
+        if self._bar is not None:
+            self._bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Stop the bar."""
+        if self._bar is not None:
+            self._bar.stop()
+
+    def update(self, done: int, total: int, url: str, outcome: str) -> None:
+        """Record one finished item, or (total 0) one feed or listing page read."""
+        if self._bar is None:
+            if outcome != "unchanged" and not self._quiet:
+                click.echo(f"{outcome}: {url}", err=True)
+            return
+        if total == 0:
+            if self._finding is None:
+                self._finding = self._bar.add_task("reading listings", total=None)
+            self._bar.update(self._finding, description=f"reading {url}")
+            return
+        if self._task is None:
+            if self._finding is not None:
+                self._bar.remove_task(self._finding)
+            self._task = self._bar.add_task("syncing", total=total)
+        self._bar.update(self._task, completed=done, description=outcome)

@@ -1,0 +1,251 @@
+"""One verify from end to end: choose files, check them on disk and against the source, fix.
+
+`run_verify` takes an open archive and a page source (None: offline), as `run_sync` does;
+`verify_archive` opens both from the settings. Without --fix nothing in the archive is
+written: an archive without a state is opened read-only (its state in memory), and one with
+a state gets only the time each file was checked and a record of the run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scraper.archive.moves import finish, unfinished_moves
+from scraper.archive.state import RunRecord
+from scraper.archive.store import STATE_DIR, Archive, require_archive
+from scraper.config import Config
+from scraper.dates import is_placeholder
+from scraper.errors import StateError, StoreError
+from scraper.models import Release
+from scraper.net.fetch import Fetcher
+from scraper.net.session import Session, Stopped
+from scraper.net.source import PageSource
+from scraper.site.parse import ParseOptions
+from scraper.verify import offline
+from scraper.verify.fix import fix_files
+from scraper.verify.offline import Checked
+from scraper.verify.online import OnlineCheck, Progress, Target
+from scraper.verify.report import ONLINE_KINDS, VerifyReport
+from scraper.verify.select import new_seed, sample, select_files
+
+#: Kinds that say the file was compared with its page (or its page is gone).
+_JUDGED = frozenset(ONLINE_KINDS) - {"blocked", "error"}
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    """What one verify checks, and whether it fixes."""
+
+    paths: tuple[Path, ...] = ()
+    offline: bool = False
+    sample: int | None = None
+    seed: int | None = None
+    since: dt.date | None = None
+    max_requests: int | None = None
+    fix: bool = False
+    force: bool = False
+    block_limit: int = 3
+    down_limit: int = 3
+    concurrency: int = 1
+    parse: ParseOptions = field(default_factory=ParseOptions)
+
+    @classmethod
+    def from_config(cls, config: Config, **values: object) -> VerifyOptions:
+        """A verify under these settings, with the command line's choices in `values`."""
+        return cls(
+            block_limit=config.sync.block_limit,
+            down_limit=config.sync.down_limit,
+            concurrency=config.fetch.concurrency,
+            parse=config.parse_options(),
+            **values,  # type: ignore[arg-type]
+        )
+
+
+def run_verify(
+    archive: Archive,
+    source: PageSource | None,
+    options: VerifyOptions,
+    *,
+    now: dt.datetime,
+    progress: Progress | None = None,
+) -> VerifyReport:
+    """Check the chosen files of an open archive (against `source` unless it is None)."""
+    report = VerifyReport()
+    with _timed(report, source):
+        chosen = _choose(archive, options, report)
+        checked = _check_offline(archive, chosen, options)
+        report.results = [c.result for c in checked]
+        pages: dict[str, Release] = {}
+        if source is not None:
+            pages = _check_online(archive, source, checked, options, report, progress)
+            if archive.writable:
+                _note_verified(archive, report, now)
+        if options.fix and archive.writable:
+            try:
+                for move in unfinished_moves(archive):
+                    finish(archive, move)
+                fix_files(archive, checked, pages, force=options.force, now=now)
+            except StateError as exc:
+                report.stopped, report.stop_kind = str(exc), "state"
+    return report
+
+
+def verify_archive(
+    config: Config,
+    options: VerifyOptions,
+    *,
+    now: dt.datetime,
+    progress: Progress | None = None,
+    lock_wait: float = 0.0,
+) -> VerifyReport:
+    """Open the configured archive (locked to fix it) and its site, and verify."""
+    root = config.archive
+    require_archive(root, init=False)
+    # Only --fix may create the state; a verify of an archive without one changes nothing.
+    writable = options.fix or (root / STATE_DIR).is_dir()
+    with (
+        Archive(root) if writable else Archive.read_only(root) as archive,
+        archive.locked(wait=lock_wait) if options.fix else contextlib.nullcontext(),
+        _source(config, archive, options) as source,
+    ):
+        report = run_verify(archive, source, options, now=now, progress=progress)
+        if archive.writable:
+            _record(archive, report, now)
+    return report
+
+
+@contextlib.contextmanager
+def _source(config: Config, archive: Archive, options: VerifyOptions) -> Iterator[Fetcher | None]:
+    """The site's polite client, with the request budget; None offline."""
+    if options.offline:
+        yield None
+        return
+    with Fetcher(
+        config.fetch, validators=archive, robots_cache=archive, budget=options.max_requests
+    ) as fetcher:
+        yield fetcher
+
+
+def _choose(archive: Archive, options: VerifyOptions, report: VerifyReport) -> list[str]:
+    """The files to check: under the paths, from --since, a sample of them."""
+    relpaths = select_files(archive.root, options.paths, options.since)
+    if options.sample is not None:
+        report.seed = options.seed if options.seed is not None else new_seed()
+        relpaths = sample(relpaths, options.sample, report.seed, archive.verified_at())
+    return relpaths
+
+
+def _check_offline(archive: Archive, relpaths: list[str], options: VerifyOptions) -> list[Checked]:
+    """Read and check each file; duplicates among all the archive's files."""
+    digests = archive.written_digests()
+    checked = [
+        offline.check_file(relpath, _read(archive, relpath), digests.get(relpath))
+        for relpath in relpaths
+    ]
+    whole = not (options.paths or options.since or options.sample is not None)
+    if whole:
+        offline.mark_duplicates(checked)
+    else:
+        _mark_duplicates_in_index(archive, checked)
+    return checked
+
+
+def _read(archive: Archive, relpath: str) -> bytes:
+    """A file's bytes; those of a file that cannot be read become an unreadable finding."""
+    try:
+        return (archive.root / relpath).read_bytes()
+    except OSError as exc:
+        return f"\udcff{exc.strerror or exc}".encode("utf-8", "surrogateescape")
+
+
+def _mark_duplicates_in_index(archive: Archive, checked: list[Checked]) -> None:
+    """For a part of the archive: other files of the whole archive that hold the same url."""
+    archive.refresh_index()
+    for check in checked:
+        if check.release is None:
+            continue
+        others = [e.relpath for e in archive.by_url(check.release.url)]
+        others = [p for p in others if p != check.result.path]
+        if others:
+            check.result.add(
+                "duplicate", f"{check.release.url} is also held by {', '.join(others)}"
+            )
+
+
+def _check_online(
+    archive: Archive,
+    source: PageSource,
+    checked: list[Checked],
+    options: VerifyOptions,
+    report: VerifyReport,
+    progress: Progress | None,
+) -> dict[str, Release]:
+    """Check each readable file against its page; the pages fetched, by the file's path."""
+    session = Session(
+        source,
+        report,
+        block_limit=options.block_limit,
+        down_limit=options.down_limit,
+        validators=archive if archive.writable else None,
+    )
+    targets = _targets(archive, checked)
+    check = OnlineCheck(session, options.parse, options.concurrency, progress)
+    try:
+        check.run(targets)
+    except Stopped as stop:
+        report.stopped, report.stop_kind = str(stop), stop.kind
+    report.unchecked = len(targets) - check.done
+    return check.pages
+
+
+def _targets(archive: Archive, checked: list[Checked]) -> list[Target]:
+    """The files that name a page of the site, with where to fetch it and how."""
+    learnt = archive.learnt()
+    digests = archive.written_digests()
+    targets = []
+    for check in checked:
+        if not check.on_site:
+            continue
+        assert check.release is not None
+        path = check.result.path
+        known = learnt.get(path)
+        own = None if is_placeholder(check.release.date) else check.release.date
+        fallback = own or (known.listed if known else None)
+        ours = path in digests and "local-edit" not in check.result.kinds
+        targets.append(Target(check, known.url if known else check.release.url, fallback, ours))
+    return targets
+
+
+def _note_verified(archive: Archive, report: VerifyReport, now: dt.datetime) -> None:
+    """Remember when each file was checked against the source, for --sample."""
+    # A file whose page could not be judged (blocked, not reached) stays due for a check.
+    checked = [r.path for r in report.results if r.kinds.keys() & _JUDGED]
+    archive.mark_verified(checked, now.timestamp())
+
+
+def _record(archive: Archive, report: VerifyReport, now: dt.datetime) -> None:
+    """Keep a record of the run for `status`; a state that cannot take it is only a note."""
+    counts = {**report.counts(), "files": len(report.results), "requests": report.requests}
+    record = RunRecord("verify", now, report.seconds, report.exit_code, counts, report.stopped)
+    try:
+        archive.record_run(record)
+    except StoreError as exc:
+        report.notes.append(f"this run could not be recorded: {exc}")
+
+
+@contextlib.contextmanager
+def _timed(report: VerifyReport, source: PageSource | None) -> Iterator[None]:
+    """Fill in the report's closing figures however the run ends."""
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        if source is not None:
+            report.requests = source.requests_made
+            report.notes.extend(n for n in source.notes() if n not in report.notes)
+        report.seconds = time.monotonic() - started

@@ -1,0 +1,131 @@
+"""Check files against the source: fetch each one's page, render it, compare.
+
+Nothing here writes a file. Fetches go through the run's session, so block pages, a site
+that is down and a spent request budget end the checks the way they end a sync.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from scraper.archive.document import dumps
+from scraper.errors import BlockedError, BudgetError, FetchError, ParseError
+from scraper.models import Release
+from scraper.net.pool import in_order
+from scraper.net.session import GONE, Session
+from scraper.net.source import Fetched
+from scraper.site.parse import ParseOptions, release_from_page
+from scraper.site.urls import canonical_url
+from scraper.verify.compare import compare
+from scraper.verify.offline import Checked
+
+#: Called as each file is checked: (files done, files to check, url, kinds found).
+Progress = Callable[[int, int, str, str], None]
+
+
+@dataclass(frozen=True)
+class Target:
+    """A file to check against its page."""
+
+    checked: Checked
+    #: Where its page is: the file's url, or the real one a sync learnt for an old file.
+    url: str
+    #: The date to give a page that has none (the file's own, or a listing's).
+    fallback: dt.date | None
+    #: Whether a 304 can answer (the file is as this tool wrote it from that page).
+    conditional: bool
+
+
+class OnlineCheck:
+    """Checks targets against the source through a session, a few fetches at a time."""
+
+    def __init__(
+        self,
+        session: Session,
+        parse: ParseOptions,
+        width: int = 1,
+        progress: Progress | None = None,
+    ) -> None:
+        """Fetch through `session`; parse pages with `parse`."""
+        self.session = session
+        self.parse = parse
+        self.width = width
+        self.progress = progress
+        #: The release each page holds, by the file's path (for --fix).
+        self.pages: dict[str, Release] = {}
+        #: How many targets were checked (a spent budget or a stop leaves the rest).
+        self.done = 0
+
+    def run(self, targets: list[Target]) -> None:
+        """Check targets in order, until the budget is spent; Stopped may end it sooner."""
+        for target, result in in_order(targets, self._fetch, self.width):
+            try:
+                fetched = result()
+            except BudgetError:
+                return
+            except FetchError as exc:
+                self.done += 1
+                self._failed(target, exc)
+            else:
+                self.done += 1
+                self._judge(target, self.session.fetched(fetched))
+            if self.progress:
+                kinds = ", ".join(target.checked.result.kinds) or "ok"
+                self.progress(self.done, len(targets), target.url, kinds)
+
+    def _fetch(self, target: Target) -> Fetched:
+        """Fetch a target's page (on a worker thread)."""
+        return self.session.source.get(urlsplit(target.url).path, conditional=target.conditional)
+
+    def _failed(self, target: Target, exc: FetchError) -> None:
+        """A page that could not be had: blocked, missing, or an error (may stop the run)."""
+        result = target.checked.result
+        if isinstance(exc, BlockedError):
+            result.add("blocked", "the site served its bot-protection page: nothing concluded")
+            self.session.blocked(target.url, exc)
+        elif exc.status in GONE:
+            result.add("missing", f"HTTP {exc.status} at the source; the file is kept")
+            self.session.fetched(Fetched(target.url, exc.status, b"", None, None))
+        else:
+            result.add("error", str(exc))
+            self.session.failed(target.url, exc)
+
+    def _judge(self, target: Target, fetched: Fetched) -> None:
+        """Compare a fetched page with its file."""
+        checked = target.checked
+        result = checked.result
+        assert checked.release is not None and checked.text is not None  # only readable files
+        if fetched.not_modified:
+            result.add("ok", "not modified since this tool wrote it")
+            return
+        moved_to = canonical_url(fetched.url)
+        if moved_to != canonical_url(target.url):
+            result.add("moved", f"the page redirects to {moved_to}")
+            return
+        try:
+            page = self._release(fetched, target.fallback)
+        except ParseError as exc:
+            result.add("error", str(exc))
+            return
+        old_date = self._old_date(fetched, page, checked.release)
+        for kind, detail in compare(checked.release, checked.text, page, old_date).items():
+            result.add(kind, detail)
+        result.expected = dumps(page)
+        self.pages[result.path] = page
+        if result.kinds.keys() == {"ok"}:
+            self.session.commit(fetched)  # the file is what the page makes: a 304 may answer
+
+    def _release(self, fetched: Fetched, fallback: dt.date | None, zone: str = "") -> Release:
+        """The release a page holds, dated in the archive's zone (or `zone`)."""
+        options = dataclasses.replace(self.parse, timezone=zone) if zone else self.parse
+        return release_from_page(fetched.body, fetched.url, fallback, options)
+
+    def _old_date(self, fetched: Fetched, page: Release, file: Release) -> dt.date | None:
+        """The date the old exporter's rule (UTC) gives the page, when the dates differ."""
+        if page.date == file.date:
+            return None
+        return self._release(fetched, page.date, "UTC").date

@@ -1,0 +1,54 @@
+"""Which files a verify checks: all, those under given paths, newer ones, or a sample."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Sequence
+from pathlib import Path
+
+from scraper.archive.reformat import iter_markdown_files
+from scraper.errors import ConfigError
+from scraper.models import CONTENT_FOLDERS
+
+
+def select_files(root: Path, paths: Sequence[Path], since: dt.date | None) -> list[str]:
+    """The relative paths of the archive files under `paths` (all when none), sorted.
+
+    `since` keeps the files whose name's date (YYYY-MM-DD-…) is on or after it. A path
+    outside the archive's content folders is a ConfigError naming it.
+    """
+    base = root.resolve()
+    folders = [base / folder for folder in CONTENT_FOLDERS.values()]
+    wanted = [_inside(base, folders, p) for p in paths] or [f for f in folders if f.is_dir()]
+    relpaths = sorted(
+        {p.resolve().relative_to(base).as_posix() for p in iter_markdown_files(wanted)}
+    )
+    if since is not None:
+        relpaths = [p for p in relpaths if p.rsplit("/", 1)[-1][:10] >= since.isoformat()]
+    return relpaths
+
+
+def _inside(base: Path, folders: list[Path], path: Path) -> Path:
+    """A PATH argument, when it lies in a content folder of the archive."""
+    resolved = path.resolve()
+    if not any(resolved == f or f in resolved.parents for f in folders):
+        raise ConfigError(
+            f"{path} is not inside the archive's releases/, speeches/ or features/ under"
+            f" {base}; pass paths within the archive, or --archive DIR for another"
+        )
+    return resolved
+
+
+def sample(relpaths: list[str], count: int, seed: int, verified_at: dict[str, float]) -> list[str]:
+    """`count` files at random (reproducible by `seed`), those verified longest ago first."""
+    shuffled = list(relpaths)
+    random.Random(seed).shuffle(shuffled)
+    # Stable: among files verified equally long ago (never, most of all), the shuffle decides.
+    shuffled.sort(key=lambda p: verified_at.get(p, float("-inf")))
+    return sorted(shuffled[:count])
+
+
+def new_seed() -> int:
+    """A seed for a sample, printed so that the same sample can be drawn again."""
+    return random.SystemRandom().randrange(1, 2**31)
