@@ -38,24 +38,33 @@ def compare(file: Release, text: str, page: Release, old_date: dt.date | None) -
         if file.url == folded_url(page.url):
             kinds["legacy-url"] = f"the old exporter's folded address; the page's is {page.url}"
         else:
-            changed.append(f"url {file.url} → {page.url}")
+            changed.append(f"url ({file.url} → {page.url})")
     if page.date != file.date:
         if file.date == UNDATED or file.date == old_date:
             rule = "'no date'" if file.date == UNDATED else "UTC date"
             kinds["legacy-date"] = f"{file.date} is the old {rule}; the page's is {page.date}"
         else:
-            changed.append(f"date {file.date} → {page.date}")
-    changed += [f"{name} differ" for name in _FIELDS if getattr(page, name) != getattr(file, name)]
+            changed.append(f"date ({file.date} → {page.date})")
+    spaced = []
+    for name in _FIELDS:
+        ours, theirs = getattr(file, name), getattr(page, name)
+        if ours != theirs:
+            (spaced if _spaced(ours) == _spaced(theirs) else changed).append(name)
     if page.body != file.body:
-        if loose(page.body) == loose(file.body):
-            kinds["legacy-format"] = "the body differs only in Markdown (tables, white space)"
-        else:
-            changed.append("the body differs")
+        (spaced if loose(page.body) == loose(file.body) else changed).append("body")
+    if spaced:
+        kinds["legacy-format"] = f"only Markdown or white space differs in {', '.join(spaced)}"
     if changed:
-        kinds["changed"] = "; ".join(changed)
+        kinds["changed"] = "differs: " + ", ".join(changed)
     if not kinds:
         kinds["legacy-format"] = "only the front matter's quoting differs"
     return kinds
+
+
+def _spaced(value: str | tuple[str, ...]) -> tuple[str, ...]:
+    """A field with each run of white space (no-break spaces too) as one space."""
+    items = (value,) if isinstance(value, str) else value
+    return tuple(" ".join(item.split()) for item in items)
 
 
 def folded_url(url: str) -> str:
