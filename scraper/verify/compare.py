@@ -45,7 +45,7 @@ def compare(file: Release, text: str, page: Release, old_date: dt.date | None) -
             kinds["legacy-date"] = f"{file.date} is the old {rule}; the page's is {page.date}"
         else:
             changed.append(f"date ({file.date} → {page.date})")
-    spaced = []
+    spaced: list[str] = []
     for name in _FIELDS:
         ours, theirs = getattr(file, name), getattr(page, name)
         if ours != theirs:
