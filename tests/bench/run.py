@@ -34,6 +34,7 @@ def main() -> None:
         how = "reused" if reused else f"extracted in {time.perf_counter() - step:.1f} s"
         show("archive", f"{extracted} ({how})")
         format_speed.run(extracted)
+        format_speed.run_verify(extracted)
     else:
         heading("2. format --check over the existing archive")
         show("skipped", f"tarball not found at {source} (set BEEHIVE_TARBALL to its path)")
