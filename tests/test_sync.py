@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -14,7 +15,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from scraper.archive.store import Archive
+from scraper.archive.store import Archive, hold_lock
 from scraper.cli import EXIT_BLOCKED, EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_UNREACHABLE, main
 from tests.standin import StandIn
 from tests.support import (
@@ -259,6 +260,31 @@ def test_wait_lets_a_second_sync_run_once_the_first_is_done(
     assert run.code == EXIT_OK
     assert waits == [1.0]
     assert files(archive)
+
+
+def test_a_sync_mid_write_holds_off_a_second_which_waits_or_says_in_use(
+    site: StandIn, archive: Path, config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert sync(site, archive, config_file).code == EXIT_OK
+    # The first sync: the archive's lock, and a write transaction on its state.
+    lock = hold_lock(archive)
+    lock.__enter__()
+    state = sqlite3.connect(archive / ".scraper" / "state.db", isolation_level=None)
+    state.execute("BEGIN IMMEDIATE")
+
+    def first_sync_finishes(seconds: float) -> None:
+        """A fake clock: while the second sync waits, the first one ends."""
+        state.execute("COMMIT")
+        lock.__exit__(None, None, None)
+
+    try:
+        refused = sync(site, archive, config_file)
+        assert refused.code == EXIT_LOCKED and "in use by process" in refused.report["error"]
+        monkeypatch.setattr("scraper.archive.store.time.sleep", first_sync_finishes)
+        waited = sync(site, archive, config_file, "--wait", "30")
+    finally:
+        state.close()
+    assert waited.code == EXIT_OK, waited.stdout
 
 
 # -- pages that answer 200 but are not releases (issue: soft 404s and maintenance pages) ----

@@ -49,6 +49,10 @@ _STALE_SECONDS = 600.0
 _FOLDER_TYPES = {folder: kind for kind, folder in CONTENT_FOLDERS.items()}
 #: What the index stores as the stamp of a folder it could not list (a file's is never empty).
 _FOLDER_STAMP = ""
+#: Index rows written per transaction while a walk reads the files.
+_BATCH = 2000
+#: What the index keeps of a file: its row (8 values), or (relpath, reason, size, stamp).
+_Indexed = tuple[str, str, str, str, str, str, int, str] | tuple[str, str, int, str]
 
 
 @dataclass(frozen=True)
@@ -70,12 +74,21 @@ class Archive(State):
     """
 
     def __init__(
-        self, root: Path, *, busy_timeout: float = BUSY_TIMEOUT, writable: bool = True
+        self,
+        root: Path,
+        *,
+        busy_timeout: float = BUSY_TIMEOUT,
+        writable: bool = True,
+        held: bool = False,
     ) -> None:
-        """Open the archive at `root`; `writable=False` is what `read_only` does."""
+        """Open the archive at `root`; `writable=False` is what `read_only` does.
+
+        `held`: the caller holds the archive's lock already (see `open_archive`).
+        """
         self.root = root
         #: False for an archive opened read-only: its state lives in memory, files stay put.
         self.writable = writable
+        self._held = held
         state = root / STATE_DIR
         if writable:
             try:
@@ -89,7 +102,8 @@ class Archive(State):
                     f"cannot open the archive at {root}: {exc.strerror or exc}; check the path"
                     " and its permissions"
                 ) from exc
-            holder = functools.partial(_lock_holder, state / "lock")
+            # Under our own lock nobody else can be using it; otherwise ask who is.
+            holder = _nobody if held else functools.partial(_lock_holder, state / "lock")
             opened = open_state(state / STATE_FILE, busy_timeout, holder)
         else:
             opened = open_read_only(state / STATE_FILE)
@@ -120,21 +134,30 @@ class Archive(State):
         """Bring the index up to date with the files on disk, re-reading only changed ones.
 
         A folder (or file) that cannot be looked at is listed as unreadable, and what the
-        index knew under it is kept as it was: it is out of sight, not gone.
+        index knew under it is kept as it was: it is out of sight, not gone. Files are read
+        outside any transaction and written in short ones, so that another reader of the
+        state (a verify, a status) never waits for a whole walk.
         """
         hidden: list[tuple[str, str]] = []
-        with self._writing() as db:
+        with self._reading() as db:
             known = self._indexed(db, "files")
             bad = self._indexed(db, "unreadable")
-            seen: set[str] = set()
-            reread = 0
-            for relpath, size, stamp in self._scan(hidden):
-                seen.add(relpath)
-                if known.get(relpath) == (size, stamp) or bad.get(relpath) == (size, stamp):
-                    continue
-                reread += 1
-                self._index_file(db, relpath, size, stamp)
-            gone = {p for p in (set(known) | set(bad)) - seen if not _under(p, hidden)}
+        seen: set[str] = set()
+        batch: list[_Indexed] = []
+        reread = 0
+        for relpath, size, stamp in self._scan(hidden):
+            seen.add(relpath)
+            if known.get(relpath) == (size, stamp) or bad.get(relpath) == (size, stamp):
+                continue
+            reread += 1
+            batch.append(self._read_entry(relpath, size, stamp))
+            if len(batch) >= _BATCH:
+                self._put_batch(batch)
+                batch = []
+        gone = {p for p in (set(known) | set(bad)) - seen if not _under(p, hidden)}
+        with self._writing() as db:
+            for row in batch:
+                self._put_indexed(db, row)
             self._unindex(db, gone)
             for relpath, reason in hidden:
                 self._put_unreadable(db, relpath, reason, 0, _FOLDER_STAMP)
@@ -143,6 +166,12 @@ class Archive(State):
         removed = sum(1 for p in gone if bad.get(p, (0, "-"))[1] != _FOLDER_STAMP)
         return IndexStats(count, reread, removed, problems)
 
+    def _put_batch(self, batch: list[_Indexed]) -> None:
+        """Write index rows read from the files, in one short transaction."""
+        with self._writing() as db:
+            for row in batch:
+                self._put_indexed(db, row)
+
     def _scan(self, hidden: list[tuple[str, str]]) -> Iterator[tuple[str, int, str]]:
         """Every archive file under the content folders: relative path, size, stamp."""
         for folder in CONTENT_FOLDERS.values():
@@ -150,13 +179,16 @@ class Archive(State):
 
     def _index_file(self, db: sqlite3.Connection, relpath: str, size: int, stamp: str) -> None:
         """Index one file's front matter in `db`'s write transaction, or note why it can't be."""
+        self._put_indexed(db, self._read_entry(relpath, size, stamp))
+
+    def _read_entry(self, relpath: str, size: int, stamp: str) -> _Indexed:
+        """What the index keeps of a file: its row, or why it cannot be read."""
         kind = _FOLDER_TYPES[relpath.split("/", 1)[0]]
         try:
             release = loads(read_archive_file(self.root / relpath), source=relpath)
         except DocumentError as exc:
-            self._put_unreadable(db, relpath, str(exc), size, stamp)
-            return
-        row = (
+            return (relpath, str(exc), size, stamp)
+        return (
             relpath,
             kind,
             release.url,
@@ -166,7 +198,14 @@ class Archive(State):
             size,
             stamp,
         )
-        self._put_entry(db, row)
+
+    def _put_indexed(self, db: sqlite3.Connection, row: _Indexed) -> None:
+        """Write one index row: a readable file's, or an unreadable one's reason."""
+        if len(row) == 4:
+            relpath, reason, size, stamp = row
+            self._put_unreadable(db, relpath, reason, size, stamp)
+        else:
+            self._put_entry(db, row)
 
     # -- files -----------------------------------------------------------------------------
 
@@ -276,20 +315,56 @@ class Archive(State):
         A read-only archive takes no lock (it would have to create the lock file): it
         changes nothing, so it cannot spoil a sync, though it may see one half done.
         """
-        if not self.writable:
+        if not self.writable or self._held:
             yield
             return
-        path = self.root / STATE_DIR / "lock"
-        handle = path.open("a+", encoding="utf-8")
-        try:
-            _acquire(handle, path, wait, sleep, poll)
-            handle.seek(0)
-            handle.truncate()
-            handle.write(f"{os.getpid()}\n")
-            handle.flush()
+        with hold_lock(self.root, wait, sleep, poll):
             yield
-        finally:
-            handle.close()  # closing releases the flock
+
+
+@contextlib.contextmanager
+def open_archive(
+    root: Path,
+    *,
+    wait: float = 0.0,
+    sleep: Callable[[float], None] | None = None,
+    poll: float = 1.0,
+) -> Iterator[Archive]:
+    """Take the archive's lock, then open it to change it (what sync and verify --fix do).
+
+    The lock comes first, so a second run waits for (or is refused by) the first before it
+    touches the state at all.
+    """
+    with hold_lock(root, wait, sleep, poll), Archive(root, held=True) as archive:
+        yield archive
+
+
+@contextlib.contextmanager
+def hold_lock(
+    root: Path,
+    wait: float = 0.0,
+    sleep: Callable[[float], None] | None = None,
+    poll: float = 1.0,
+) -> Iterator[None]:
+    """Hold an archive's lock; wait up to `wait` seconds for another holder to finish."""
+    state = root / STATE_DIR
+    try:
+        state.mkdir(parents=True, exist_ok=True)
+        handle = (state / "lock").open("a+", encoding="utf-8")
+    except OSError as exc:
+        raise StoreError(
+            f"cannot lock the archive at {root}: {exc.strerror or exc}; check the path and"
+            " its permissions"
+        ) from exc
+    try:
+        _acquire(handle, state / "lock", wait, sleep, poll)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        yield
+    finally:
+        handle.close()  # closing releases the flock
 
 
 def is_archive(root: Path) -> bool:
@@ -341,6 +416,11 @@ def _acquire(
                 ) from None
             pause(poll)
             waited += poll
+
+
+def _nobody() -> str | None:
+    """Nobody else holds the archive: this process does."""
+    return None
 
 
 def _lock_holder(path: Path) -> str | None:

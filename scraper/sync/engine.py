@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from scraper.archive.state import RunRecord
-from scraper.archive.store import Archive, require_archive
+from scraper.archive.store import Archive, open_archive, require_archive
 from scraper.config import Config
 from scraper.dates import local_date
 from scraper.errors import StateError, StoreError
@@ -105,8 +105,7 @@ def sync_archive(
     """Open the configured archive, take its lock, and run one sync against the site."""
     new = require_archive(config.archive, init)
     with (
-        Archive(config.archive) as archive,
-        archive.locked(wait=lock_wait),
+        open_archive(config.archive, wait=lock_wait) as archive,
         open_source(config, archive) as source,
     ):
         report = run_sync(archive, source, options, now=now, progress=progress)

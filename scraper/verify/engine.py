@@ -17,7 +17,7 @@ from pathlib import Path
 
 from scraper.archive.moves import finish, unfinished_moves
 from scraper.archive.state import RunRecord
-from scraper.archive.store import STATE_DIR, Archive, require_archive
+from scraper.archive.store import STATE_DIR, Archive, open_archive, require_archive
 from scraper.config import Config
 from scraper.dates import is_placeholder
 from scraper.errors import StateError, StoreError
@@ -104,19 +104,32 @@ def verify_archive(
     lock_wait: float = 0.0,
 ) -> VerifyReport:
     """Open the configured archive (locked to fix it) and its site, and verify."""
-    root = config.archive
-    require_archive(root, init=False)
-    # Only --fix may create the state; a verify of an archive without one changes nothing.
-    writable = options.fix or (root / STATE_DIR).is_dir()
+    require_archive(config.archive, init=False)
     with (
-        Archive(root) if writable else Archive.read_only(root) as archive,
-        archive.locked(wait=lock_wait) if options.fix else contextlib.nullcontext(),
+        _opened(config.archive, options, lock_wait) as archive,
         _source(config, archive, options) as source,
     ):
         report = run_verify(archive, source, options, now=now, progress=progress)
         if archive.writable:
             _record(archive, report, now)
     return report
+
+
+@contextlib.contextmanager
+def _opened(root: Path, options: VerifyOptions, lock_wait: float) -> Iterator[Archive]:
+    """The archive: locked to fix it; otherwise read-only unless it has a state already.
+
+    Only --fix may create the state: a verify of an archive without one changes nothing.
+    """
+    if options.fix:
+        with open_archive(root, wait=lock_wait) as archive:
+            yield archive
+    elif (root / STATE_DIR).is_dir():
+        with Archive(root) as archive:
+            yield archive
+    else:
+        with Archive.read_only(root) as archive:
+            yield archive
 
 
 @contextlib.contextmanager
