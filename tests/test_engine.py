@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from scraper.archive.store import Archive
-from scraper.errors import StateError
+from scraper.errors import StateError, StoreError
 from scraper.exitcodes import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK
 from scraper.models import Failure
 from scraper.net.fetch import Fetcher
@@ -565,6 +565,33 @@ def test_a_move_cut_short_is_finished_by_the_next_run(
     with pytest.raises(Killed):
         engine_sync(model, archive)
     assert sum("moving" in p for p in files(archive)) == 2
+    monkeypatch.undo()
+    assert engine_sync(model, archive).exit_code == EXIT_OK
+    assert sum("moving" in p for p in files(archive)) == 1
+
+
+def test_a_move_that_cannot_be_finished_is_reported_and_tried_again(
+    model: StandIn, archive: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    item = model.publish("moving", copy_of="/release/district-court-judge-appointed-28", when=now)
+    assert engine_sync(model, archive).exit_code == EXIT_OK
+    model.change(item.path, when=now - dt.timedelta(days=2))
+
+    def killed(self: Archive, relpath: str) -> None:
+        raise Killed
+
+    def refused(self: Archive, relpath: str) -> None:
+        raise StoreError(f"cannot remove {relpath}: Permission denied")
+
+    monkeypatch.setattr(Archive, "remove", killed)
+    with pytest.raises(Killed):
+        engine_sync(model, archive)
+    monkeypatch.setattr(Archive, "remove", refused)
+    report = engine_sync(model, archive)
+    [failure] = report.failed
+    assert "a move left unfinished" in failure.reason and "Permission denied" in failure.reason
+    assert report.exit_code == EXIT_FAILED and report_lines(report)[-1].startswith("added 0")
     monkeypatch.undo()
     assert engine_sync(model, archive).exit_code == EXIT_OK
     assert sum("moving" in p for p in files(archive)) == 1

@@ -64,7 +64,12 @@ class Applier:
         """Record what was found, finish old moves, fetch and write, re-check, settle."""
         self._record_found(plan.discovery)
         for move in plan.moves:
-            finish(self.archive, move)
+            try:
+                finish(self.archive, move)
+            except StateError:
+                raise
+            except StoreError as exc:  # the note stays: the next run tries again
+                self.report.failed.append(Failure(move.old, f"a move left unfinished: {exc}"))
         self._fetch_all(plan.fetch)
         self._recheck(plan.recheck)
         self._settle(plan.discovery)

@@ -87,12 +87,22 @@ def run_verify(
                 _note_verified(archive, report, now)
         if options.fix and archive.writable:
             try:
-                for move in unfinished_moves(archive):
-                    finish(archive, move)
+                _finish_moves(archive, report)
                 fix_files(archive, checked, pages, force=options.force, now=now)
             except StateError as exc:
                 report.stopped, report.stop_kind = str(exc), "state"
     return report
+
+
+def _finish_moves(archive: Archive, report: VerifyReport) -> None:
+    """Finish the moves a killed run left; one that cannot be finished is only a note."""
+    for move in unfinished_moves(archive):
+        try:
+            finish(archive, move)
+        except StateError:
+            raise
+        except StoreError as exc:  # the note stays: the next run tries again
+            report.notes.append(f"{move.old}: a move left unfinished: {exc}")
 
 
 def verify_archive(
