@@ -113,6 +113,8 @@ def test_a_listed_title_and_date_identify_a_link_without_a_slug() -> None:
     assert identify_listed(index, "release", PULSE_B.title, D(2017, 12, 6)) == [PULSE_B]
     assert identify_listed(index, "release", PULSE_B.title, D(2017, 12, 9)) is None
     assert identify_listed(index, "release", "Another title", D(2017, 12, 6)) is None
+    # Without a date any release of that title could be it: nothing is sure.
+    assert identify_listed(index, "release", PULSE_B.title, None) is None
 
 
 def test_a_file_we_wrote_for_an_ascii_sibling_is_not_taken_for_the_macron_release() -> None:

@@ -65,7 +65,10 @@ def identify_listed(
 
     None when they do not: `listed` is how many links of the same page share that title and
     date, and Drupal gives repeated titles -0, -1 slugs, so one file cannot stand for two.
+    Without a date nothing is sure (any release of that title could be it): None.
     """
+    if date is None:
+        return None
     matches = _on(index.by_title(kind, title), date)
     known = len(matches) == listed if listed == 1 else len(matches) >= listed
     return matches if known else None

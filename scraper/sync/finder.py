@@ -98,6 +98,8 @@ class Finder:
         self._walked_all = True
         self._kinds: dict[str, str] = {}  # the listing type of each item found
         self._announced: set[str] = set()  # items already counted as new in the progress
+        #: (kind, title, date) of new items found by their address, to know their /node/ links.
+        self._new_titles: set[tuple[str, str, dt.date | None]] = set()
 
     def find(self) -> Discovery:
         """Items the archive lacks: those left pending by earlier runs, then the sources'."""
@@ -284,6 +286,8 @@ class Finder:
             # it; otherwise the page is fetched to learn what it is.
             if item.title is None:
                 return "new"
+            if (listed, item.title, date) in self._new_titles:
+                return "known"  # found by its address earlier in this run (the feed)
             found = identify_listed(self.snapshot, listed, item.title, date, max(1, twins))
             if found is None:
                 return "new"
@@ -295,6 +299,8 @@ class Finder:
             report_ambiguous(self.report, url, match.ambiguous)
             return "ambiguous"
         if match.entry is None:
+            if item.title is not None:
+                self._new_titles.add((kind, item.title, date))
             return "new"
         if (what := learnt(match.entry, url, date)) is not None:
             self._found.learnt[match.entry.relpath] = what  # for verify, which fetches it
