@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -119,6 +120,26 @@ def test_a_migration_that_fails_leaves_the_state_as_it_was(
     assert read(path, "SELECT count(*) FROM sqlite_master WHERE name = 'runs'") == [(0,)]
     assert read(path, "SELECT * FROM written ORDER BY url") == V1_WRITTEN
     assert not path.with_name("state.db.damaged").exists()
+
+
+def test_a_read_only_state_is_refused_before_sqlite_leaves_read_only_litter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced_archive(tmp_path)
+    path = state_file(tmp_path)
+    real_access = os.access
+
+    def access(target: Any, mode: int) -> bool:
+        """This user may not write the state file (root may write anything, so pretend)."""
+        return not (Path(target) == path and mode == os.W_OK) and real_access(target, mode)
+
+    monkeypatch.setattr(os, "access", access)
+    with pytest.raises(StoreError, match=r"state\.db is read-only for this user.*fix the"):
+        Archive(tmp_path)
+    assert sorted(p.name for p in path.parent.iterdir() if p.name.startswith("state.db")) == [
+        "state.db",
+        "state.db.checked",
+    ]
 
 
 def test_a_state_of_a_newer_version_is_refused_and_left_alone(tmp_path: Path) -> None:

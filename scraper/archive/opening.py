@@ -9,6 +9,7 @@ open can spare the full check while the file is as scraper left it.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -65,6 +66,7 @@ def open_state(
     file's WAL, which SQLite finds by name. Trouble that is not damage (a lock, a read-only
     file, a full disk) is a StoreError, the file left untouched.
     """
+    _must_be_writable(path)
     try:
         db, checked_at = _open_file(path, busy_timeout)
         return Opened(db, None, checked_at)
@@ -85,6 +87,22 @@ def open_state(
         return Opened(db, problem, checked_at)
     except Damaged as exc:  # a database just created cannot be damaged unless the disk is
         raise StoreError(f"{path} could not be rebuilt ({exc}); check the disk") from exc
+
+
+def _must_be_writable(path: Path) -> None:
+    """StateError before SQLite is asked, when this user cannot write the state or its folder.
+
+    SQLite would open a read-only file for reading, fail on the first write, and leave its
+    -wal and -shm files behind, read-only too: the next run would fail the same way after
+    the user fixed the file's permissions.
+    """
+    for target in (path, path.parent):
+        if target.exists() and not os.access(target, os.W_OK):
+            what = "its folder" if target == path.parent else "it"
+            raise StateError(
+                f"{path} is read-only for this user ({what} cannot be written); fix the"
+                f" permissions of {target}"
+            )
 
 
 def open_read_only(path: Path) -> Opened:
