@@ -6,6 +6,7 @@
     │   ├── UnavailableError the site kept failing for one URL (5xx, 429, timeouts, resets)
     │   │   └── UnreachableError  no connection at all, or robots.txt unavailable: stop
     │   ├── BlockedError     the site served its bot-protection page
+    │   │   └── RobotsBlockedError  ... for robots.txt, so for every request: stop
     │   ├── RobotsError      robots.txt forbids the URL
     │   ├── BudgetError      the run's request budget is spent
     │   └── RedirectError    a redirect left the site or was not http(s)
@@ -49,6 +50,10 @@ class UnreachableError(UnavailableError):
 
 class BlockedError(FetchError):
     """The site answered with its bot-protection page instead of content."""
+
+
+class RobotsBlockedError(BlockedError):
+    """The bot-protection page came for robots.txt: every other request would get it too."""
 
 
 class RobotsError(FetchError):

@@ -602,6 +602,7 @@ def test_a_move_that_cannot_be_finished_is_reported_and_tried_again(
 
 def test_a_full_disk_ends_with_the_summary_and_a_clear_error(model: StandIn, archive: Path) -> None:
     engine_sync(model, archive, limit=2)
+    model.fail("/release/*", "404", times=3)  # failures before the disk fills keep their reason
     with Archive(archive) as state:
         # What SQLite says when the disk is full: no page can be added to the database.
         pages = state._db.execute("PRAGMA page_count").fetchone()[0]
@@ -614,7 +615,8 @@ def test_a_full_disk_ends_with_the_summary_and_a_clear_error(model: StandIn, arc
             report = run_sync(state, source, SyncOptions(), now=dt.datetime.now(dt.UTC))
     assert report.stop_kind == "state" and "disk may be full" in str(report.stopped)
     assert report.exit_code == EXIT_FAILED
-    assert all(f.reason for f in report.failed)
+    assert len(report.failed) == 3
+    assert all("HTTP 404" in failure.reason for failure in report.failed)
     lines = report_lines(report)
     assert lines[-2].startswith("stopped early: ") and lines[-1].startswith("added ")
 

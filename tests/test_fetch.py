@@ -18,6 +18,7 @@ from scraper.errors import (
     ConfigError,
     FetchError,
     RedirectError,
+    RobotsBlockedError,
     RobotsError,
     UnavailableError,
     UnreachableError,
@@ -246,7 +247,7 @@ def test_oversized_robots_is_read_to_the_limit_in_whole_lines() -> None:
 
 def test_block_page_for_robots_raises_blocked() -> None:
     site = Site({"/robots.txt": [reply(body=BLOCK_212)], "/release/a": [reply()]})
-    with make(site) as fetcher, pytest.raises(BlockedError) as caught:
+    with make(site) as fetcher, pytest.raises(RobotsBlockedError) as caught:
         fetcher.get("/release/a")
     # The URL that was requested, and blocked: robots.txt, not the page asked for.
     assert caught.value.url == f"{SITE}/robots.txt"

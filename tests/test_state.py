@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import os
+import shutil
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path

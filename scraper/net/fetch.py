@@ -57,6 +57,7 @@ from scraper.errors import (
     BudgetError,
     FetchError,
     RedirectError,
+    RobotsBlockedError,
     RobotsError,
     UnavailableError,
     UnreachableError,
@@ -506,7 +507,7 @@ class Fetcher:
             raise FetchError(f"{url}: {type(exc).__name__}: {exc}", url=str(url)) from exc
         # By body, whatever the status: the site serves its challenge with 200.
         if is_block_page(body):
-            raise BlockedError(
+            raise (RobotsBlockedError if robots else BlockedError)(
                 f"{url}: the site is serving its bot-protection page to this client instead of"
                 f" content: {BLOCK_ADVICE}",
                 url=str(url),

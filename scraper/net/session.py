@@ -11,12 +11,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from typing import Protocol, TypeVar
-from urllib.parse import urlsplit
 
 from scraper.errors import (
     BlockedError,
     FetchError,
     ParseError,
+    RobotsBlockedError,
     UnavailableError,
     UnreachableError,
 )
@@ -109,14 +109,15 @@ class Session:
         When robots.txt (fetched before the first page) was what got the block page, it is
         what is logged, and the run stops: every later request would be blocked too.
         """
-        robots = exc is not None and urlsplit(exc.url).path == "/robots.txt"
+        robots = isinstance(exc, RobotsBlockedError)
         target = exc.url if exc is not None and robots else url
         self.log.blocked.append(target)
         with self._lock:
             self._blocks_in_a_row += 1
             count = self._blocks_in_a_row
         if robots or count >= self.block_limit:
-            raise Stopped(f"{count} blocked request(s) in a row; {BLOCKED_ADVICE}", "blocked")
+            what = "robots.txt was blocked" if robots else f"{count} blocked requests in a row"
+            raise Stopped(f"{what}; {BLOCKED_ADVICE}", "blocked")
 
     def failed(self, url: str, exc: FetchError) -> None:
         """Log a failed URL; stop the run when the site is unreachable or seems down."""

@@ -195,4 +195,5 @@ def _timed(report: SyncReport, archive: Archive, source: PageSource) -> Iterator
         report.requests = source.requests_made
         report.notes.extend(note for note in source.notes() if note not in report.notes)
         report.seconds = time.monotonic() - started
-        report.archive_files = archive.count()
+        with contextlib.suppress(StoreError):  # a state gone bad must not hide the summary
+            report.archive_files = archive.count()

@@ -15,7 +15,7 @@ from scraper.net.session import Session
 from scraper.site.discover import Discovered
 from scraper.sync.finder import Discovery, Finder, ListingProgress
 from scraper.sync.options import SyncOptions
-from scraper.sync.report import SyncReport, plural
+from scraper.sync.report import SyncReport, plural, report_dict
 from scraper.sync.snapshot import Snapshot
 
 
@@ -49,19 +49,14 @@ def make_plan(
 
 
 def plan_dict(plan: Plan, report: SyncReport) -> dict[str, Any]:
-    """The plan as plain data (the dry run's --json)."""
+    """The plan as plain data (the dry run's --json), with the report of making it."""
     return {
-        "ok": report.ok,
+        **report_dict(report),
         "fetch": [item.url for item in plan.fetch],
         "pending_after": [item.url for item in plan.discovery.new[len(plan.fetch) :]],
         "recheck": [{"url": url, "path": path} for url, path in plan.recheck],
         "finish_moves": [{"url": m.url, "remove": m.old} for m in plan.moves if m.remove_old],
         "feed_unchanged": plan.discovery.feed_unchanged,
-        "failed": [{"url": f.url, "reason": f.reason} for f in report.failed],
-        "blocked": report.blocked,
-        "ambiguous": [{"url": f.url, "reason": f.reason} for f in report.ambiguous],
-        "notes": report.notes,
-        "requests": report.requests,
     }
 
 
