@@ -23,6 +23,14 @@ from tests.standin import StandIn
 from tests.standin.model import Item
 from tests.standin.transport import MOCK_BASE_URL, mock_transport
 
+#: The public site, which every url in the archive names.
+PUBLIC = "https://www.beehive.govt.nz"
+
+
+class Killed(BaseException):
+    """A kill of the process, as far as the code under test can tell (nothing catches it)."""
+
+
 #: Settings that make retries and spacing wait for nothing (the stand-in answers at once).
 NO_WAIT = """
 [fetch]

@@ -25,6 +25,8 @@ from tests.standin.model import Item
 from tests.standin.transport import mock_transport
 from tests.support import (
     MOCK_FETCH,
+    PUBLIC,
+    Killed,
     comparable_files,
     engine_sync,
     expected_file,
@@ -35,7 +37,6 @@ from tests.support import (
 )
 
 TE_HUIA = "/release/te-huia-service-extension-welcomed"
-PUBLIC = "https://www.beehive.govt.nz"
 
 
 @pytest.fixture
@@ -179,10 +180,6 @@ def test_written_files_carry_their_url_and_path(model: StandIn, archive: Path) -
 # -- the engine's branches, formerly end to end ------------------------------------------------
 
 NZ = ZoneInfo("Pacific/Auckland")
-
-
-class Killed(BaseException):
-    """A kill of the process, as far as the code under test can tell (nothing catches it)."""
 
 
 def reasons(failures: list[Failure]) -> str:

@@ -196,12 +196,10 @@ def test_robots_4xx_allows_all_with_a_note(status: int) -> None:
         assert fetcher.get("/release/a").body == PAGE
         assert fetcher.get("/release/a").body == PAGE
         notes = fetcher.notes()
-        problem = fetcher.robots_problem
     assert notes == (f"robots.txt of {SITE} answered HTTP {status}: no rules, every URL allowed",)
     assert site.paths() == ["/robots.txt", "/release/a", "/release/a"]  # not retried
     # "There is none" holds for later runs; "not for you" is asked again.
     assert cache.kept == ({SITE: ""} if status in (404, 410) else {})
-    assert (problem is None) == (status in (404, 410))
 
 
 def test_robots_redirect_within_the_site_is_followed() -> None:

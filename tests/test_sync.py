@@ -20,6 +20,8 @@ from scraper.cli import EXIT_BLOCKED, EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_UN
 from tests.standin import StandIn
 from tests.support import (
     NO_WAIT,
+    PUBLIC,
+    Killed,
     comparable_files,
     expected_file,
     files,
@@ -30,7 +32,6 @@ from tests.support import (
     sync_argv,
 )
 
-PUBLIC = "https://www.beehive.govt.nz"
 NZ = ZoneInfo("Pacific/Auckland")
 
 
@@ -117,10 +118,6 @@ def test_a_dry_run_of_a_new_archive_creates_nothing_and_prints_urls(
     plan = sync(site, archive, config_file, "--dry-run")
     assert plan.report["fetch"][:3] == urls and len(plan.report["pending_after"]) == 0
     assert not archive.exists()
-
-
-class Killed(BaseException):
-    """A kill of the process, as far as the code under test can tell (nothing catches it)."""
 
 
 def test_a_dry_run_changes_nothing_in_an_archive_not_even_a_move_left_unfinished(

@@ -15,16 +15,11 @@ from scraper.cli import EXIT_BLOCKED, EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_US
 from scraper.verify.report import ONLINE_KINDS
 from tests.golden import Golden, goldens
 from tests.standin import StandIn
-from tests.support import Run, files, invoke, sync
+from tests.support import PUBLIC, Killed, Run, files, invoke, sync
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pages"
 EDITED = "/release/te-huia-service-extension-welcomed"
 GONE = "/release/government-app-launched-today"
-PUBLIC = "https://www.beehive.govt.nz"
-
-
-class Killed(BaseException):
-    """A kill of the process, as far as the code under test can tell (nothing catches it)."""
 
 
 def old_archive(root: Path) -> dict[str, Golden]:

@@ -232,12 +232,6 @@ class Fetcher:
         with self._count_lock:
             return self._requests
 
-    @property
-    def robots_problem(self) -> str | None:
-        """Why robots.txt could not be used (so everything is allowed), or None; see notes()."""
-        with self._robots_lock:
-            return None if self._robots is None else self._robots.problem
-
     def notes(self) -> tuple[str, ...]:
         """What a run's report should say about robots.txt as fetched this run (errors raise)."""
         with self._robots_lock:

@@ -17,7 +17,6 @@ from scraper.archive.identify import identify
 from scraper.archive.moves import finish, move_file, retire
 from scraper.archive.placing import free_relpath
 from scraper.archive.store import Archive, Entry
-from scraper.dates import publication_date
 from scraper.errors import BlockedError, FetchError, ScraperError, StateError, StoreError
 from scraper.models import Failure, Release
 from scraper.net.pool import in_order
@@ -26,7 +25,14 @@ from scraper.net.source import Fetched
 from scraper.site.discover import Discovered
 from scraper.site.parse import release_from_page
 from scraper.site.urls import content_type_of, folded_id
-from scraper.sync.finder import FEED_TYPES, FLOOR, Discovery, learnt, report_ambiguous
+from scraper.sync.finder import (
+    FEED_TYPES,
+    FLOOR,
+    Discovery,
+    learnt,
+    listed_date,
+    report_ambiguous,
+)
 from scraper.sync.options import SyncOptions
 from scraper.sync.plan import Plan
 from scraper.sync.report import SyncReport, Written
@@ -143,7 +149,7 @@ class Applier:
 
     def _store(self, item: Discovered, fetched: Fetched) -> tuple[str, str]:
         """Parse a page and write it, unless the archive already holds it: (outcome, its URL)."""
-        release = self._release(fetched, self._listed_date(item))
+        release = self._release(fetched, listed_date(item, self.options.timezone))
         return self._store_release(item, release, fetched), release.url
 
     def _store_release(self, item: Discovered, release: Release, fetched: Fetched) -> str:
@@ -212,12 +218,6 @@ class Applier:
     def _release(self, fetched: Fetched, fallback: dt.date | None) -> Release:
         """Parse a fetched page, dated by `fallback` (the listing's date) when it has none."""
         return release_from_page(fetched.body, fetched.url, fallback, self.options.parse)
-
-    def _listed_date(self, item: Discovered) -> dt.date | None:
-        """An item's listed date in the archive's time zone (None: none, or a placeholder)."""
-        if item.published is None:
-            return None
-        return publication_date(item.published, self.options.timezone)
 
     # -- re-checking recent releases -------------------------------------------------------
 

@@ -314,9 +314,12 @@ class Finder:
 
     def _date(self, item: Discovered) -> dt.date | None:
         """An item's listed date in the archive's time zone (None: none, or a placeholder)."""
-        if item.published is None:
-            return None
-        return publication_date(item.published, self.options.timezone)
+        return listed_date(item, self.options.timezone)
+
+
+def listed_date(item: Discovered, zone: str) -> dt.date | None:
+    """The date a feed or listing gave an item, in `zone` (None: none, or a placeholder)."""
+    return None if item.published is None else publication_date(item.published, zone)
 
 
 def learnt(entry: Entry, url: str, date: dt.date | None) -> Learnt | None:
