@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -138,3 +140,31 @@ def test_a_state_locked_by_another_program_is_a_clear_error_and_stays_as_it_was(
     assert not (archive / ".scraper" / "state.db.damaged").exists()
     with Archive.read_only(archive) as kept:
         assert len(kept.written_since(dt.date(1900, 1, 1))) == len(list(archive.rglob("*.md")))
+
+
+def test_a_usage_error_with_json_is_json_too(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    for bad in (["--since", "2025-13-01"], ["--limit", "0"], ["--wait", "-1"]):
+        run = invoke(*sync_argv(site, archive, config_file), "--json", *bad)
+        assert run.code == EXIT_USAGE
+        assert run.report["ok"] is False and run.report["exit"] == EXIT_USAGE
+        assert bad[0] in run.report["error"]
+
+
+def test_output_into_a_closed_pipe_or_a_full_disk_is_not_a_traceback(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    argv = [sys.executable, "-m", "scraper", *sync_argv(site, archive, config_file), "--dry-run"]
+    piped = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert piped.stdout is not None
+    piped.stdout.readline()
+    piped.stdout.close()  # like `| head -1`
+    _, err = piped.communicate(timeout=120)
+    assert piped.returncode == EXIT_OK and b"Traceback" not in err
+    assert b"would fetch" in err  # the summary is not lost
+    with open("/dev/full", "w", encoding="utf-8") as full:
+        done = subprocess.run(argv, stdout=full, stderr=subprocess.PIPE, text=True, check=False)
+    assert done.returncode == EXIT_FAILED
+    assert "cannot write the output: No space left on device" in done.stderr
+    assert "Traceback" not in done.stderr

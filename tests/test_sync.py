@@ -210,8 +210,18 @@ def test_without_a_terminal_progress_is_plain_log_lines(
     assert lines[-1].startswith(summary)
 
 
-def test_ctrl_c_stops_at_once_and_the_next_sync_carries_on(
-    site: StandIn, archive: Path, config_file: Path, tmp_path: Path
+@pytest.mark.parametrize(
+    ("signum", "code", "said"),
+    [(signal.SIGINT, 130, "interrupted: "), (signal.SIGTERM, 143, "terminated: ")],
+)
+def test_ctrl_c_or_sigterm_stops_at_once_and_the_next_sync_carries_on(
+    site: StandIn,
+    archive: Path,
+    config_file: Path,
+    tmp_path: Path,
+    signum: signal.Signals,
+    code: int,
+    said: str,
 ) -> None:
     # A long client timeout: any second request for the slow page can then only be a
     # retry sent after the interrupt, never one after a timeout.
@@ -225,12 +235,14 @@ def test_ctrl_c_stops_at_once_and_the_next_sync_carries_on(
     process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         assert arrived.wait(timeout=120)
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signum)
         _, err = process.communicate(timeout=120)
     finally:
         process.kill()
-    assert process.returncode == 130
-    assert "run sync again to carry on" in err
+    assert process.returncode == code
+    assert err.endswith(
+        f"{said}every file written so far is complete; run sync again to carry on\n"
+    )
     assert site.count(slow) == 1  # no retry went out after the interrupt
     run = sync(site, archive, config_file)
     assert run.code == EXIT_OK, run.stdout

@@ -2,23 +2,68 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import logging
+import os
+import signal
 import sys
-from collections.abc import Callable
-from typing import NoReturn, TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any, NoReturn, TypeVar
 
 import click
 
 from scraper.errors import ScraperError
-from scraper.exitcodes import exit_code_for
+from scraper.exitcodes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, exit_code_for
 
 T = TypeVar("T")
 
+#: What writing the output may fail with: the disk behind a redirection is full, or broken.
+_OUTPUT_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+#: Exit status after SIGTERM (128 + 15), as a service manager expects.
+EXIT_TERMINATED = 143
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+
+class Terminated(Exception):
+    """SIGTERM arrived: stop as for Ctrl-C, and say so."""
+
+
+class _Group(click.Group):
+    """The command group, ending every command the same way (errors, --json, pipes)."""
+
+    def main(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any
+    ) -> NoReturn:
+        """Run a command; a usage error with --json is JSON too; a closed pipe is quiet."""
+        argv = list(sys.argv[1:] if args is None else args)
+        extra["standalone_mode"] = False
+        try:
+            code = super().main(argv, prog_name, **extra)
+        except click.UsageError as exc:
+            fail(exc.format_message(), EXIT_USAGE, "--json" in argv, usage=exc)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except OSError as exc:
+            if exc.errno not in _OUTPUT_ERRORS:
+                raise
+            write_failed(exc)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+@click.group(
+    cls=_Group,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(package_name="scraper")
 def main() -> None:
     """Keep an archive of beehive.govt.nz releases in sync with the site."""
+    _log_to_stderr()
 
 
 def run(action: Callable[[], T], as_json: bool = False) -> T:
@@ -29,9 +74,78 @@ def run(action: Callable[[], T], as_json: bool = False) -> T:
         fail(str(exc), exit_code_for(exc), as_json)
 
 
-def fail(message: str, code: int, as_json: bool = False) -> NoReturn:
+def fail(
+    message: str, code: int, as_json: bool = False, usage: click.UsageError | None = None
+) -> NoReturn:
     """End the command with an error: on stderr, and with --json also as JSON on stdout."""
     if as_json:
         click.echo(json.dumps({"ok": False, "exit": code, "error": message}, ensure_ascii=False))
-    click.echo(f"error: {message}", err=True)
+    if usage is not None:
+        usage.show()
+    else:
+        click.echo(f"error: {message}", err=True)
     sys.exit(code)
+
+
+@contextmanager
+def terminated_as_interrupt() -> Iterator[None]:
+    """While a command runs, SIGTERM raises Terminated, so it stops as Ctrl-C stops it."""
+
+    def handler(_signum: int, _frame: FrameType | None) -> None:
+        raise Terminated
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (a test runner): nothing to install
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def interrupted(stop: BaseException, message: str) -> NoReturn:
+    """Stop at once on Ctrl-C or SIGTERM, with one line: `message` says what is kept.
+
+    Writes are atomic and happen on the main thread only, so leaving now loses nothing but
+    requests in flight; os._exit does not wait for their retries to run out.
+    """
+    terminated = isinstance(stop, Terminated)
+    click.echo(f"{'terminated' if terminated else 'interrupted'}: {message}", err=True)
+    sys.stderr.flush()
+    os._exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
+
+
+def write_failed(exc: OSError) -> NoReturn:
+    """The output could not be written (a full disk behind a redirection): say so, exit 1."""
+    quiet_stdout()
+    click.echo(f"error: cannot write the output: {exc.strerror or exc}", err=True)
+    sys.exit(EXIT_FAILED)
+
+
+class _ClickHandler(logging.Handler):
+    """Log records as lines on the current stderr (which tests swap), via click."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Write one record."""
+        click.echo(f"{record.levelname.lower()}: {record.getMessage()}", err=True)
+
+
+def _log_to_stderr() -> None:
+    """The library's warnings (retries, cookies) as lines on stderr: the CLI prints them."""
+    logger = logging.getLogger("scraper")
+    if not any(isinstance(h, _ClickHandler) for h in logger.handlers):
+        logger.addHandler(_ClickHandler(logging.WARNING))
+        logger.propagate = False
+
+
+def quiet_stdout() -> None:
+    """Point stdout at nothing, so that flushing it at exit raises nothing more."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file behind stdout (a test runner)
+        pass
+    finally:
+        os.close(devnull)

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from scraper.cli.app import main, run
+from scraper.cli.app import (
+    Terminated,
+    interrupted,
+    main,
+    quiet_stdout,
+    run,
+    terminated_as_interrupt,
+)
 from scraper.cli.options import config_from_options, parse_date, settings_options
 from scraper.cli.progress import Progress
-from scraper.exitcodes import EXIT_INTERRUPTED
 
 if TYPE_CHECKING:
     from scraper.sync.engine import DryRun
@@ -49,7 +54,7 @@ def sync_command(**opts: Any) -> None:
     now = dt.datetime.now(dt.UTC)
     progress = Progress(enabled=not as_json and sys.stderr.isatty())
     try:
-        with progress:
+        with terminated_as_interrupt(), progress:
             if opts["dry_run"]:
                 plan = run(lambda: dry_run(config, options, now=now, init=opts["init"]), as_json)
             else:
@@ -64,20 +69,21 @@ def sync_command(**opts: Any) -> None:
                     ),
                     as_json,
                 )
-    except KeyboardInterrupt:
-        # Writes are atomic and happen on this thread only, so leaving now loses nothing but
-        # requests in flight; os._exit does not wait for their retries to run out.
-        click.echo(
-            "interrupted: every file written so far is complete; run sync again to carry on",
-            err=True,
-        )
-        sys.stderr.flush()
-        os._exit(EXIT_INTERRUPTED)
+    except (KeyboardInterrupt, Terminated) as stop:
+        _interrupted(stop, dry_run=opts["dry_run"], full=opts["full"])
     if opts["dry_run"]:
         _print_plan(plan, as_json)
         sys.exit(plan.report.exit_code)
     _print_report(report, as_json)
     sys.exit(report.exit_code)
+
+
+def _interrupted(stop: BaseException, *, dry_run: bool, full: bool) -> NoReturn:
+    """Stop at once on Ctrl-C or SIGTERM, saying what is kept and what to run next."""
+    if dry_run:
+        interrupted(stop, "nothing was written")
+    again = "sync --full" if full else "sync"
+    interrupted(stop, f"every file written so far is complete; run {again} again to carry on")
 
 
 def _print_report(report: SyncReport, as_json: bool) -> None:
@@ -100,8 +106,11 @@ def _print_plan(result: DryRun, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(plan_dict(plan, result.report), indent=2, ensure_ascii=False))
         return
-    for item in plan.fetch:
-        click.echo(item.url)
+    try:
+        for item in plan.fetch:
+            click.echo(item.url)
+    except BrokenPipeError:
+        quiet_stdout()  # `| head`: the reader has all it wanted; the summary still follows
     for line in report_lines(result.report)[:-1]:
         click.echo(line, err=True)
     click.echo(plan_summary(plan, result.report), err=True)

@@ -5,17 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import json
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from scraper.cli.app import main, run
+from scraper.cli.app import Terminated, interrupted, main, run, terminated_as_interrupt
 from scraper.cli.options import config_from_options, parse_date, settings_options
 from scraper.cli.progress import Progress
-from scraper.exitcodes import EXIT_INTERRUPTED
 
 if TYPE_CHECKING:
     from scraper.verify.report import VerifyReport
@@ -68,7 +66,7 @@ def verify_command(paths: tuple[Path, ...], **opts: Any) -> None:
     )
     progress = Progress(enabled=not as_json and sys.stderr.isatty(), quiet=True)
     try:
-        with progress:
+        with terminated_as_interrupt(), progress:
             report = run(
                 lambda: verify_archive(
                     config,
@@ -79,10 +77,8 @@ def verify_command(paths: tuple[Path, ...], **opts: Any) -> None:
                 ),
                 as_json,
             )
-    except KeyboardInterrupt:
-        click.echo("interrupted: no file was left half written; run verify again", err=True)
-        sys.stderr.flush()
-        os._exit(EXIT_INTERRUPTED)
+    except (KeyboardInterrupt, Terminated) as stop:
+        interrupted(stop, "no file was left half written; run verify again")
     _print(report, as_json, opts["diff"])
     sys.exit(report.exit_code)
 
