@@ -15,6 +15,7 @@
     ├── DocumentError        an archive file cannot be read (encoding, front matter, YAML)
     └── StoreError           the archive on disk cannot be written or read
         ├── StateError       the state database cannot be used (locked, read-only, full)
+        │   └── StateLockedError  another program holds the state database: in use
         └── LockedError      another sync holds the archive's lock
 
 Each message names the input and says what to do about it.
@@ -90,3 +91,7 @@ class StateError(StoreError):
 
 class LockedError(StoreError):
     """Another process holds the archive's lock."""
+
+
+class StateLockedError(StateError, LockedError):
+    """Another program holds the state database (a write of its own): the archive is in use."""

@@ -134,7 +134,7 @@ def test_a_state_locked_by_another_program_is_a_clear_error_and_stays_as_it_was(
     finally:
         other.execute("ROLLBACK")
         other.close()
-    assert run.code == EXIT_FAILED
+    assert run.code == EXIT_LOCKED  # in use, as by another sync
     assert "locked by another program" in run.report["error"]
     assert state.read_bytes() == before
     assert not (archive / ".scraper" / "state.db.damaged").exists()

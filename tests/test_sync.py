@@ -399,7 +399,8 @@ def test_a_site_that_refuses_connections_is_unreachable_at_once(
     argv = ["sync", "--init", "--archive", str(archive), "--config", str(config_file)]
     run = invoke(*argv, "--base-url", base_url, "--json")
     assert run.code == EXIT_UNREACHABLE
-    assert "unreachable" in run.report["stopped"] and "connection refused" in run.report["stopped"]
+    assert "nothing can be fetched now: cannot reach" in run.report["stopped"]
+    assert "connection refused" in run.report["stopped"]
     assert run.report["requests"] == 3  # robots.txt, connect_attempts times; nothing after it
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from scraper.archive.schema import Damaged, check, migrate, one_line
-from scraper.errors import LockedError, StateError, StoreError
+from scraper.errors import LockedError, StateError, StateLockedError, StoreError
 
 __all__ = [
     "BUSY_TIMEOUT",
@@ -152,9 +152,9 @@ def state_error(path: Path, exc: sqlite3.Error) -> StateError:
     if name == "SQLITE_READONLY_DBMOVED":
         advice = f"was moved or deleted while in use ({detail}); run again"
     elif primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-        advice = (
-            f"is locked by another program ({detail}); close it (another scraper, or an"
-            " SQLite tool holding it open) and run again"
+        return StateLockedError(
+            f"{path} is locked by another program ({detail}); close it (another scraper, or"
+            " an SQLite tool holding it open) and run again"
         )
     elif primary == sqlite3.SQLITE_READONLY:
         advice = f"is read-only for this user ({detail}); fix its permissions, or its folder's"

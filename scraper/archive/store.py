@@ -410,12 +410,23 @@ def _acquire(
         except BlockingIOError:
             if waited >= wait:
                 holder = path.read_text(encoding="utf-8").strip() or "another process"
+                advice = (
+                    f"waited {waited:g} s; wait longer with --wait SECONDS, or try later"
+                    if waited
+                    else "wait for it to finish, or pass --wait SECONDS"
+                )
                 raise LockedError(
                     f"the archive {path.parent.parent} is in use by process {holder}"
-                    " (another sync); wait for it to finish, or pass --wait SECONDS"
+                    f" (another sync); {advice}"
                 ) from None
             pause(poll)
             waited += poll
+
+
+def lock_holder(root: Path) -> str | None:
+    """Who holds an archive's lock now (the pid it wrote), or None; creates nothing."""
+    path = root / STATE_DIR / "lock"
+    return _lock_holder(path) if path.is_file() else None
 
 
 def _nobody() -> str | None:

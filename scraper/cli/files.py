@@ -11,13 +11,14 @@ from scraper.cli.app import main, run
 from scraper.cli.options import parse_date, zone_option
 from scraper.exitcodes import EXIT_FAILED
 from scraper.models import Release
+from scraper.wording import plural
 
 
 @main.command("format")
 @click.option("--check", is_flag=True, help="Write nothing; list files that are not canonical.")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 def format_command(check: bool, paths: tuple[Path, ...]) -> None:
-    """Rewrite archive files (or folders of them) into the canonical form."""
+    """Rewrite archive files into the canonical form (--check: list them)."""
     from scraper.archive.reformat import format_paths
 
     report = run(lambda: format_paths(list(paths), check=check))
@@ -28,7 +29,7 @@ def format_command(check: bool, paths: tuple[Path, ...]) -> None:
         click.echo(f"unreadable: {problem.path}: {problem.reason}", err=True)
     verb = "not canonical" if check else "rewritten"
     click.echo(
-        f"{report.checked} files checked, {len(listed)} {verb},"
+        f"{plural(report.checked, 'file')} checked, {len(listed)} {verb},"
         f" {len(report.unreadable)} unreadable",
         err=True,
     )

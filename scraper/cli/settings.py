@@ -13,7 +13,7 @@ from scraper.cli.options import config_from_options, settings_options
 @main.command("settings")
 @settings_options
 def settings_command(**opts: Any) -> None:
-    """Print the settings in effect (file, then options) as a settings file."""
+    """Print the settings in effect, and where the archive is."""
     from scraper.archive.store import STATE_DIR, is_archive
     from scraper.config import config_to_toml
 

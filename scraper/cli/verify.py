@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     help="With --fix: seconds to wait for a sync holding the archive.",
 )
 def verify_command(paths: tuple[Path, ...], **opts: Any) -> None:
-    """Check archive files on disk and against the site; --fix rewrites what it can."""
+    """Check archive files on disk and against the site."""
     from scraper.verify.engine import VerifyOptions, verify_archive
 
     as_json = bool(opts["as_json"])

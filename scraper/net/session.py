@@ -123,7 +123,7 @@ class Session:
         """Log a failed URL; stop the run when the site is unreachable or seems down."""
         self.log.failed.append(Failure(url, str(exc) or type(exc).__name__))
         if isinstance(exc, UnreachableError):
-            raise Stopped(f"the site is unreachable: {exc}", "unreachable")
+            raise Stopped(f"nothing can be fetched now: {exc}", "unreachable")
         with self._lock:
             if isinstance(exc, UnavailableError):
                 self._failures_in_a_row += 1

@@ -58,8 +58,11 @@ class FetchSettings:
             raise ConfigError(f"base_url {self.base_url!r} is not an http(s) URL with a host")
         if url.path not in ("", "/") or url.query or url.fragment:
             raise ConfigError(f"base_url {self.base_url!r} must be a site root, without a path")
-        if not self.user_agent.strip() or not self.user_agent.isascii():
-            raise ConfigError(f"user_agent {self.user_agent!r} must be non-empty ASCII")
+        agent = self.user_agent
+        if not agent.strip() or not agent.isascii() or not agent.isprintable():
+            raise ConfigError(
+                f"user_agent {agent!r} must be non-empty printable ASCII (no line breaks)"
+            )
         for name, (least, least_ok, most, why) in _LIMITS.items():
             value = getattr(self, name)
             low_ok = value >= least if least_ok else value > least

@@ -15,8 +15,9 @@ from scraper.net.session import Session
 from scraper.site.discover import Discovered
 from scraper.sync.finder import Discovery, Finder, ListingProgress
 from scraper.sync.options import SyncOptions
-from scraper.sync.report import SyncReport, plural, report_dict
+from scraper.sync.report import SyncReport, report_dict
 from scraper.sync.snapshot import Snapshot
+from scraper.wording import plural
 
 
 @dataclass

@@ -8,6 +8,7 @@ from typing import Any
 from scraper.exitcodes import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE
 from scraper.models import Failure
 from scraper.net.session import BLOCKED_ADVICE
+from scraper.wording import plural
 
 #: Why a run stopped early → its exit code.
 _STOP_CODES = {"blocked": EXIT_BLOCKED, "unreachable": EXIT_UNREACHABLE, "down": EXIT_UNREACHABLE}
@@ -95,11 +96,6 @@ def report_dict(report: SyncReport) -> dict[str, Any]:
 def written_dict(written: Written) -> dict[str, str]:
     """A written file as plain data."""
     return {"url": written.url, "path": written.path}
-
-
-def plural(count: int, noun: str, nouns: str | None = None) -> str:
-    """``1 request``, ``2 requests``."""
-    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
 
 
 def report_lines(report: SyncReport) -> list[str]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from scraper.exitcodes import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE
 from scraper.models import Failure
-from scraper.sync.report import plural
+from scraper.wording import plural
 
 #: Kinds found on disk alone, in the order the output shows them.
 OFFLINE_KINDS = (
