@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from scraper.archive.store import STATE_DIR, Archive
+from scraper.sync.finder import BACKFILL
 from tests.standin import StandIn
 
 ARCHIVE = Path("build/demo-archive")
@@ -24,7 +26,7 @@ TYPES = "release,speech,feature"
 
 def main() -> int:
     """Start the stand-in, run the real CLI against it, show what it did, stop it."""
-    first = not ARCHIVE.exists()
+    first = _backfill_due()
     site = StandIn()
     with site.running(port=_free(PORT)) as base_url:
         print(
@@ -32,7 +34,7 @@ def main() -> int:
             " pages (tests/standin/); no request leaves this machine."
         )
         if first:
-            print(f"\nFirst run: a new archive in {ARCHIVE}/, backfilled from every listing.")
+            print(f"\nA backfill into {ARCHIVE}/ from every listing (the first run).")
         else:
             print(f"\n{ARCHIVE}/ exists: the everyday sync, which asks only for the feed.")
         code = _sync(base_url, first)
@@ -50,7 +52,7 @@ def main() -> int:
 def _sync(base_url: str, first: bool) -> int:
     """Run `scraper sync` against the stand-in and return its exit code."""
     scraper = Path(sys.executable).with_name("scraper")
-    extra = ["--init", "--full"] if first else []
+    extra = ["--init", "--full"] if first else []  # --init: nothing if the archive exists
     command = [
         str(scraper),
         "sync",
@@ -66,6 +68,14 @@ def _sync(base_url: str, first: bool) -> int:
     ]
     print("$", " ".join(command), flush=True)
     return subprocess.run(command, check=False).returncode
+
+
+def _backfill_due() -> bool:
+    """Whether the demo archive still lacks a whole backfill (none yet, or one cut short)."""
+    if not (ARCHIVE / STATE_DIR).is_dir():
+        return True
+    with Archive.read_only(ARCHIVE) as state:
+        return state.get_meta(BACKFILL) is not None
 
 
 def _show_files() -> None:

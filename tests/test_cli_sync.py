@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from scraper.archive.store import Archive
+from scraper.archive.store import Archive, hold_lock
 from scraper.cli import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_USAGE
-from scraper.config import config_from_mapping
+from scraper.config import Config, config_from_mapping, with_overrides
+from scraper.net.settings import FetchSettings
+from scraper.sync.engine import placeholder_agent
 from tests.standin import StandIn
 from tests.support import invoke, sync, sync_argv
 
@@ -168,3 +170,23 @@ def test_output_into_a_closed_pipe_or_a_full_disk_is_not_a_traceback(
     assert done.returncode == EXIT_FAILED
     assert "cannot write the output: No space left on device" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_dry_run_while_a_sync_holds_the_archive_says_so(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    assert sync(site, archive, config_file, "--limit", "1").code == EXIT_OK
+    with hold_lock(archive):
+        run = sync(site, archive, config_file, "--dry-run")
+    assert run.code == EXIT_OK
+    assert any("is syncing this archive now" in note for note in run.report["notes"])
+
+
+def test_the_placeholder_user_agent_is_noted_only_against_the_public_site() -> None:
+    assert placeholder_agent(Config())
+    assert not placeholder_agent(with_overrides(Config(), user_agent="me/1 (me@example.org)"))
+    assert not placeholder_agent(with_overrides(Config(), base_url="http://127.0.0.1:8000"))
+
+
+def test_a_site_root_with_or_without_its_slash_is_one_site() -> None:
+    assert FetchSettings(base_url="http://mirror.test:8080/").base_url == "http://mirror.test:8080"

@@ -687,3 +687,32 @@ def test_adopting_old_files_learns_real_addresses_and_listing_dates(
     [(undated, what)] = [(p, w) for p, w in learnt.items() if w.listed is not None]
     assert undated.startswith("releases/0001/01/0001-01-01-")
     assert what.listed == LISTING_DATES[what.url.rsplit("/", 1)[1]]
+
+
+def test_since_narrows_the_pending_items_too(model: StandIn, archive: Path) -> None:
+    engine_sync(model, archive, limit=2)  # the rest found, left pending
+    report = engine_sync(model, archive, since=dt.date(2026, 1, 1))
+    assert report.added and all(w.path.split("/")[1] >= "2026" for w in report.added)
+    with Archive.read_only(archive) as state:
+        assert state.pending(("release",))  # older ones wait for a run without --since
+    assert engine_sync(model, archive).ok
+
+
+def test_a_backfill_cut_short_is_noted_by_every_run_until_one_finishes_it(
+    model: StandIn, archive: Path
+) -> None:
+    model.fail("/search*", "challenge", times=3)  # the backfill stops, blocked
+    assert engine_sync(model, archive, full=True).stop_kind == "blocked"
+    everyday = engine_sync(model, archive)
+    assert any("sync --full" in note and "cut short" in note for note in everyday.notes)
+    assert engine_sync(model, archive, full=True).ok
+    assert not [n for n in engine_sync(model, archive).notes if "cut short" in n]
+
+
+def test_the_summary_says_how_many_found_releases_are_still_pending(
+    model: StandIn, archive: Path
+) -> None:
+    report = engine_sync(model, archive, limit=2)
+    assert len(report.added) == 2 and report.pending > 10
+    assert report_lines(report)[-1].endswith(f", {report.pending} more found and pending")
+    assert engine_sync(model, archive).pending == 0

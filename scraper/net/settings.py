@@ -58,6 +58,8 @@ class FetchSettings:
             raise ConfigError(f"base_url {self.base_url!r} is not an http(s) URL with a host")
         if url.path not in ("", "/") or url.query or url.fragment:
             raise ConfigError(f"base_url {self.base_url!r} must be a site root, without a path")
+        # One site, one spelling: robots.txt and validators are kept by this string.
+        object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
         agent = self.user_agent
         if not agent.strip() or not agent.isascii() or not agent.isprintable():
             raise ConfigError(

@@ -26,6 +26,7 @@ from scraper.site.discover import Discovered
 from scraper.site.parse import release_from_page
 from scraper.site.urls import content_type_of, folded_id
 from scraper.sync.finder import (
+    BACKFILL,
     FEED_TYPES,
     FLOOR,
     Discovery,
@@ -96,6 +97,8 @@ class Applier:
             return
         for kind in self.options.types:
             self.archive.delete_meta(FLOOR + kind)
+        if self.options.full:
+            self.archive.delete_meta(BACKFILL)
         if found.feed is not None:
             # Failed items stay pending and are tried even when the feed is unchanged.
             self.session.commit(found.feed)

@@ -12,17 +12,21 @@ import datetime as dt
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from scraper.archive.state import RunRecord
-from scraper.archive.store import Archive, open_archive, require_archive
+from scraper.archive.store import Archive, lock_holder, open_archive, require_archive
 from scraper.config import Config
 from scraper.dates import local_date
 from scraper.errors import StateError, StoreError
 from scraper.models import Failure
 from scraper.net.fetch import Fetcher
 from scraper.net.session import Session, Stopped
+from scraper.net.settings import FetchSettings
 from scraper.net.source import PageSource
+from scraper.site.urls import SITE_HOSTS
 from scraper.sync.apply import Applier, Progress
+from scraper.sync.finder import BACKFILL
 from scraper.sync.options import SyncOptions
 from scraper.sync.plan import Plan, make_plan
 from scraper.sync.report import SyncReport
@@ -79,6 +83,7 @@ def _run(
         session = _session(source, report, options, archive if write else None)
         try:
             _note_archive_state(archive, report)
+            _note_backfill(archive, report, options, write, now)
             today = _today(now, options)
             plan = make_plan(archive, session, report, options, today, _listing(progress))
             if plan.discovery.feed_unchanged:
@@ -90,7 +95,28 @@ def _run(
         except StateError as exc:
             # Every file written so far is whole and in place; what is lost is the record.
             report.stopped, report.stop_kind = str(exc), "state"
+        with contextlib.suppress(StoreError):
+            report.pending = len(archive.pending(options.types))
     return DryRun(plan, report)
+
+
+def _note_backfill(
+    archive: Archive, report: SyncReport, options: SyncOptions, write: bool, now: dt.datetime
+) -> None:
+    """Note a backfill beginning (it ends when its walk is whole), or one left unfinished.
+
+    A backfill cut short (Ctrl-C, a kill, a block) leaves most releases unfound, and an
+    everyday sync reads only the newest listings: it must say so, not pass for complete.
+    """
+    begun = archive.get_meta(BACKFILL)
+    if options.full:
+        if write and begun is None:
+            archive.put_meta(BACKFILL, now.isoformat(timespec="seconds"))
+    elif begun is not None:
+        report.notes.append(
+            f"a backfill (sync --full) begun {begun[:10]} was cut short: run"
+            " `scraper sync --full` to finish it"
+        )
 
 
 def sync_archive(
@@ -111,6 +137,12 @@ def sync_archive(
         report = run_sync(archive, source, options, now=now, progress=progress)
         if new:
             report.notes.insert(0, f"started a new archive at {config.archive.resolve()}")
+        if placeholder_agent(config):
+            report.notes.append(
+                "user_agent is still the placeholder: name yourself and a contact in the"
+                " settings (fetch.user_agent) or with --user-agent, as the site may block"
+                " anonymous clients first"
+            )
         _record(archive, report, now)
     return report
 
@@ -126,7 +158,12 @@ def dry_run(
     """The plan of a sync of the configured archive; nothing on disk is created or changed."""
     require_archive(config.archive, init)
     with Archive.read_only(config.archive) as archive, open_source(config, archive) as source:
-        return plan_sync(archive, source, options, now=now, progress=progress)
+        result = plan_sync(archive, source, options, now=now, progress=progress)
+    if (holder := lock_holder(config.archive)) is not None:
+        result.report.notes.append(
+            f"process {holder} is syncing this archive now: what it writes may change the plan"
+        )
+    return result
 
 
 def open_source(config: Config, archive: Archive) -> Fetcher:
@@ -143,6 +180,12 @@ def _record(archive: Archive, report: SyncReport, now: dt.datetime) -> None:
         archive.record_run(record)
     except StoreError as exc:
         report.notes.append(f"this run could not be recorded: {exc}")
+
+
+def placeholder_agent(config: Config) -> bool:
+    """Whether requests to the public site go with the shipped placeholder User-Agent."""
+    host = urlsplit(config.fetch.base_url).hostname or ""
+    return host in SITE_HOSTS and config.fetch.user_agent == FetchSettings().user_agent
 
 
 def _session(

@@ -43,6 +43,8 @@ FEED_TYPES = "feed_types"
 #: began that has not yet been finished; later walks go at least that deep.
 FLOOR = "listing_floor:"
 FEED_PATH = "/rss.xml"
+#: State key: when a backfill (--full) began that has not yet read every search page.
+BACKFILL = "backfill_begun"
 
 #: A found item as the state's pending list keeps it: url, kind, published, title.
 PendingRow = tuple[str, str, str | None, str | None]
@@ -134,7 +136,10 @@ class Finder:
             when = dt.datetime.fromisoformat(published) if published else None
             item = Discovered(url, content_type_of(url), when, title)
             self._kinds[url] = kind
-            status = self._status(item, self._date(item), kind)
+            date = self._date(item)
+            if self.options.since and date and date < self.options.since:
+                continue  # stays pending for a run that is not narrowed to newer ones
+            status = self._status(item, date, kind)
             if status == "known":
                 self._found.resolved.append(url)
             elif status == "new":

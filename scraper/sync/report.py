@@ -44,6 +44,8 @@ class SyncReport:
     stop_kind: str | None = None
     #: Readable files in the archive when the run ended.
     archive_files: int = 0
+    #: Releases found and not yet in the archive (failed, blocked, beyond --limit).
+    pending: int = 0
 
     @property
     def ok(self) -> bool:
@@ -90,6 +92,7 @@ def report_dict(report: SyncReport) -> dict[str, Any]:
         "seconds": round(report.seconds, 3),
         "stopped": report.stopped,
         "archive_files": report.archive_files,
+        "pending": report.pending,
     }
 
 
@@ -115,5 +118,6 @@ def report_lines(report: SyncReport) -> list[str]:
         f" blocked {len(report.blocked)}, ambiguous {len(report.ambiguous)};"
         f" {plural(report.requests, 'request')} in {report.seconds:.1f} s;"
         f" the archive holds {plural(report.archive_files, 'file')}"
+        + (f", {report.pending} more found and pending" if report.pending else "")
     )
     return lines
