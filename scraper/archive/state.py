@@ -24,6 +24,7 @@ from pathlib import Path
 
 from scraper.archive.opening import Opened, state_error, write_seal
 from scraper.archive.schema import is_moment
+from scraper.errors import StoreError
 
 __all__ = ["RUNS_KEPT", "STATE_FILE", "Entry", "RunRecord", "State"]
 
@@ -426,6 +427,14 @@ class State:
                 " WHERE job = ? ORDER BY started DESC, id DESC LIMIT ?)",
                 (record.job, record.job, RUNS_KEPT),
             )
+
+    def try_record_run(self, record: RunRecord) -> str | None:
+        """Keep a record of a run; a note of why not, when the state cannot take it."""
+        try:
+            self.record_run(record)
+        except StoreError as exc:
+            return f"this run could not be recorded: {exc}"
+        return None
 
     def runs(self, job: str | None = None, limit: int = 20) -> list[RunRecord]:
         """The latest records of runs, newest first: of one job, or of every job."""

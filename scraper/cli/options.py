@@ -77,6 +77,19 @@ def settings_options(command: F) -> F:
     return command
 
 
+def wait_option(help_text: str) -> Callable[[F], F]:
+    """--wait SECONDS: how long to wait for another run holding the archive's lock."""
+    return click.option(
+        "--wait",
+        "lock_wait",
+        type=click.FloatRange(min=0, max=86400),
+        default=0.0,
+        show_default=True,
+        metavar="SECONDS",
+        help=help_text,
+    )
+
+
 def config_from_options(opts: dict[str, Any]) -> Config:
     """The settings file (or defaults) with the command line's values put over them."""
     config = load_config(opts.get("config_file"))

@@ -17,7 +17,7 @@ from scraper.cli.app import (
     run,
     terminated_as_interrupt,
 )
-from scraper.cli.options import config_from_options, parse_date, settings_options
+from scraper.cli.options import config_from_options, parse_date, settings_options, wait_option
 from scraper.cli.progress import Progress
 
 if TYPE_CHECKING:
@@ -34,14 +34,7 @@ if TYPE_CHECKING:
     "--dry-run", is_flag=True, help="Print the URLs a sync would fetch; create and write nothing."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary (or plan) as JSON.")
-@click.option(
-    "--wait",
-    "lock_wait",
-    type=click.FloatRange(min=0, max=86400),
-    default=0.0,
-    show_default=True,
-    help="Seconds to wait for another sync holding the archive.",
-)
+@wait_option("Seconds to wait for another sync holding the archive.")
 @click.option("--init", is_flag=True, help="Start a new archive if the folder holds none.")
 def sync_command(**opts: Any) -> None:
     """Fetch what the archive lacks from the site and write it."""

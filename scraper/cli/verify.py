@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from scraper.cli.app import Terminated, interrupted, main, run, terminated_as_interrupt
-from scraper.cli.options import config_from_options, parse_date, settings_options
+from scraper.cli.options import config_from_options, parse_date, settings_options, wait_option
 from scraper.cli.progress import Progress
 
 if TYPE_CHECKING:
@@ -36,14 +36,7 @@ if TYPE_CHECKING:
 @click.option("--force", is_flag=True, help="With --fix: overwrite files edited by hand too.")
 @click.option("--diff", is_flag=True, help="Show a diff of each file against its page.")
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
-@click.option(
-    "--wait",
-    "lock_wait",
-    type=click.FloatRange(min=0, max=86400),
-    default=0.0,
-    show_default=True,
-    help="With --fix: seconds to wait for a sync holding the archive.",
-)
+@wait_option("With --fix: seconds to wait for a sync holding the archive.")
 def verify_command(paths: tuple[Path, ...], **opts: Any) -> None:
     """Check archive files on disk and against the site."""
     from scraper.verify.engine import VerifyOptions, verify_archive

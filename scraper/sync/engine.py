@@ -176,10 +176,8 @@ def _record(archive: Archive, report: SyncReport, now: dt.datetime) -> None:
     record = RunRecord(
         "sync", now, report.seconds, report.exit_code, report.counts(), report.stopped
     )
-    try:
-        archive.record_run(record)
-    except StoreError as exc:
-        report.notes.append(f"this run could not be recorded: {exc}")
+    if (note := archive.try_record_run(record)) is not None:
+        report.notes.append(note)
 
 
 def placeholder_agent(config: Config) -> bool:

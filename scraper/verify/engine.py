@@ -255,10 +255,8 @@ def _record(archive: Archive, report: VerifyReport, now: dt.datetime) -> None:
     """Keep a record of the run for `status`; a state that cannot take it is only a note."""
     counts = {**report.counts(), "files": len(report.results), "requests": report.requests}
     record = RunRecord("verify", now, report.seconds, report.exit_code, counts, report.stopped)
-    try:
-        archive.record_run(record)
-    except StoreError as exc:
-        report.notes.append(f"this run could not be recorded: {exc}")
+    if (note := archive.try_record_run(record)) is not None:
+        report.notes.append(note)
 
 
 @contextlib.contextmanager
