@@ -8,7 +8,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from scraper.archive.state import Learnt
+from scraper.archive.state import Finding, Learnt
 from scraper.archive.store import Archive, RunRecord
 
 SEED = Path(__file__).parent.parent / "seeds"
@@ -46,6 +46,11 @@ def synced_archive(root: Path) -> Path:
             {"releases/2007/11/x.md": Learnt("https://www.beehive.govt.nz/release/x", NOW.date())}
         )
         archive.mark_verified([WRITTEN_FILE], NOW.timestamp())
+        archive.put_findings(
+            [Finding(WRITTEN_FILE, WRITTEN_URL, ("changed",), "changed: differs: title")],
+            [],
+            NOW.timestamp(),
+        )
     return root
 
 

@@ -97,7 +97,7 @@ def test_a_version_1_state_is_migrated_keeping_what_was_written(tmp_path: Path) 
         ]
         assert archive.get_meta("listing_floor:release") == "2024-01-01"
         assert archive.runs() == []
-    assert read(path, "PRAGMA user_version") == [(3,)]
+    assert read(path, "PRAGMA user_version") == [(4,)]
     assert read(path, "SELECT * FROM written ORDER BY url") == V1_WRITTEN
     assert read(path, "SELECT name FROM sqlite_master WHERE name LIKE 'runs%' ORDER BY 1") == [
         ("runs",),

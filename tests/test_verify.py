@@ -269,3 +269,19 @@ def test_diff_shows_the_file_against_its_page(
     assert f"--- a/{path}\n" in run.stdout
     assert "-date: 1996-03-19\n+date: 1996-03-20\n" in run.stdout
     assert dt.date(1996, 3, 20).isoformat() in run.stdout
+
+
+def test_each_files_latest_findings_are_kept_for_status_and_report(
+    site: StandIn, archive: Path, config_file: Path, adopted: dict[str, Golden]
+) -> None:
+    site.change(EDITED, "Te Huia service extension welcomed, corrected")
+    verify(site, archive, config_file)
+    with Archive.read_only(archive) as state:
+        kept = {f.relpath: f for f in state.findings()}
+    [edited] = [p for p, g in adopted.items() if g.url.endswith(EDITED)]
+    assert "changed" in kept[edited].kinds and "title" in kept[edited].detail
+    assert all("ok" not in f.kinds or len(f.kinds) > 1 for f in kept.values())
+    verify(site, archive, config_file, "--fix", str(archive / edited))
+    verify(site, archive, config_file, str(archive / edited))
+    with Archive.read_only(archive) as state:
+        assert edited not in {f.relpath for f in state.findings()}  # found ok now

@@ -64,8 +64,17 @@ CREATE TABLE learnt (relpath TEXT PRIMARY KEY, url TEXT NOT NULL, listed TEXT);
 CREATE TABLE verified (relpath TEXT PRIMARY KEY, at REAL NOT NULL);
 """
 
+# Version 4: each file's latest verify findings (a file found ok has no row), for status and
+# report; `kinds` is the kinds joined by spaces.
+_V4 = """
+CREATE TABLE findings (
+    relpath TEXT PRIMARY KEY, url TEXT NOT NULL, kinds TEXT NOT NULL, detail TEXT NOT NULL,
+    at REAL NOT NULL
+);
+"""
+
 #: Step N takes a database from version N to N + 1 (PRAGMA user_version). Append; never edit.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -174,6 +183,13 @@ _SHAPES: dict[str, dict[str, _Rule]] = {
     },
     "learnt": {"relpath": _TEXT, "url": _TEXT, "listed": _DATE_OR_NULL},
     "verified": {"relpath": _TEXT, "at": _SECONDS},
+    "findings": {
+        "relpath": _TEXT,
+        "url": _TEXT,
+        "kinds": _TEXT,
+        "detail": _TEXT,
+        "at": _SECONDS,
+    },
 }
 _IN_FOLDER = " ".join(
     f"WHEN '{kind}' THEN substr(relpath, 1, {len(folder) + 1}) = '{folder}/'"

@@ -88,6 +88,18 @@ class Learnt:
     listed: dt.date | None = None
 
 
+@dataclass(frozen=True)
+class Finding:
+    """A file's latest verify findings: its kinds, and what was said of them."""
+
+    relpath: str
+    url: str
+    kinds: tuple[str, ...]
+    detail: str
+    #: When (Unix time) the verify that found them ran.
+    at: float = 0.0
+
+
 class State:
     """The state database, open; every method is safe to call from several threads.
 
@@ -256,7 +268,7 @@ class State:
     def _forget_file(self, relpath: str) -> None:
         """Forget a removed file: in the index, what this tool wrote, its alias, its check."""
         with self._writing() as db:
-            for table in ("files", "written", "learnt", "verified"):
+            for table in ("files", "written", "learnt", "verified", "findings"):
                 db.execute(f"DELETE FROM {table} WHERE relpath = ?", (relpath,))
 
     # -- HTTP validators and node redirects ------------------------------------------------
@@ -383,6 +395,24 @@ class State:
         """When each file was last checked against the source (Unix time)."""
         with self._reading() as db:
             return {str(p): float(a) for p, a in db.execute("SELECT relpath, at FROM verified")}
+
+    def put_findings(self, found: list[Finding], ok: list[str], at: float) -> None:
+        """Keep each checked file's latest findings; forget those of files now found ok."""
+        rows = [(f.relpath, f.url, " ".join(f.kinds), f.detail, at) for f in found]
+        with self._writing() as db:
+            db.executemany("INSERT OR REPLACE INTO findings VALUES (?, ?, ?, ?, ?)", rows)
+            db.executemany("DELETE FROM findings WHERE relpath = ?", [(p,) for p in ok])
+
+    def findings(self) -> list[Finding]:
+        """Every file's latest verify findings (files last found ok have none), by path."""
+        with self._reading() as db:
+            rows = db.execute(
+                "SELECT relpath, url, kinds, detail, at FROM findings ORDER BY relpath"
+            ).fetchall()
+        return [
+            Finding(str(p), str(u), tuple(str(k).split()), str(d), float(a))
+            for p, u, k, d, a in rows
+        ]
 
     def written_digests(self) -> dict[str, str]:
         """The SHA-256 of each file as this tool last wrote it, by relative path."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scraper.archive.moves import finish, unfinished_moves
-from scraper.archive.state import RunRecord
+from scraper.archive.state import Finding, RunRecord
 from scraper.archive.store import STATE_DIR, Archive, open_archive, require_archive
 from scraper.config import Config
 from scraper.dates import is_placeholder
@@ -245,10 +245,13 @@ def _targets(archive: Archive, checked: list[Checked]) -> list[Target]:
 
 
 def _note_verified(archive: Archive, report: VerifyReport, now: dt.datetime) -> None:
-    """Remember when each file was checked against the source, for --sample."""
+    """Remember when each file was checked against the source (for --sample), and what was
+    found (for status and report)."""
     # A file whose page could not be judged (blocked, not reached) stays due for a check.
-    checked = [r.path for r in report.results if r.kinds.keys() & _JUDGED]
-    archive.mark_verified(checked, now.timestamp())
+    checked = [r for r in report.results if r.kinds.keys() & _JUDGED]
+    archive.mark_verified([r.path for r in checked], now.timestamp())
+    found = [Finding(r.path, r.url, tuple(r.kinds), r.detail) for r in checked if not r.ok]
+    archive.put_findings(found, [r.path for r in checked if r.ok], now.timestamp())
 
 
 def _record(archive: Archive, report: VerifyReport, now: dt.datetime) -> None:

@@ -55,6 +55,11 @@ class FileResult:
         self.kinds[kind] = detail if not old else f"{old}; {detail}"
 
     @property
+    def detail(self) -> str:
+        """What was said of each kind, in one line."""
+        return "; ".join(f"{kind}: {detail}" for kind, detail in self.kinds.items() if detail)
+
+    @property
     def ok(self) -> bool:
         """Whether nothing but `ok` was found."""
         return set(self.kinds) <= {"ok"}
@@ -106,7 +111,7 @@ def report_dict(report: VerifyReport) -> dict[str, Any]:
                 "path": r.path,
                 "url": r.url,
                 "kinds": list(r.kinds),
-                "detail": "; ".join(f"{k}: {d}" for k, d in r.kinds.items() if d),
+                "detail": r.detail,
                 **({"fixed": r.fixed} if r.fixed else {}),
             }
             for r in report.results
