@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from scraper.daemon.settings import DaemonSettings
 from scraper.dates import time_zone
 from scraper.errors import ConfigError, ScraperError
 from scraper.models import CONTENT_FOLDERS
@@ -34,6 +35,7 @@ class Config:
     date_timezone: str = "Pacific/Auckland"
     fetch: FetchSettings = field(default_factory=FetchSettings)
     sync: SyncSettings = field(default_factory=SyncSettings)
+    daemon: DaemonSettings = field(default_factory=DaemonSettings)
     selectors: Selectors = field(default_factory=Selectors)
 
     def parse_options(self) -> ParseOptions:
@@ -45,6 +47,7 @@ class Config:
 _TABLES: dict[str, type[Any]] = {
     "fetch": FetchSettings,
     "sync": SyncSettings,
+    "daemon": DaemonSettings,
     "selectors": Selectors,
 }
 _TOP = {"archive", "date_timezone"}

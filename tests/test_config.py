@@ -92,3 +92,12 @@ def test_run_limits_are_bounded(key: str) -> None:
 def test_a_bad_selector_in_the_file_is_named() -> None:
     with pytest.raises(ConfigError, match=r"my\.toml: selectors\.title = 'h1\.\.x'"):
         config_from_mapping({"selectors": {"title": "h1..x"}}, "my.toml")
+
+
+def test_the_shipped_file_names_every_setting() -> None:
+    shipped = tomllib.loads((REPO / "config" / "scraper.toml").read_text(encoding="utf-8"))
+    written = tomllib.loads(config_to_toml(Config()))
+    assert shipped.keys() == written.keys()
+    for table, values in written.items():
+        if isinstance(values, dict):
+            assert shipped[table].keys() == values.keys(), table
