@@ -414,7 +414,7 @@ def test_a_redated_release_moves_to_its_new_path(model: StandIn, archive: Path) 
     run = engine_sync(model, archive)
     assert run.exit_code == EXIT_OK
     [new] = [p for p in files(archive) if "moving" in p]
-    assert new != old and written_paths(run.updated) == [new]
+    assert new != old and written_paths(run.updated) == [new] and run.removed == [old]
     assert new.split("/")[-1][:10] == (now - dt.timedelta(days=2)).astimezone(NZ).strftime(
         "%Y-%m-%d"
     )

@@ -36,8 +36,12 @@ T = TypeVar("T")
 GONE = (404, 410)
 
 
+#: Asked at page boundaries: a reason to stop the run there, or None.
+StopCheck = Callable[[], str | None]
+
+
 class Stopped(Exception):
-    """The run must end early; `kind` says why: "blocked", "unreachable" or "down"."""
+    """The run must end early; `kind`: "blocked", "unreachable", "down" or "cancelled"."""
 
     def __init__(self, message: str, kind: str) -> None:
         """Keep the reason for the report and its kind for the exit code."""
@@ -70,9 +74,15 @@ class Session:
         block_limit: int = 3,
         down_limit: int = 3,
         validators: ValidatorSink | None = None,
+        stop: StopCheck | None = None,
     ) -> None:
-        """Fetch through `source`; stop after `block_limit` blocks or `down_limit` failures."""
+        """Fetch through `source`; stop after `block_limit` blocks or `down_limit` failures.
+
+        `stop`, asked before each request and at each page boundary, gives a reason when
+        the run must end there (a signal, a time limit), or None to go on.
+        """
         self.source = source
+        self.stop = stop
         self.log = log
         self.block_limit = block_limit
         self.down_limit = down_limit
@@ -86,6 +96,7 @@ class Session:
 
         With `gone_ok`, a 404 or 410 is an empty page (a listing past its end), not a failure.
         """
+        self.check()
         try:
             return self.fetched(self.source.get(path, conditional=conditional))
         except BlockedError as exc:
@@ -95,6 +106,11 @@ class Session:
                 return Fetched(path, exc.status, b"", None, None, path)
             self.failed(path, exc)
         return None
+
+    def check(self) -> None:
+        """At a page boundary: end the run here (Stopped) if it has been asked to stop."""
+        if self.stop is not None and (reason := self.stop()) is not None:
+            raise Stopped(reason, "cancelled")
 
     def fetched(self, fetched: Fetched) -> Fetched:
         """Note a response that got through (it breaks a run of blocks and failures)."""

@@ -73,6 +73,8 @@ class Applier:
         for move in plan.moves:
             try:
                 finish(self.archive, move)
+                if move.remove_old:
+                    self.report.removed.append(move.old)
             except StateError:
                 raise
             except StoreError as exc:  # the note stays: the next run tries again
@@ -113,6 +115,7 @@ class Applier:
             outcome, url = self._settle_item(item, result)
             if self.progress:
                 self.progress(done, len(items), url, outcome)
+            self.session.check()  # the page in hand is written: a stop may come here
 
     def _fetch_page(self, item: Discovered) -> Fetched:
         """Fetch one item's page (runs on a worker thread)."""
@@ -191,6 +194,7 @@ class Applier:
         if release.url != entry.url and held:
             # Its old address now leads to a release the archive holds under the new one.
             retire(self.archive, entry.relpath, entry.url)
+            self.report.removed.append(entry.relpath)
             self.report.updated.append(Written(release.url, held[0].relpath))
             return "updated"
         relpath = free_relpath(self.archive, kind, release, current=entry.relpath)
@@ -200,6 +204,7 @@ class Applier:
             # The release's date or address changed: its file moves to the new path.
             write = partial(self._write, relpath, release, fetched)
             move_file(self.archive, release.url, entry.relpath, write)
+            self.report.removed.append(entry.relpath)
         self.report.updated.append(Written(release.url, relpath))
         return "updated"
 
@@ -227,6 +232,7 @@ class Applier:
     def _recheck(self, recheck: list[tuple[str, str]]) -> None:
         """Re-fetch releases this tool wrote recently; rewrite those whose source changed."""
         for url, relpath in recheck:
+            self.session.check()
             entry = self.archive.at(relpath)
             if relpath in self._written or entry is None:
                 continue

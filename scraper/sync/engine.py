@@ -21,7 +21,7 @@ from scraper.dates import local_date
 from scraper.errors import StateError, StoreError
 from scraper.models import Failure
 from scraper.net.fetch import Fetcher
-from scraper.net.session import Session, Stopped
+from scraper.net.session import Session, StopCheck, Stopped
 from scraper.net.settings import FetchSettings
 from scraper.net.source import PageSource
 from scraper.site.urls import SITE_HOSTS
@@ -50,9 +50,13 @@ def run_sync(
     *,
     now: dt.datetime,
     progress: Progress | None = None,
+    stop: StopCheck | None = None,
 ) -> SyncReport:
-    """Sync an open, locked archive from `source`; failures are in the report, not raised."""
-    return _run(archive, source, options, now, progress, write=True).report
+    """Sync an open, locked archive from `source`; failures are in the report, not raised.
+
+    `stop` is asked at each page boundary whether to end the run there (see Session).
+    """
+    return _run(archive, source, options, now, progress, write=True, stop=stop).report
 
 
 def plan_sync(
@@ -75,12 +79,13 @@ def _run(
     progress: Progress | None,
     *,
     write: bool,
+    stop: StopCheck | None = None,
 ) -> DryRun:
     """Make the plan and, when `write`, apply it; the report says how far it got."""
     report = SyncReport()
     plan = None
     with _timed(report, archive, source):
-        session = _session(source, report, options, archive if write else None)
+        session = _session(source, report, options, archive if write else None, stop)
         try:
             _note_archive_state(archive, report)
             _note_backfill(archive, report, options, write, now)
@@ -127,14 +132,22 @@ def sync_archive(
     progress: Progress | None = None,
     lock_wait: float = 0.0,
     init: bool = False,
+    stop: StopCheck | None = None,
+    on_source: Callable[[PageSource], None] | None = None,
 ) -> SyncReport:
-    """Open the configured archive, take its lock, and run one sync against the site."""
+    """Open the configured archive, take its lock, and run one sync against the site.
+
+    `on_source` is handed the site's client once it is open (the daemon closes it to cut a
+    request short when it must stop at once).
+    """
     new = require_archive(config.archive, init)
     with (
         open_archive(config.archive, wait=lock_wait) as archive,
         open_source(config, archive) as source,
     ):
-        report = run_sync(archive, source, options, now=now, progress=progress)
+        if on_source is not None:
+            on_source(source)
+        report = run_sync(archive, source, options, now=now, progress=progress, stop=stop)
         if new:
             report.notes.insert(0, f"started a new archive at {config.archive.resolve()}")
         if placeholder_agent(config):
@@ -187,7 +200,11 @@ def placeholder_agent(config: Config) -> bool:
 
 
 def _session(
-    source: PageSource, report: SyncReport, options: SyncOptions, archive: Archive | None
+    source: PageSource,
+    report: SyncReport,
+    options: SyncOptions,
+    archive: Archive | None,
+    stop: StopCheck | None,
 ) -> Session:
     """The run's session; validators are kept only by a run that writes."""
     return Session(
@@ -196,6 +213,7 @@ def _session(
         block_limit=options.block_limit,
         down_limit=options.down_limit,
         validators=archive,
+        stop=stop,
     )
 
 

@@ -5,13 +5,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from scraper.exitcodes import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE
+from scraper.exitcodes import (
+    EXIT_BLOCKED,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_UNREACHABLE,
+)
 from scraper.models import Failure
 from scraper.net.session import BLOCKED_ADVICE
 from scraper.wording import plural
 
 #: Why a run stopped early → its exit code.
-_STOP_CODES = {"blocked": EXIT_BLOCKED, "unreachable": EXIT_UNREACHABLE, "down": EXIT_UNREACHABLE}
+_STOP_CODES = {
+    "blocked": EXIT_BLOCKED,
+    "unreachable": EXIT_UNREACHABLE,
+    "down": EXIT_UNREACHABLE,
+    "cancelled": EXIT_INTERRUPTED,
+}
 
 
 @dataclass(frozen=True)
@@ -29,6 +40,8 @@ class SyncReport:
     added: list[Written] = field(default_factory=list)
     updated: list[Written] = field(default_factory=list)
     unchanged: int = 0
+    #: Files removed because their release moved to another path (in `updated`).
+    removed: list[str] = field(default_factory=list)
     failed: list[Failure] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
     ambiguous: list[Failure] = field(default_factory=list)
@@ -82,6 +95,7 @@ def report_dict(report: SyncReport) -> dict[str, Any]:
         "exit": report.exit_code,
         "added": [written_dict(w) for w in report.added],
         "updated": [written_dict(w) for w in report.updated],
+        "removed": report.removed,
         "unchanged": report.unchanged,
         "failed": [{"url": f.url, "reason": f.reason} for f in report.failed],
         "blocked": report.blocked,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from scraper.dates import is_placeholder
 from scraper.errors import StateError, StoreError
 from scraper.models import Release
 from scraper.net.fetch import Fetcher
-from scraper.net.session import Session, Stopped
+from scraper.net.session import Session, StopCheck, Stopped
 from scraper.net.source import PageSource
 from scraper.site.parse import ParseOptions
 from scraper.verify import offline
@@ -73,6 +73,7 @@ def run_verify(
     *,
     now: dt.datetime,
     progress: Progress | None = None,
+    stop: StopCheck | None = None,
 ) -> VerifyReport:
     """Check the chosen files of an open archive (against `source` unless it is None)."""
     report = VerifyReport()
@@ -82,7 +83,7 @@ def run_verify(
         report.results = [c.result for c in checked]
         pages: dict[str, Release] = {}
         if source is not None:
-            pages = _check_online(archive, source, checked, options, report, progress)
+            pages = _check_online(archive, source, checked, options, report, progress, stop)
             if archive.writable:
                 _note_verified(archive, report, now)
         if options.fix and archive.writable:
@@ -112,6 +113,8 @@ def verify_archive(
     now: dt.datetime,
     progress: Progress | None = None,
     lock_wait: float = 0.0,
+    stop: StopCheck | None = None,
+    on_source: Callable[[PageSource], None] | None = None,
 ) -> VerifyReport:
     """Open the configured archive (locked to fix it) and its site, and verify."""
     require_archive(config.archive, init=False)
@@ -119,7 +122,9 @@ def verify_archive(
         _opened(config.archive, options, lock_wait) as archive,
         _source(config, archive, options) as source,
     ):
-        report = run_verify(archive, source, options, now=now, progress=progress)
+        if source is not None and on_source is not None:
+            on_source(source)
+        report = run_verify(archive, source, options, now=now, progress=progress, stop=stop)
         if archive.writable:
             _record(archive, report, now)
     return report
@@ -207,6 +212,7 @@ def _check_online(
     options: VerifyOptions,
     report: VerifyReport,
     progress: Progress | None,
+    stop: StopCheck | None,
 ) -> dict[str, Release]:
     """Check each readable file against its page; the pages fetched, by the file's path."""
     session = Session(
@@ -215,6 +221,7 @@ def _check_online(
         block_limit=options.block_limit,
         down_limit=options.down_limit,
         validators=archive if archive.writable else None,
+        stop=stop,
     )
     targets = _targets(archive, checked)
     check = OnlineCheck(session, options.parse, options.concurrency, progress)

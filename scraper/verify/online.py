@@ -76,6 +76,7 @@ class OnlineCheck:
             if self.progress:
                 kinds = ", ".join(target.checked.result.kinds) or "ok"
                 self.progress(self.done, len(targets), target.url, kinds)
+            self.session.check()
 
     def _fetch(self, target: Target) -> Fetched:
         """Fetch a target's page (on a worker thread)."""

@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from scraper.exitcodes import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE
+from scraper.exitcodes import (
+    EXIT_BLOCKED,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_UNREACHABLE,
+)
 from scraper.models import Failure
 from scraper.wording import plural
 
@@ -97,6 +103,8 @@ class VerifyReport:
             return EXIT_BLOCKED
         if self.stop_kind in ("unreachable", "down"):
             return EXIT_UNREACHABLE
+        if self.stop_kind == "cancelled":
+            return EXIT_INTERRUPTED
         found = any(not r.ok for r in self.results)
         return EXIT_FAILED if found or self.stop_kind else EXIT_OK
 
