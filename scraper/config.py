@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -53,17 +54,42 @@ _TABLES: dict[str, type[Any]] = {
 _TOP = {"archive", "date_timezone"}
 
 
-def load_config(path: Path | None) -> Config:
-    """Read a settings file (None: the defaults); every error names the file and the key."""
-    if path is None:
-        return Config()
+def load_config(path: Path | None, sets: Sequence[str] = ()) -> Config:
+    """Read a settings file (None: the defaults), then `sets` ("fetch.timeout=10") over it.
+
+    Every error names the file, or the --set, and the key.
+    """
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"cannot read the settings file {path}: {exc.strerror}") from exc
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    for assignment in sets:
+        _assign(data, assignment)
+    source = str(path) if path is not None else "<defaults>"
+    return config_from_mapping(data, source + (" with --set" if sets else ""))
+
+
+def _assign(data: dict[str, Any], assignment: str) -> None:
+    """Put one --set KEY=VALUE into parsed settings; the value is TOML, or else plain text."""
+    key, sep, text = assignment.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ConfigError(f"--set {assignment!r} must look like table.key=value")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read the settings file {path}: {exc.strerror}") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
-    return config_from_mapping(data, str(path))
+        value = tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = text  # a bare word: a string, as a shell user would mean it
+    *tables, name = key.split(".")
+    target = data
+    for table in tables:
+        target = target.setdefault(table, {})
+        if not isinstance(target, dict):
+            raise ConfigError(f"--set {assignment!r}: {table} is not a table of settings")
+    target[name] = value
 
 
 def config_from_mapping(data: dict[str, Any], source: str = "<settings>") -> Config:

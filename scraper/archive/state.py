@@ -182,6 +182,31 @@ class State:
             rows = db.execute("SELECT relpath, reason FROM unreadable ORDER BY 1").fetchall()
         return [(str(p), str(r)) for p, r in rows]
 
+    def by_kind(self) -> dict[str, tuple[int, dt.date, dt.date]]:
+        """Per content type: how many files, the oldest date and the newest."""
+        with self._reading() as db:
+            rows = db.execute(
+                "SELECT kind, count(*), min(date), max(date) FROM files GROUP BY kind"
+            ).fetchall()
+        return {
+            str(k): (int(n), dt.date.fromisoformat(lo), dt.date.fromisoformat(hi))
+            for k, n, lo, hi in rows
+        }
+
+    def unverified(self) -> int:
+        """How many indexed files have never been checked against the source."""
+        with self._reading() as db:
+            return int(
+                db.execute(
+                    "SELECT count(*) FROM files WHERE relpath NOT IN (SELECT relpath FROM verified)"
+                ).fetchone()[0]
+            )
+
+    def schema_version(self) -> int:
+        """The state's schema version (PRAGMA user_version)."""
+        with self._reading() as db:
+            return int(db.execute("PRAGMA user_version").fetchone()[0])
+
     def count(self) -> int:
         """How many readable files the index holds."""
         with self._reading() as db:

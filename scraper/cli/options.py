@@ -71,6 +71,13 @@ def settings_options(command: F) -> F:
             metavar="TEXT",
             help="User-Agent sent with every request (name yourself and a contact).",
         ),
+        click.option(
+            "--set",
+            "assignments",
+            multiple=True,
+            metavar="KEY=VALUE",
+            help="Any setting of the settings file, e.g. --set fetch.timeout=10 (repeatable).",
+        ),
     ]
     for decorator in reversed(decorators):
         command = decorator(command)
@@ -92,7 +99,7 @@ def wait_option(help_text: str) -> Callable[[F], F]:
 
 def config_from_options(opts: dict[str, Any]) -> Config:
     """The settings file (or defaults) with the command line's values put over them."""
-    config = load_config(opts.get("config_file"))
+    config = load_config(opts.get("config_file"), opts.get("assignments") or ())
     return with_overrides(
         config,
         archive=opts.get("archive"),

@@ -1,0 +1,34 @@
+"""`scraper status`: the archive, its state, the last runs, the daemon, the settings."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from scraper.cli.app import main, run
+from scraper.cli.options import config_from_options, settings_options
+
+
+@main.command("status")
+@settings_options
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+def status_command(**opts: Any) -> None:
+    """Show the archive, its state, the last runs and the daemon (creates nothing)."""
+    from scraper.archive.store import require_archive
+    from scraper.config import load_config
+    from scraper.status import archive_status, file_keys, status_lines
+
+    as_json = bool(opts["as_json"])
+    config = run(lambda: config_from_options(opts), as_json)
+    file_config = run(lambda: load_config(opts.get("config_file")), as_json)
+    run(lambda: require_archive(config.archive, init=False), as_json)
+    status = run(
+        lambda: archive_status(config, file_config, file_keys(opts.get("config_file"))), as_json
+    )
+    if as_json:
+        click.echo(json.dumps(status, indent=2, ensure_ascii=False, default=str))
+        return
+    for line in status_lines(status):
+        click.echo(line)

@@ -1,0 +1,94 @@
+"""Which daemon keeps an archive, and when it runs next: for `status` and a second daemon.
+
+A daemon holds `.scraper/daemon.lock` (a flock) while it runs, so no second daemon starts
+on the same archive, and keeps `.scraper/daemon.json` (its pid, when it started, the next
+runs) up to date, written atomically.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from scraper.archive.atomic import atomic_write
+from scraper.archive.store import STATE_DIR
+from scraper.errors import LockedError, StoreError
+
+LOCK = "daemon.lock"
+INFO = "daemon.json"
+
+
+@dataclass(frozen=True)
+class DaemonInfo:
+    """What a daemon says of itself."""
+
+    pid: int
+    started: str
+    #: The next run of each job (ISO 8601, with its zone), by job name.
+    next_runs: dict[str, str] = field(default_factory=dict)
+    settings_file: str | None = None
+
+
+@contextlib.contextmanager
+def holding(root: Path) -> Iterator[None]:
+    """Be the archive's one daemon while the block runs; LockedError when another is."""
+    state = root / STATE_DIR
+    try:
+        state.mkdir(parents=True, exist_ok=True)
+        handle = (state / LOCK).open("a+", encoding="utf-8")
+    except OSError as exc:
+        raise StoreError(f"cannot open {state / LOCK}: {exc.strerror or exc}") from exc
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            info = read_info(root)
+            who = f"process {info.pid}" if info else "another process"
+            raise LockedError(
+                f"a daemon ({who}) already keeps the archive {root}; stop it first"
+            ) from None
+        yield
+    finally:
+        handle.close()
+        with contextlib.suppress(OSError):
+            (state / INFO).unlink()
+
+
+def write_info(root: Path, info: DaemonInfo) -> None:
+    """Say, atomically, what the daemon is and when it runs next."""
+    text = json.dumps(asdict(info), indent=2, sort_keys=True)
+    atomic_write(root / STATE_DIR / INFO, (text + "\n").encode("utf-8"))
+
+
+def read_info(root: Path) -> DaemonInfo | None:
+    """What the archive's daemon last said of itself, or None (none, or unreadable)."""
+    try:
+        data = json.loads((root / STATE_DIR / INFO).read_text(encoding="utf-8"))
+        return DaemonInfo(**data)
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def running(root: Path) -> bool:
+    """Whether a daemon holds the archive now (its lock is taken); creates nothing."""
+    path = root / STATE_DIR / LOCK
+    try:
+        handle = path.open("r", encoding="utf-8")
+    except OSError:
+        return False
+    with handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+    return False
+
+
+def now_iso() -> str:
+    """Now, as the info file writes times."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

@@ -1,0 +1,269 @@
+"""The daemon: APScheduler 3 runs a sync on an interval and a budgeted verify on a schedule.
+
+The only importer of APScheduler. One worker runs the jobs one at a time, so the site never
+sees two runs at once and the politeness limits hold across jobs; `max_instances=1` and
+`coalesce=True` make missed runs (a machine asleep, a long run) one run, not a burst.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+import time
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+from apscheduler.events import EVENT_SCHEDULER_STARTED
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from scraper.archive.state import RunRecord
+from scraper.archive.store import Archive
+from scraper.config import Config
+from scraper.daemon.jobs import Outcome, Runner
+from scraper.daemon.logs import EventLog
+from scraper.daemon.pace import Pace
+from scraper.daemon.runfile import DaemonInfo, write_info
+from scraper.errors import ConfigError, ScraperError
+from scraper.net.source import PageSource
+
+#: Seconds a stop waits for the page in hand before closing the site's client under it.
+STOP_GRACE = 3.5
+
+
+class Daemon:
+    """Keeps one archive in sync: schedules the jobs, paces them, stops and reloads cleanly."""
+
+    def __init__(
+        self,
+        load: Callable[[], Config],
+        log: EventLog,
+        *,
+        runner: Runner | None = None,
+        scheduler: BaseScheduler | None = None,
+        now: Callable[[], dt.datetime] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        settings_file: str | None = None,
+    ) -> None:
+        """Run under the settings `load` gives (again on each reload), logging to `log`.
+
+        `scheduler`, `now` and `clock` are for tests: a scheduler driven by hand, and the
+        wall and monotonic clocks it should believe.
+        """
+        self.load = load
+        self.log = log
+        self.config = load()
+        self.runner = runner or Runner(log)
+        self.now = now or (lambda: dt.datetime.now(dt.UTC))
+        self.clock = clock
+        self.settings_file = settings_file
+        self.scheduler = scheduler or BlockingScheduler(
+            executors={"default": ThreadPoolExecutor(max_workers=1)}
+        )
+        self.pace = Pace(self.config.daemon.sync_every, self.config.daemon.backoff_max)
+        self.started = self.now()
+        self.runs: dict[str, int] = {"sync": 0, "verify": 0}
+        self._stopping: str | None = None
+        self._deadline: float | None = None
+        self._source: PageSource | None = None
+        self._idle = threading.Event()
+        self._idle.set()
+
+    # -- the schedule ------------------------------------------------------------------------
+
+    def install(self) -> None:
+        """Add the two jobs, timed by the settings."""
+        daemon = self.config.daemon
+        common = {
+            "max_instances": 1,
+            "coalesce": True,
+            "misfire_grace_time": int(daemon.misfire_grace),
+            "replace_existing": True,
+        }
+        sync, verify = self._triggers(self.config)
+        self.scheduler.add_job(self._sync_job, sync, id="sync", name="sync", **common)
+        self.scheduler.add_job(self._verify_job, verify, id="verify", name="verify", **common)
+        # Jobs have their first run times only once the scheduler has started.
+        self.scheduler.add_listener(self.started_log, EVENT_SCHEDULER_STARTED)
+
+    def _triggers(self, config: Config, first_now: bool = True) -> tuple[BaseTrigger, BaseTrigger]:
+        """The sync's trigger and the verify's, under some settings (ConfigError if bad)."""
+        return self._sync_trigger(config, first_now), self._verify_trigger(config)
+
+    def _sync_trigger(self, config: Config, first_now: bool) -> BaseTrigger:
+        """Every sync_every seconds with jitter; the first run now, or an interval from now."""
+        daemon = config.daemon
+        first = self.now() - dt.timedelta(seconds=daemon.sync_every if first_now else 0)
+        return IntervalTrigger(
+            seconds=daemon.sync_every,
+            jitter=min(daemon.sync_jitter, daemon.sync_every) or None,
+            start_date=first,
+            timezone=dt.UTC,
+        )
+
+    def _verify_trigger(self, config: Config) -> BaseTrigger:
+        """Every verify_every seconds, or on verify_cron in the archive's time zone."""
+        daemon = config.daemon
+        if daemon.verify_every:
+            return IntervalTrigger(seconds=daemon.verify_every, timezone=dt.UTC)
+        return cron_trigger(daemon.verify_cron, config.date_timezone)
+
+    def next_runs(self) -> dict[str, str]:
+        """When each job runs next, as the info file says it."""
+        runs = {}
+        for job in self.scheduler.get_jobs():
+            when = getattr(job, "next_run_time", None)
+            if when is not None:
+                runs[job.id] = when.astimezone(dt.UTC).isoformat(timespec="seconds")
+        return runs
+
+    # -- the jobs ----------------------------------------------------------------------------
+
+    def _sync_job(self) -> Outcome:
+        """Run a sync; after trouble at the site, push the next one further out."""
+        outcome = self._run("sync", self.runner.sync)
+        delay = self.pace.after(outcome.stop_kind)
+        if delay is not None and self._stopping is None:
+            when = self.now() + dt.timedelta(seconds=delay)
+            self.scheduler.modify_job("sync", next_run_time=when)
+            self.log("backing off", job="sync", reason=outcome.stop_kind, next=when.isoformat())
+        self._say()
+        return outcome
+
+    def _verify_job(self) -> Outcome:
+        """Run a budgeted verify."""
+        outcome = self._run("verify", self.runner.verify)
+        self._say()
+        return outcome
+
+    def _run(self, job: str, run: Callable[..., Outcome]) -> Outcome:
+        """Run one job under the current settings, with its time limit and the stop check."""
+        self._idle.clear()
+        self._deadline = self.clock() + self.config.daemon.time_limit
+        try:
+            if self._stopping is not None:
+                return Outcome(job, 0, "cancelled", skipped=True)
+            outcome = run(self.config, self._stop_check, self._hold_source)
+            self.runs[job] += not outcome.skipped
+            return outcome
+        finally:
+            self._source = None
+            self._deadline = None
+            self._idle.set()
+
+    def once(self) -> Outcome:
+        """Run a sync, then a verify, now; the first that did not end well, else the sync's."""
+        sync = self._run("sync", self.runner.sync)
+        verify = self._run("verify", self.runner.verify)
+        return sync if sync.exit_code or not verify.exit_code else verify
+
+    def _stop_check(self) -> str | None:
+        """Why the job in hand must stop at this page, if it must."""
+        if self._stopping is not None:
+            return f"the daemon is stopping ({self._stopping})"
+        if self._deadline is not None and self.clock() > self._deadline:
+            limit = self.config.daemon.time_limit
+            return f"the run's time limit ({limit:g} s) was reached; the rest waits for the next"
+        return None
+
+    def _hold_source(self, source: PageSource) -> None:
+        """Keep the job's site client, so that a stop can close it under a hung request."""
+        self._source = source
+
+    # -- stopping and reloading --------------------------------------------------------------
+
+    def stop(self, reason: str) -> None:
+        """Stop after the page in hand (or sooner, if it hangs), and end the schedule."""
+        if self._stopping is not None:
+            return
+        self._stopping = reason
+        self.log("stopping", reason=reason)
+        timer = threading.Timer(STOP_GRACE, self._cut_short)
+        timer.daemon = True
+        timer.start()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+    def _cut_short(self) -> None:
+        """Close the site's client under a request that has not ended: it fails at once."""
+        source = self._source
+        if source is not None and not self._idle.is_set():
+            source.close()
+
+    def wait_idle(self, seconds: float) -> bool:
+        """Wait for the job in hand to end; whether it did within `seconds`."""
+        return self._idle.wait(seconds)
+
+    def reload(self) -> None:
+        """Read the settings again; a bad file is refused and the old settings kept."""
+        try:
+            config = self.load()
+            sync, verify = self._triggers(config, first_now=False)
+        except ScraperError as exc:
+            self.log("reload refused", error=str(exc), kept="the settings in use")
+            return
+        if config.archive.resolve() != self.config.archive.resolve():
+            self.log("reload refused", error="the archive cannot change while the daemon runs")
+            return
+        self.config = config
+        self.pace = Pace(config.daemon.sync_every, config.daemon.backoff_max, self.pace.troubled)
+        self.scheduler.reschedule_job("sync", trigger=sync)
+        self.scheduler.reschedule_job("verify", trigger=verify)
+        self.log("reloaded", **self.next_runs())
+        self._say()
+
+    # -- what the daemon says of itself ------------------------------------------------------
+
+    def _say(self) -> None:
+        """Write the info file: pid, start, next runs (status reads it)."""
+        info = DaemonInfo(
+            os.getpid(),
+            self.started.isoformat(timespec="seconds"),
+            self.next_runs(),
+            self.settings_file,
+        )
+        try:
+            write_info(self.config.archive, info)
+        except ScraperError as exc:
+            self.log("note", text=f"cannot write the daemon's info file: {exc}")
+
+    def started_log(self, _event: object = None) -> None:
+        """Log the start, and say when each job runs first (as the scheduler starts)."""
+        self._say()
+        self.log(
+            "daemon started",
+            pid=os.getpid(),
+            archive=str(self.config.archive.resolve()),
+            **{f"next_{job}": when for job, when in self.next_runs().items()},
+        )
+
+    def record(self) -> None:
+        """Keep a record of the daemon's life for status."""
+        seconds = (self.now() - self.started).total_seconds()
+        counts = {"syncs": self.runs["sync"], "verifies": self.runs["verify"]}
+        note = f"stopped: {self._stopping}" if self._stopping else None
+        try:
+            with Archive(self.config.archive) as archive:
+                if (
+                    problem := archive.try_record_run(
+                        RunRecord("daemon", self.started, max(0.0, seconds), 0, counts, note)
+                    )
+                ) is not None:
+                    self.log("note", text=problem)
+        except ScraperError as exc:
+            self.log("note", text=f"the daemon's run could not be recorded: {exc}")
+
+
+def cron_trigger(expression: str, zone: str) -> BaseTrigger:
+    """A crontab expression as a trigger; ConfigError naming the setting when it is wrong."""
+    try:
+        return CronTrigger.from_crontab(expression, timezone=ZoneInfo(zone))
+    except ValueError as exc:
+        raise ConfigError(
+            f"daemon.verify_cron {expression!r} is not a crontab line: {exc}"
+        ) from exc
