@@ -69,6 +69,7 @@ class Daemon:
         self.started = self.now()
         self.runs: dict[str, int] = {"sync": 0, "verify": 0}
         self._stopping: str | None = None
+        self._not_before: dt.datetime | None = None  # no sync before this (backing off)
         self._deadline: float | None = None
         self._source: PageSource | None = None
         self._idle = threading.Event()
@@ -98,7 +99,7 @@ class Daemon:
     def _sync_trigger(self, config: Config, first_now: bool) -> BaseTrigger:
         """Every sync_every seconds with jitter; the first run now, or an interval from now."""
         daemon = config.daemon
-        first = self.now() - dt.timedelta(seconds=daemon.sync_every if first_now else 0)
+        first = self.now() + dt.timedelta(seconds=0 if first_now else daemon.sync_every)
         return IntervalTrigger(
             seconds=daemon.sync_every,
             jitter=min(daemon.sync_jitter, daemon.sync_every) or None,
@@ -114,24 +115,37 @@ class Daemon:
         return cron_trigger(daemon.verify_cron, config.date_timezone)
 
     def next_runs(self) -> dict[str, str]:
-        """When each job runs next, as the info file says it."""
+        """When each job runs next (a sync backing off: not before then), as status says it."""
         runs = {}
         for job in self.scheduler.get_jobs():
             when = getattr(job, "next_run_time", None)
             if when is not None:
+                if job.id == "sync" and self._not_before is not None:
+                    when = max(when, self._not_before)
                 runs[job.id] = when.astimezone(dt.UTC).isoformat(timespec="seconds")
         return runs
 
     # -- the jobs ----------------------------------------------------------------------------
 
     def _sync_job(self) -> Outcome:
-        """Run a sync; after trouble at the site, push the next one further out."""
+        """Run a sync, unless backing off; after trouble at the site, back off further.
+
+        The trigger keeps its interval; runs it brings before the back-off ends are skipped.
+        (Moving the job's next run from inside it would race the scheduler, which sets the
+        next run from the trigger once it has handed the job to its worker.)
+        """
+        now = self.now()
+        if self._not_before is not None and now < self._not_before:
+            self.log("sync skipped", reason="backing off", until=self._not_before.isoformat())
+            return Outcome("sync", 0, skipped=True)
         outcome = self._run("sync", self.runner.sync)
         delay = self.pace.after(outcome.stop_kind)
-        if delay is not None and self._stopping is None:
-            when = self.now() + dt.timedelta(seconds=delay)
-            self.scheduler.modify_job("sync", next_run_time=when)
-            self.log("backing off", job="sync", reason=outcome.stop_kind, next=when.isoformat())
+        if delay is None or self._stopping is not None:
+            self._not_before = None
+        else:
+            self._not_before = self.now() + dt.timedelta(seconds=delay)
+            until = self._not_before.isoformat()
+            self.log("backing off", job="sync", reason=outcome.stop_kind, until=until)
         self._say()
         return outcome
 

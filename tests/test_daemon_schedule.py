@@ -1,0 +1,295 @@
+"""The daemon's schedule on a clock the test moves: nothing here sleeps or waits for time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import apscheduler.executors.base
+import apscheduler.schedulers.base
+import apscheduler.triggers.interval
+import pytest
+from apscheduler.executors.debug import DebugExecutor
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.base import BaseScheduler
+
+from scraper.config import Config, load_config
+from scraper.daemon.jobs import Outcome, SourceHook
+from scraper.daemon.schedule import Daemon
+from scraper.net.session import StopCheck
+
+START = dt.datetime(2026, 12, 6, 9, 0, tzinfo=dt.UTC)
+SETTINGS = """
+[daemon]
+sync_every = 60.0
+sync_jitter = 0.0
+verify_every = 600.0
+time_limit = 30.0
+backoff_max = 400.0
+"""
+
+
+class Clock:
+    """The one clock of the test: APScheduler's datetime.now and the daemon's, moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = START
+        self.seconds = 0.0
+
+    def advance(self, seconds: float) -> None:
+        self.now += dt.timedelta(seconds=seconds)
+        self.seconds += seconds
+
+    def wall(self) -> dt.datetime:
+        return self.now
+
+    def monotonic(self) -> float:
+        return self.seconds
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """Every place APScheduler reads the time reads this clock instead."""
+    moved = Clock()
+
+    class FakeDatetime(dt.datetime):
+        @classmethod
+        def now(cls, tz: dt.tzinfo | None = None) -> dt.datetime:  # type: ignore[override]
+            return moved.now.astimezone(tz) if tz else moved.now.replace(tzinfo=None)
+
+    for module in (
+        apscheduler.schedulers.base,
+        apscheduler.executors.base,
+        apscheduler.triggers.interval,
+    ):
+        monkeypatch.setattr(module, "datetime", FakeDatetime)
+    return moved
+
+
+class ByHand(BaseScheduler):  # type: ignore[misc]  # APScheduler 3 has no type hints
+    """A scheduler that runs due jobs only when the test says (no thread, no wait)."""
+
+    def wakeup(self) -> None:
+        """Nothing to wake: the test calls tick()."""
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop, as a real one would."""
+        super().shutdown(wait)
+
+    def tick(self) -> None:
+        """Run the jobs due now."""
+        self._process_jobs()
+
+
+class Script:
+    """A runner that records each job it is asked to run and ends it as told."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.calls: list[tuple[str, dt.datetime]] = []
+        self.ends: list[str | None] = []  # stop kinds of the next sync runs
+        self.during: Any = None  # called inside a run, with the run's stop check
+
+    def sync(self, config: Config, stop: StopCheck, on_source: SourceHook) -> Outcome:
+        self.calls.append(("sync", self.clock.now))
+        if self.during is not None:
+            self.during(stop)
+        kind = self.ends.pop(0) if self.ends else None
+        return Outcome("sync", 3 if kind == "blocked" else 0, kind)
+
+    def verify(self, config: Config, stop: StopCheck, on_source: SourceHook) -> Outcome:
+        self.calls.append(("verify", self.clock.now))
+        return Outcome("verify", 0)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Path:
+    """A settings file for a daemon of the archive under tmp_path."""
+    (tmp_path / "archive" / "releases").mkdir(parents=True)
+    path = tmp_path / "daemon.toml"
+    path.write_text(f'archive = "{tmp_path / "archive"}"\n{SETTINGS}', encoding="utf-8")
+    return path
+
+
+def make(
+    settings: Path, clock: Clock, executor: Any = None
+) -> tuple[Daemon, ByHand, Script, list[tuple[str, dict[str, object]]]]:
+    """A daemon on a scheduler driven by hand, with a scripted runner and a list for its log."""
+    logged: list[tuple[str, dict[str, object]]] = []
+    scheduler = ByHand(executors={"default": executor or DebugExecutor()})
+    script = Script(clock)
+    daemon = Daemon(
+        lambda: load_config(settings),
+        lambda event, **fields: logged.append((event, fields)),
+        runner=script,  # type: ignore[arg-type]
+        scheduler=scheduler,
+        now=clock.wall,
+        clock=clock.monotonic,
+    )
+    daemon.install()
+    scheduler.start()
+    return daemon, scheduler, script, logged
+
+
+def runs(script: Script, job: str) -> list[float]:
+    """When a job ran, in seconds from the start."""
+    return [(when - START).total_seconds() for name, when in script.calls if name == job]
+
+
+def test_the_first_sync_runs_at_once_then_each_on_its_interval(
+    settings: Path, clock: Clock
+) -> None:
+    _, scheduler, script, _ = make(settings, clock)
+    for _ in range(4):
+        scheduler.tick()
+        clock.advance(60)
+    assert runs(script, "sync") == [0, 60, 120, 180]
+    assert runs(script, "verify") == []  # its first run is an interval away
+
+
+def test_missed_runs_are_coalesced_into_one(settings: Path, clock: Clock) -> None:
+    _, scheduler, script, _ = make(settings, clock)
+    scheduler.tick()
+    clock.advance(60 * 5 + 1)  # five runs missed (the machine slept, within the grace)
+    scheduler.tick()
+    assert runs(script, "sync") == [0, 301]
+
+
+def test_a_run_missed_by_more_than_the_grace_is_skipped_not_run_late(
+    settings: Path, clock: Clock
+) -> None:
+    settings.write_text(settings.read_text() + "misfire_grace = 30.0\n", encoding="utf-8")
+    _, scheduler, script, _ = make(settings, clock)
+    scheduler.tick()
+    clock.advance(60 + 45)  # due at 60, noticed at 105: 45 s late, over the grace of 30
+    scheduler.tick()
+    assert runs(script, "sync") == [0]
+
+
+def test_a_run_still_going_when_the_next_is_due_is_not_run_twice(
+    settings: Path, clock: Clock
+) -> None:
+    release = threading.Event()
+    entered = threading.Event()
+    pool = ThreadPoolExecutor(max_workers=1)
+    daemon, scheduler, script, _ = make(settings, clock, executor=pool)
+
+    def hold(_stop: StopCheck) -> None:
+        entered.set()
+        release.wait(30)
+
+    script.during = hold
+    scheduler.tick()
+    assert entered.wait(30)
+    clock.advance(60)
+    scheduler.tick()  # the first is still running: max_instances=1 skips this one
+    release.set()
+    assert daemon.wait_idle(30)
+    pool.shutdown(wait=True)
+    assert runs(script, "sync") == [0]
+
+
+def test_blocks_push_the_next_sync_out_doubling_to_a_cap_and_a_good_run_recovers(
+    settings: Path, clock: Clock
+) -> None:
+    _, scheduler, script, logged = make(settings, clock)
+    script.ends = ["blocked", "blocked", "down", "blocked", None, None]
+    for _ in range(22):
+        scheduler.tick()
+        clock.advance(60)
+    # Every 60 s; blocked: not for 120 s, then 240 s, down: 400 s (the cap), 400 s; then ok.
+    assert runs(script, "sync")[:6] == [0, 120, 360, 780, 1200, 1260]
+    assert sum(e == "sync skipped" for e, _ in logged) == 1 + 3 + 6 + 6
+    assert [f["reason"] for e, f in logged if e == "backing off"] == [
+        "blocked",
+        "blocked",
+        "down",
+        "blocked",
+    ]
+
+
+def test_a_run_over_its_time_limit_is_told_to_stop_at_its_next_page(
+    settings: Path, clock: Clock
+) -> None:
+    _, scheduler, script, _ = make(settings, clock)
+    said: list[str | None] = []
+
+    def long_run(stop: StopCheck) -> None:
+        said.append(stop())
+        clock.advance(31)  # over the 30 s limit
+        said.append(stop())
+
+    script.during = long_run
+    scheduler.tick()
+    assert said[0] is None and "time limit (30 s)" in str(said[1])
+
+
+def test_a_stop_ends_the_run_in_hand_at_its_next_page_and_the_schedule(
+    settings: Path, clock: Clock
+) -> None:
+    pool = ThreadPoolExecutor(max_workers=1)
+    daemon, scheduler, script, logged = make(settings, clock, executor=pool)
+    entered, stopped = threading.Event(), threading.Event()
+    said: list[str | None] = []
+
+    def midway(stop: StopCheck) -> None:
+        said.append(stop())
+        entered.set()
+        stopped.wait(30)
+        said.append(stop())  # the next page boundary
+
+    script.during = midway
+    scheduler.tick()
+    assert entered.wait(30)
+    daemon.stop("SIGTERM")  # as the signal handler does, on the main thread
+    stopped.set()
+    assert daemon.wait_idle(30)
+    pool.shutdown(wait=True)
+    assert said[0] is None and "stopping (SIGTERM)" in str(said[1])
+    assert not scheduler.running and ("stopping", {"reason": "SIGTERM"}) in logged
+
+
+def test_sighup_reloads_the_settings_and_a_bad_file_keeps_the_old(
+    settings: Path, clock: Clock
+) -> None:
+    daemon, scheduler, script, logged = make(settings, clock)
+    scheduler.tick()
+    settings.write_text(settings.read_text().replace("sync_every = 60.0", "sync_every = 90.0"))
+    daemon.reload()
+    assert daemon.config.daemon.sync_every == 90.0
+    for _ in range(4):
+        clock.advance(45)
+        scheduler.tick()
+    assert runs(script, "sync") == [0, 90, 180]
+    settings.write_text("[daemon]\nsync_every = -1\n", encoding="utf-8")
+    daemon.reload()
+    assert daemon.config.daemon.sync_every == 90.0
+    [(_, fields)] = [entry for entry in logged if entry[0] == "reload refused"]
+    assert "sync_every" in str(fields["error"])
+
+
+def test_the_verify_runs_on_its_own_schedule(settings: Path, clock: Clock) -> None:
+    _, scheduler, script, _ = make(settings, clock)
+    for _ in range(21):
+        scheduler.tick()
+        clock.advance(60)
+    assert runs(script, "verify") == [600, 1200]
+
+
+def test_a_cron_line_that_is_wrong_is_a_settings_error(settings: Path, clock: Clock) -> None:
+    settings.write_text(
+        settings.read_text().replace("verify_every = 600.0", 'verify_cron = "61 3 * * *"')
+    )
+    with pytest.raises(Exception, match=r"daemon\.verify_cron '61 3 \* \* \*' is not a crontab"):
+        make(settings, clock)
+
+
+@pytest.fixture(autouse=True)
+def _no_threads_left() -> Iterator[None]:
+    """Each test leaves no thread of its own behind."""
+    before = set(threading.enumerate())
+    yield
+    assert not [t for t in set(threading.enumerate()) - before if t.is_alive() and not t.daemon]
