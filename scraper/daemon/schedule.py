@@ -87,7 +87,10 @@ class Daemon:
             "replace_existing": True,
         }
         sync, verify = self._triggers(self.config)
-        self.scheduler.add_job(self._sync_job, sync, id="sync", name="sync", **common)
+        # The first sync now: a trigger made before the scheduler starts would put it an
+        # interval away.
+        first = {"next_run_time": self.now()}
+        self.scheduler.add_job(self._sync_job, sync, id="sync", name="sync", **common, **first)
         self.scheduler.add_job(self._verify_job, verify, id="verify", name="verify", **common)
         # Jobs have their first run times only once the scheduler has started.
         self.scheduler.add_listener(self.started_log, EVENT_SCHEDULER_STARTED)

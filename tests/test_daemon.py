@@ -1,0 +1,191 @@
+"""`scraper daemon` and `scraper status` end to end: the real command against the stand-in."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from scraper.cli import EXIT_LOCKED, EXIT_OK
+from tests.standin import StandIn
+from tests.support import files, invoke, sync
+
+PAGE = "/release/te-huia-service-extension-welcomed"
+
+
+def daemon_argv(site: StandIn, archive: Path, config: Path, *args: str) -> list[str]:
+    """The command line of a daemon of `archive` against the stand-in."""
+    return [
+        sys.executable,
+        "-m",
+        "scraper",
+        "daemon",
+        "--init",
+        "--archive",
+        str(archive),
+        "--base-url",
+        site.base_url,
+        "--config",
+        str(config),
+        "--set",
+        "daemon.sync_jitter=0",
+        "--verify-every",
+        "3600",
+        *args,
+    ]
+
+
+def until(condition: Callable[[], bool], seconds: float = 60.0) -> bool:
+    """Wait for a condition (an event in another process), looking often; whether it came."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def logged(path: Path, text: str) -> Callable[[], bool]:
+    """Whether the log file holds a line with `text`."""
+    return lambda: path.is_file() and text in path.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def started(
+    site: StandIn, archive: Path, config_file: Path, tmp_path: Path
+) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
+    """A daemon syncing every second, and its log file; killed if a test leaves it running."""
+    log = tmp_path / "daemon.log"
+    argv = daemon_argv(site, archive, config_file, "--sync-every", "1", "--log-file", str(log))
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield process, log
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_the_daemon_syncs_picks_up_news_says_so_in_status_and_stops_on_sigterm(
+    site: StandIn,
+    archive: Path,
+    config_file: Path,
+    started: tuple[subprocess.Popen[bytes], Path],
+) -> None:
+    process, log = started
+    assert until(logged(log, "sync finished")), log.read_text() if log.exists() else ""
+    site.publish("news-while-it-runs", copy_of="/release/district-court-judge-appointed-28")
+    assert until(lambda: any("news-while-it-runs" in p for p in files(archive)))
+    status = json.loads(invoke("status", "--archive", str(archive), "--json").stdout)
+    assert status["daemon"]["running"] and status["daemon"]["pid"] == process.pid
+    assert "sync" in status["daemon"]["next_runs"]
+    last = next(run for run in status["runs"] if run["job"] == "sync")
+    assert last["exit"] == 0 and "requests" in last["counts"]
+    stopping = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=5) == 0
+    assert time.monotonic() - stopping < 5
+    assert not list(archive.rglob("*.tmp")) and not (archive / ".scraper" / "daemon.json").exists()
+    assert "daemon stopped" in log.read_text(encoding="utf-8")
+
+
+def test_a_daemon_killed_midway_is_recovered_by_the_next_start(
+    site: StandIn, archive: Path, config_file: Path, tmp_path: Path
+) -> None:
+    held = threading.Event()
+    site.fail(PAGE, "hold", times=1, until=held, limit=60)
+    arrived = threading.Event()
+    site.on_request = lambda target: arrived.set() if target == PAGE else None
+    first = subprocess.Popen(daemon_argv(site, archive, config_file), stderr=subprocess.DEVNULL)
+    try:
+        assert arrived.wait(60)  # mid-run: some files written, one page in flight
+        first.send_signal(signal.SIGKILL)
+        first.wait(30)
+    finally:
+        held.set()
+        first.kill()
+    again = subprocess.run(
+        daemon_argv(site, archive, config_file, "--once"), capture_output=True, text=True
+    )
+    assert again.returncode == EXIT_OK, again.stderr
+    assert not list(archive.rglob("*.tmp")) and any("te-huia" in p for p in files(archive))
+    reference = tmp_path / "reference"
+    assert sync(site, reference, config_file).code == EXIT_OK
+    assert files(archive) == files(reference)
+
+
+def test_a_one_off_sync_while_the_daemon_syncs_waits_or_says_in_use(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    held = threading.Event()
+    site.fail(PAGE, "hold", times=1, until=held, limit=60)
+    arrived = threading.Event()
+    site.on_request = lambda target: arrived.set() if target == PAGE else None
+    daemon = subprocess.Popen(daemon_argv(site, archive, config_file), stderr=subprocess.DEVNULL)
+    try:
+        assert arrived.wait(60)
+        run = sync(site, archive, config_file)
+        assert run.code == EXIT_LOCKED
+        assert f"in use by process {daemon.pid}" in run.report["error"]
+    finally:
+        held.set()
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=5) == 0
+
+
+def test_git_commit_commits_exactly_each_changing_runs_files(
+    site: StandIn, tmp_path: Path, config_file: Path
+) -> None:
+    repo = tmp_path / "repo"
+    archive = repo / "archive"
+    git = ["git", "-C", str(repo)]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    (repo / "notes.txt").write_text("someone else's work in progress\n", encoding="utf-8")
+    once = daemon_argv(site, archive, config_file, "--once", "--git-commit")
+    assert subprocess.run(once, capture_output=True).returncode == EXIT_OK
+    log = subprocess.run([*git, "log", "--format=%s"], capture_output=True, text=True).stdout
+    assert log.splitlines() == [f"{len(files(archive))} added, 0 updated (scraper sync)"]
+    committed = subprocess.run(
+        [*git, "show", "--name-only", "--format=", "HEAD"], capture_output=True, text=True
+    ).stdout.split()
+    assert sorted(committed) == sorted(f"archive/{p}" for p in files(archive))
+    assert subprocess.run(once, capture_output=True).returncode == EXIT_OK  # nothing new
+    count = subprocess.run([*git, "rev-list", "--count", "HEAD"], capture_output=True, text=True)
+    assert count.stdout.strip() == "1"
+    status = subprocess.run([*git, "status", "--porcelain"], capture_output=True, text=True)
+    assert "?? notes.txt" in status.stdout  # never committed anything else
+
+
+def test_status_creates_nothing_and_says_where_settings_came_from(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    assert sync(site, archive, config_file).code == EXIT_OK
+    before = {p: p.stat().st_mtime_ns for p in archive.rglob("*")}
+    run = invoke(
+        "status",
+        "--archive",
+        str(archive),
+        "--config",
+        str(config_file),
+        "--interval",
+        "2",
+        "--json",
+    )
+    assert run.code == EXIT_OK
+    status = json.loads(run.stdout)
+    assert {p: p.stat().st_mtime_ns for p in archive.rglob("*")} == before
+    sources = {row["key"]: row["source"] for row in status["settings"]}
+    assert sources["fetch.interval"] == "command line"
+    assert sources["fetch.user_agent"] == "file"
+    assert sources["fetch.timeout"] == "file" and sources["fetch.max_body_bytes"] == "default"
+    assert status["archive"]["files"]["release"] == len(files(archive))
+    assert status["daemon"] == {"running": False}
+    plain = invoke("status", "--archive", str(archive))
+    assert "last runs" in plain.stdout and "daemon     not running" in plain.stdout
