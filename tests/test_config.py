@@ -101,3 +101,15 @@ def test_the_shipped_file_names_every_setting() -> None:
     for table, values in written.items():
         if isinstance(values, dict):
             assert shipped[table].keys() == values.keys(), table
+
+
+def test_the_example_daemon_settings_are_valid() -> None:
+    config = load_config(REPO / "config" / "daemon.toml")
+    assert config.daemon.git_commit and config.sync.types == ("release", "speech", "feature")
+
+
+def test_the_systemd_unit_has_what_the_readme_promises() -> None:
+    unit = (REPO / "config" / "scraper-daemon.service").read_text(encoding="utf-8")
+    for line in ("Type=exec", "Restart=on-failure", "User=scraper", "ReadWritePaths="):
+        assert line in unit
+    assert "ExecReload=/bin/kill -HUP $MAINPID" in unit
