@@ -14,12 +14,12 @@ import apscheduler.triggers.interval
 import pytest
 from apscheduler.executors.debug import DebugExecutor
 from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.schedulers.base import BaseScheduler
 
 from scraper.config import Config, load_config
 from scraper.daemon.jobs import Outcome, SourceHook
 from scraper.daemon.schedule import Daemon
 from scraper.net.session import StopCheck
+from tests.manual_scheduler import ByHand
 
 START = dt.datetime(2026, 12, 6, 9, 0, tzinfo=dt.UTC)
 SETTINGS = """
@@ -67,21 +67,6 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     ):
         monkeypatch.setattr(module, "datetime", FakeDatetime)
     return moved
-
-
-class ByHand(BaseScheduler):  # type: ignore[misc]  # APScheduler 3 has no type hints
-    """A scheduler that runs due jobs only when the test says (no thread, no wait)."""
-
-    def wakeup(self) -> None:
-        """Nothing to wake: the test calls tick()."""
-
-    def shutdown(self, wait: bool = True) -> None:
-        """Stop, as a real one would."""
-        super().shutdown(wait)
-
-    def tick(self) -> None:
-        """Run the jobs due now."""
-        self._process_jobs()
 
 
 class Script:
