@@ -73,7 +73,7 @@ def _usage(path: Path) -> dict[str, Any]:
 
 def scraper_sync(archive: Path, base_url: str, *args: str, name: str = "sync") -> SyncRun:
     """Run `scraper sync --json` under `child_usage.py`, which measures only that process."""
-    argv = [str(SCRAPER), "sync", "--archive", str(archive), "--base-url", base_url]
+    argv = [str(SCRAPER), "sync", "--init", "--archive", str(archive), "--base-url", base_url]
     argv += ["--interval", "0", "--json", "--config", str(config_file()), *args]
     LOGS.mkdir(parents=True, exist_ok=True)
     out_path, err_path, usage_path = (LOGS / f"{name}.{ext}" for ext in ("out", "err", "usage"))
