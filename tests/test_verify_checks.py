@@ -5,12 +5,17 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import os
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from scraper.archive.document import dumps
+from scraper.archive.store import Archive
 from scraper.models import Release
 from scraper.verify.compare import compare, loose
+from scraper.verify.engine import VerifyOptions, run_verify
 from scraper.verify.offline import check_file, mark_duplicates
 from scraper.verify.select import sample
 
@@ -198,3 +203,24 @@ def test_a_sample_is_the_same_for_the_same_seed_and_prefers_files_never_verified
     assert first == sample(paths, 5, seed=7, verified_at=verified)
     assert set(first) <= set(paths[20:])
     assert sample(paths, 5, seed=8, verified_at={}) != sample(paths, 5, seed=9, verified_at={})
+
+
+def test_a_folder_that_cannot_be_listed_is_an_unreadable_finding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hidden = tmp_path / "releases" / "2024" / "05"
+    hidden.mkdir(parents=True)
+    (hidden / "2024-05-30-budget-day.md").write_text(dumps(RELEASE), encoding="utf-8")
+    real_scandir = os.scandir
+
+    def scandir(path: Any) -> Any:
+        """Refuse to list one folder, as a folder without read permission does."""
+        if Path(path) == hidden:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with Archive.read_only(tmp_path) as archive:
+        report = run_verify(archive, None, VerifyOptions(offline=True), now=dt.datetime.now(dt.UTC))
+    [result] = report.results
+    assert result.path == "releases/2024/05" and "unreadable" in result.kinds

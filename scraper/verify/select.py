@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
 from collections.abc import Sequence
 from pathlib import Path
 
-from scraper.archive.reformat import iter_markdown_files
 from scraper.errors import ConfigError
 from scraper.models import CONTENT_FOLDERS
 
@@ -21,12 +21,30 @@ def select_files(root: Path, paths: Sequence[Path], since: dt.date | None) -> li
     base = root.resolve()
     folders = [base / folder for folder in CONTENT_FOLDERS.values()]
     wanted = [_inside(base, folders, p) for p in paths] or [f for f in folders if f.is_dir()]
-    relpaths = sorted(
-        {p.resolve().relative_to(base).as_posix() for p in iter_markdown_files(wanted)}
-    )
+    relpaths = sorted({relpath for path in wanted for relpath in _relpaths(base, path)})
     if since is not None:
         relpaths = [p for p in relpaths if p.rsplit("/", 1)[-1][:10] >= since.isoformat()]
     return relpaths
+
+
+def _relpaths(base: Path, path: Path) -> list[str]:
+    """The archive files a path names, relative to the archive: itself, or *.md below it.
+
+    Made as text, folder by folder: a Path object per file would cost seconds over the
+    whole archive. A named file that does not exist is kept, so reading it says so.
+    """
+    if not path.is_dir():
+        return [path.relative_to(base).as_posix()]
+    found: list[str] = []
+
+    def hidden(exc: OSError) -> None:
+        """A folder that cannot be listed is kept as a path: reading it says why."""
+        found.append(Path(exc.filename).relative_to(base).as_posix())
+
+    for folder, _dirs, names in os.walk(path, onerror=hidden):
+        rel = Path(folder).relative_to(base).as_posix()
+        found += [f"{rel}/{name}" for name in names if name.endswith(".md")]
+    return found
 
 
 def _inside(base: Path, folders: list[Path], path: Path) -> Path:
