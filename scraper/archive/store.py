@@ -238,14 +238,21 @@ class Archive(State):
                 f"{path} was written, but the state could not record it: {exc}; then sync again"
             ) from exc
 
-    def rewrite(self, relpath: str, text: str) -> None:
+    def rewrite(self, relpath: str, text: str, was: str) -> None:
         """Rewrite a file in place, atomically (its canonical form): not as this tool's own.
 
-        An old exporter's file stays one (its url may be a folded one); a file this tool
-        wrote keeps its record, with the new bytes' digest.
+        `was` is the text the file held when it was read: a file gone or changed since is
+        refused (StoreError), never written back. An old exporter's file stays one (its url
+        may be a folded one); a file this tool wrote keeps its record, with the new digest.
         """
         path = self.root / relpath
         self._must_be_writable(path, "rewritten")
+        try:
+            now_text = read_archive_file(path)
+        except DocumentError as exc:
+            raise StoreError(f"{path} was not rewritten: it is gone or unreadable now") from exc
+        if now_text != was:
+            raise StoreError(f"{path} was not rewritten: it changed since it was read")
         data = text.encode("utf-8")
         atomic_write(path, data)
         try:

@@ -78,6 +78,11 @@ def run_verify(
     """Check the chosen files of an open archive (against `source` unless it is None)."""
     report = VerifyReport()
     with _timed(report, source):
+        if options.fix and archive.writable:
+            # Before reading: a move a killed run left must not be undone by rewriting its
+            # old file; and the index must be fresh for the identity rules and free names.
+            _finish_moves(archive, report)
+            archive.refresh_index()
         chosen = _choose(archive, options, report)
         checked = _check_offline(archive, chosen, options)
         report.results = [c.result for c in checked]
@@ -88,8 +93,8 @@ def run_verify(
                 _note_verified(archive, report, now)
         if options.fix and archive.writable:
             try:
-                _finish_moves(archive, report)
-                fix_files(archive, checked, pages, force=options.force, now=now)
+                fixed = fix_files(archive, checked, pages, force=options.force, now=now)
+                archive.put_findings([], fixed, now.timestamp())  # fixed: nothing to say
             except StateError as exc:
                 report.stopped, report.stop_kind = str(exc), "state"
     return report

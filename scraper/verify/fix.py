@@ -13,6 +13,7 @@ import datetime as dt
 from functools import partial
 
 from scraper.archive.document import dumps
+from scraper.archive.identify import identify
 from scraper.archive.moves import move_file
 from scraper.archive.placing import free_relpath
 from scraper.archive.store import Archive
@@ -25,6 +26,10 @@ from scraper.verify.report import FIXABLE
 _FROM_PAGE = FIXABLE - {"noncanonical"}
 
 
+#: Files never rewritten: their page could not be judged, or is another release's.
+_HANDS_OFF = frozenset({"error", "blocked", "moved"})
+
+
 def fix_files(
     archive: Archive,
     checked: list[Checked],
@@ -32,11 +37,18 @@ def fix_files(
     *,
     force: bool,
     now: dt.datetime,
-) -> None:
-    """Fix each fixable file; what was done goes to its result's `fixed`."""
+) -> list[str]:
+    """Fix each fixable file; what was done goes to its result's `fixed`; the paths fixed.
+
+    A file is rewritten from a page only when the page is that file's release by the
+    archive's identity rules: an old file may hold the folded address of another release
+    (the old archive's duplicate pairs), whose page must not replace it.
+    """
+    fixed: list[str] = []
+    written: set[str] = set()
     for check in checked:
         result = check.result
-        if not FIXABLE & result.kinds.keys():
+        if not FIXABLE & result.kinds.keys() or _HANDS_OFF & result.kinds.keys():
             continue
         if "local-edit" in result.kinds and not force:
             result.fixed = "kept: edited by hand since this tool wrote it (--force to overwrite)"
@@ -44,19 +56,36 @@ def fix_files(
         page = pages.get(result.path)
         try:
             if page is not None and _FROM_PAGE & result.kinds.keys():
-                result.fixed = _from_page(archive, result.path, page, now)
+                result.fixed = _from_page(archive, result.path, page, now, written)
             elif "noncanonical" in result.kinds and check.release is not None:
-                archive.rewrite(result.path, dumps(check.release))
+                assert result.text is not None  # a readable file
+                archive.rewrite(result.path, dumps(check.release), was=result.text)
                 result.fixed = "rewritten in canonical form"
         except StateError:
             raise  # nothing later could be recorded either
         except StoreError as exc:
             result.fixed = f"not fixed: {exc}"
+        if result.fixed and not result.fixed.startswith(("kept", "not fixed")):
+            fixed.append(result.path)
+    return fixed
 
 
-def _from_page(archive: Archive, relpath: str, page: Release, now: dt.datetime) -> str:
+def _from_page(
+    archive: Archive, relpath: str, page: Release, now: dt.datetime, written: set[str]
+) -> str:
     """Write a file from its page: in place, or at its new path with the old one removed."""
     kind = content_type_of(page.url) or "release"
+    match = identify(archive, kind, page.url, page.date, page.title)
+    if match.entry is None or match.entry.relpath != relpath or page.url in written:
+        holders = ", ".join(e.relpath for e in match.ambiguous) or (
+            match.entry.relpath if match.entry else "no file"
+        )
+        return (
+            f"kept: {page.url} is not this file's release by the archive's identity rules"
+            f" (it matches {holders}); run `scraper sync --full` to learn each old file's"
+            " real address, then verify again"
+        )
+    written.add(page.url)
     target = free_relpath(archive, kind, page, current=relpath)
     write = partial(archive.write, target, dumps(page), page.url, page.date, now)
     if target == relpath:
