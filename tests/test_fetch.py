@@ -733,3 +733,31 @@ def test_a_budget_spent_in_the_middle_of_retries_stops_them() -> None:
     with fetcher, pytest.raises(BudgetError):
         fetcher.get("/release/a")
     assert site.paths().count("/release/a") == 2
+
+
+def test_close_ends_a_wait_between_retries_at_once_and_sends_nothing_more() -> None:
+    waiting = threading.Event()
+
+    def busy(request: httpx.Request) -> httpx.Response:
+        waiting.set()
+        return httpx.Response(503, headers={"Retry-After": "60"}, content=b"busy")
+
+    site = Site({"/release/a": [busy]})
+    fetcher = Fetcher(
+        FetchSettings(base_url=SITE, interval=0.0), transport=httpx.MockTransport(site)
+    )
+    failed: list[BaseException] = []
+
+    def fetch() -> None:
+        try:
+            fetcher.get("/release/a")
+        except FetchError as exc:
+            failed.append(exc)
+
+    worker = threading.Thread(target=fetch)
+    worker.start()
+    assert waiting.wait(30)  # the 503 came: the fetcher now waits out its Retry-After
+    fetcher.close()
+    worker.join(5)
+    assert not worker.is_alive() and "stopped" in str(failed[0])
+    assert site.paths().count("/release/a") == 1

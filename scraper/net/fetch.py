@@ -185,10 +185,14 @@ class Fetcher:
         transport: httpx.BaseTransport | None = None,
         validators: ValidatorStore | None = None,
         robots_cache: RobotsCache | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         budget: int | None = None,
     ) -> None:
+        """A client for the configured site. `sleep` waits out backoffs and spacing: by
+        default a wait that `close()` ends at once, so a stopped run is not held by them."""
+        self._closed = threading.Event()
+        sleep = sleep or self._pause
         self._settings = settings
         self._robots_cache = robots_cache
         self._site = httpx.URL(settings.base_url)
@@ -208,7 +212,6 @@ class Fetcher:
         # Why robots.txt could not be read this run (message, url, status): nothing may be fetched.
         self._robots_failure: tuple[str, str, int | None] | None = None
         self._notes: list[str] = []
-        self._closed = threading.Event()
         self._backoff = wait_exponential_jitter(
             multiplier=settings.backoff_initial,
             max=settings.backoff_max,
@@ -225,6 +228,10 @@ class Fetcher:
             follow_redirects=False,
             transport=transport,
         )
+
+    def _pause(self, seconds: float) -> None:
+        """Wait, unless close() comes first (then at once)."""
+        self._closed.wait(seconds)
 
     @property
     def requests_made(self) -> int:
@@ -515,6 +522,9 @@ class Fetcher:
         self, url: httpx.URL, headers: dict[str, str], *, robots: bool
     ) -> tuple[int, httpx.Headers, bytes]:
         with self._slots:
+            if self._closed.is_set():
+                # A wait just ended by close(): no request may go out after it.
+                raise FetchError(f"{url}: the run was stopped", url=str(url))
             with self._count_lock:
                 if not robots and self._budget is not None and self._page_requests >= self._budget:
                     raise BudgetError(
@@ -523,6 +533,8 @@ class Fetcher:
                     )
                 self._page_requests += not robots
             self._limiter.wait()
+            if self._closed.is_set():
+                raise FetchError(f"{url}: the run was stopped", url=str(url))
             with self._count_lock:
                 self._requests += 1
             request = self._client.build_request("GET", url, headers=headers)
