@@ -4,7 +4,7 @@
 commands that read the settings; each other module holds a command or two.
 """
 
-from scraper.cli import files, settings, sync, verify
+from scraper.cli import export, files, settings, sync, verify
 from scraper.cli.app import main
 from scraper.exitcodes import (
     EXIT_BLOCKED,
@@ -24,6 +24,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_UNREACHABLE",
     "EXIT_USAGE",
+    "export",
     "files",
     "main",
     "settings",
