@@ -8,9 +8,15 @@ from pathlib import Path
 
 from scraper.archive.document import dumps
 from scraper.archive.paths import archive_relpath
+from scraper.archive.state import Finding, RunRecord
+from scraper.archive.store import Archive
 from scraper.models import Release
 
 PUBLIC = "https://www.beehive.govt.nz"
+NOW = dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.UTC)
+#: The small archive's span: 2019-11 to 2020-03, with nothing in 2020-01.
+SPAN = ["2019-11", "2019-12", "2020-01", "2020-02", "2020-03"]
+RAIL = "releases/2019/11/2019-11-20-rail-upgrade.md"
 
 
 def release(
@@ -87,3 +93,25 @@ def write_file(root: Path, relpath: str, item: Release) -> None:
         # A rewrite within the same clock tick must still look changed to the index.
         stat = path.stat()
         os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+
+
+def with_state(root: Path) -> Path:
+    """The small archive, with runs of each job, a finding and a pending release kept."""
+    write_archive(root)
+    with Archive(root) as archive:
+        archive.refresh_index()
+        archive.record_run(RunRecord("sync", NOW, 12.5, 0, {"added": 3, "blocked": 0}))
+        archive.record_run(
+            RunRecord("sync", NOW + dt.timedelta(hours=1), 2.0, 3, {"added": 0, "blocked": 3})
+        )
+        archive.record_run(RunRecord("verify", NOW, 40.0, 1, {"changed": 1, "files": 5}))
+        archive.record_run(RunRecord("daemon", NOW, 0.5, 0, {}, "started"))
+        archive.put_findings(
+            [Finding(RAIL, f"{PUBLIC}/release/rail-upgrade", ("changed",), "differs: title")],
+            [],
+            NOW.timestamp(),
+        )
+        archive.keep_pending(
+            [(f"{PUBLIC}/release/late", "release", "2020-04-01T10:00:00+13:00", "Late <b>news</b>")]
+        )
+    return root

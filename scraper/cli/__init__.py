@@ -4,7 +4,7 @@
 commands that read the settings; each other module holds a command or two.
 """
 
-from scraper.cli import export, files, settings, sync, verify
+from scraper.cli import export, files, report, settings, sync, verify
 from scraper.cli.app import main
 from scraper.exitcodes import (
     EXIT_BLOCKED,
@@ -27,6 +27,7 @@ __all__ = [
     "export",
     "files",
     "main",
+    "report",
     "settings",
     "sync",
     "verify",
