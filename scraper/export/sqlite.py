@@ -285,10 +285,9 @@ def _in(column: str, values: list[str]) -> str:
 
 def _kept(db: Database) -> dict[str, Kept]:
     """What the database kept of each row's file: path, size and stamp, by url."""
-    return {
-        str(row["url"]): (str(row["path"]), int(row["size"]), str(row["stamp"]))
-        for row in db.table(STATE_TABLE).rows
-    }
+    # A plain query: dicts of sqlite-utils' rows cost a tenth of a second on 55,000 rows.
+    rows = db.execute(f"SELECT url, path, size, stamp FROM {STATE_TABLE}")
+    return {str(url): (str(path), int(size), str(stamp)) for url, path, size, stamp in rows}
 
 
 def _note_export(db: Database, root: Path, now: dt.datetime) -> None:
