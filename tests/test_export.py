@@ -258,9 +258,15 @@ def test_a_database_this_command_did_not_make_is_left_alone(
     db.table("notes").insert({"text": "keep me"})
     db.close()
     before = target.read_bytes()
-    with pytest.raises(StoreError, match="not a database this command made"):
-        export(root, target)
+    for rebuild in (False, True):
+        with pytest.raises(StoreError, match="not a database this command made"):
+            export(root, target, rebuild=rebuild)
     assert target.read_bytes() == before
+    text = tmp_path / "notes.txt"
+    text.write_text("not a database at all " * 100, encoding="utf-8")
+    with pytest.raises(StoreError, match=r"not a readable SQLite database.*left alone"):
+        export(root, text, rebuild=True)
+    assert text.read_text(encoding="utf-8").startswith("not a database at all")
 
 
 def test_a_folder_that_holds_no_archive_is_refused(tmp_path: Path) -> None:

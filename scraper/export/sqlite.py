@@ -91,6 +91,10 @@ def export_sqlite(
     """Bring the export database `target` up to date with the archive at `root`."""
     started = time.monotonic()
     require_archive(root, init=False)
+    if target.is_dir():
+        raise StoreError(f"{target} is a folder: give --sqlite the path of a database file")
+    # Checked before the work: a file this command did not make is refused, --rebuild or not.
+    schema = _schema_of(target) if target.exists() else None
     report = ExportReport(target, metadata_path(target))
     with Archive.read_only(root) as archive:
         archive.refresh_index()
@@ -103,9 +107,7 @@ def export_sqlite(
         for path, reason in unreadable
     ]
     bad = {path for path, _ in unreadable}
-    if target.is_dir():
-        raise StoreError(f"{target} is a folder: give --sqlite the path of a database file")
-    if rebuild or not target.exists() or _schema_of(target) != EXPORT_SCHEMA:
+    if rebuild or schema != EXPORT_SCHEMA:
         report.rebuilt = True
         plan = plan_export(files, {}, bad)
         _build(root, target, plan, report, now, progress)
@@ -210,8 +212,9 @@ def _write(
             if release is None:
                 continue
             rows.append(_row(file, release))
-            kept.append({"url": file.url, "path": file.relpath, "size": file.size})
-            kept[-1]["stamp"] = file.stamp
+            kept.append(
+                {"url": file.url, "path": file.relpath, "size": file.size, "stamp": file.stamp}
+            )
         urls = [row["url"] for row in rows]
         if not fresh:
             _unlink(db, urls)
@@ -339,8 +342,8 @@ def _database_error(path: Path, exc: sqlite3.Error) -> StoreError:
         )
     if "not a database" in text or "malformed" in text:
         return StoreError(
-            f"{path} is not a readable SQLite database ({text}); export with --rebuild to"
-            " make it again, or give --sqlite another path"
+            f"{path} is not a readable SQLite database ({text}), so it is left alone: give"
+            " --sqlite another path, or remove the file (an export makes it again)"
         )
     return StoreError(f"{path}: {text}; check the disk and the file's permissions")
 
