@@ -382,3 +382,44 @@ def test_the_seed_archive_exports(tmp_path: Path) -> None:
     shutil.copytree(seeds, root)
     report = export(root, tmp_path / "seed.db")
     assert report.rows == 1 and report.exit_code == 0
+
+
+class Boom(Exception):
+    """A failure in the middle of an export."""
+
+
+def test_an_export_that_fails_midway_leaves_the_database_as_it_was(
+    small: tuple[Path, dict[str, Release]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scraper.export import sqlite as exporting
+
+    root, files = small
+    target = tmp_path / "beehive.db"
+    calls = 0
+    real_row = exporting._row
+
+    def failing_row(file: Any, item: Release) -> dict[str, Any]:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise Boom
+        return real_row(file, item)
+
+    monkeypatch.setattr(exporting, "_BATCH", 1)  # the first file is written before the failure
+    monkeypatch.setattr(exporting, "_row", failing_row)
+    with pytest.raises(Boom):
+        export(root, target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["archive"], "no file, no litter"
+
+    monkeypatch.setattr(exporting, "_row", real_row)
+    export(root, target)
+    before = rows(target)
+    for path, item in files.items():
+        write_file(root, path, dataclasses.replace(item, title=item.title + " (new)"))
+    calls = 0
+    monkeypatch.setattr(exporting, "_row", failing_row)
+    with pytest.raises(Boom):
+        export(root, target)
+    assert rows(target) == before, "a failed update changes no row"
+    monkeypatch.setattr(exporting, "_row", real_row)
+    assert export(root, target).written == len(files)

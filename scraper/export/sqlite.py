@@ -91,10 +91,7 @@ def export_sqlite(
     """Bring the export database `target` up to date with the archive at `root`."""
     started = time.monotonic()
     require_archive(root, init=False)
-    if target.is_dir():
-        raise StoreError(f"{target} is a folder: give --sqlite the path of a database file")
-    # Checked before the work: a file this command did not make is refused, --rebuild or not.
-    schema = _schema_of(target) if target.exists() else None
+    schema = _target_schema(target)
     report = ExportReport(target, metadata_path(target))
     with Archive.read_only(root) as archive:
         archive.refresh_index()
@@ -138,10 +135,7 @@ def _build(
     progress: Progress | None,
 ) -> None:
     """Make the database afresh in a temporary file, then put it in place of `target`."""
-    folder = target.parent
-    if not folder.is_dir():
-        raise StoreError(f"cannot write {target}: the folder {folder} does not exist; make it")
-    tmp = folder / f".{target.name}.{secrets.token_hex(4)}.tmp"
+    tmp = target.parent / f".{target.name}.{secrets.token_hex(4)}.tmp"
     try:
         with _connected(tmp) as db:
             # A temporary file is thrown away on any failure: no journal, no waiting for disk.
@@ -176,17 +170,16 @@ def _update(
     """Rewrite the changed rows and remove the rows of files gone (in the caller's transaction)."""
     if not plan.write and not plan.remove:
         return
-    with db.atomic():
-        _write(db, root, plan.write, report, progress, fresh=False)
-        _unlink(db, plan.remove)
-        db.table(RELEASES).delete_where(_in("url", plan.remove), plan.remove)
-        db.table(STATE_TABLE).delete_where(_in("url", plan.remove), plan.remove)
-        for lookup in LOOKUPS:
-            # A minister or portfolio no row names any more goes too.
-            db.table(lookup).delete_where(
-                f"id NOT IN (SELECT {link_column(lookup)} FROM {link_table(lookup)})"
-            )
-        _note_export(db, root, now)
+    _write(db, root, plan.write, report, progress, fresh=False)
+    _unlink(db, plan.remove)
+    db.table(RELEASES).delete_where(_in("url", plan.remove), plan.remove)
+    db.table(STATE_TABLE).delete_where(_in("url", plan.remove), plan.remove)
+    for lookup in LOOKUPS:
+        # A minister or portfolio no row names any more goes too.
+        db.table(lookup).delete_where(
+            f"id NOT IN (SELECT {link_column(lookup)} FROM {link_table(lookup)})"
+        )
+    _note_export(db, root, now)
 
 
 def _write(
@@ -302,6 +295,21 @@ def _note_export(db: Database, root: Path, now: dt.datetime) -> None:
     }
     rows = [{"key": key, "value": value} for key, value in values.items()]
     db.table(META_TABLE).upsert_all(rows, pk="key")
+
+
+def _target_schema(target: Path) -> int | None:
+    """The export schema of `target` (None if there is no file yet), checked before any work.
+
+    StoreError for a path that cannot be an export: a folder, a file in a folder that does not
+    exist, a file this command did not make (refused with --rebuild too).
+    """
+    if target.is_dir():
+        raise StoreError(f"{target} is a folder: give --sqlite the path of a database file")
+    if not target.parent.is_dir():
+        raise StoreError(
+            f"cannot write {target}: the folder {target.parent} does not exist; make it first"
+        )
+    return _schema_of(target) if target.exists() else None
 
 
 def _schema_of(target: Path) -> int | None:
