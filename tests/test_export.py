@@ -55,7 +55,7 @@ def expected_row(relpath: str, item: Release) -> dict[str, Any]:
         "type": {folder: kind for kind, folder in CONTENT_FOLDERS.items()}[relpath.split("/")[0]],
         "title": item.title,
         "date": item.date.isoformat(),
-        "government": government_of(item.date).name,
+        "government": getattr(government_of(item.date), "name", None),
         "body": item.body,
         "path": relpath,
         "ministers": json.dumps(list(item.ministers), ensure_ascii=False),
@@ -423,3 +423,13 @@ def test_an_export_that_fails_midway_leaves_the_database_as_it_was(
     assert rows(target) == before, "a failed update changes no row"
     monkeypatch.setattr(exporting, "_row", real_row)
     assert export(root, target).written == len(files)
+
+
+def test_an_undated_file_belongs_to_no_government(tmp_path: Path) -> None:
+    root = tmp_path / "archive"
+    files = write_archive(root, (release("no-date", "0001-01-01"),))
+    target = tmp_path / "beehive.db"
+    export(root, target)
+    ((path, item),) = files.items()
+    assert rows(target) == {item.url: expected_row(path, item)}
+    assert rows(target)[item.url]["government"] is None

@@ -147,3 +147,14 @@ def test_a_long_list_of_gaps_is_cut_short_under_the_chart(tmp_path: Path) -> Non
     assert html.count('class="gap"') == 36, "the chart marks every empty month"
     assert "Months with no file: 2000-01, 2000-03," in html
     assert f"and {36 - GAPS_SHOWN} more gaps." in html
+
+
+def test_undated_files_are_in_no_month_and_no_government(tmp_path: Path) -> None:
+    from tests.export_support import SMALL, release
+
+    root = tmp_path / "archive"
+    write_archive(root, (*SMALL, release("no-date", "0001-01-01")))
+    census = gather(root, NOW)
+    assert census.files == 6 and census.undated == 1
+    assert [month for month, _ in census.months] == SPAN
+    assert sum(sum(counts.values()) for _, counts in census.governments) == 5

@@ -16,7 +16,7 @@ from scraper.archive.document import loads
 from scraper.archive.state import Finding, RunRecord, Stamped
 from scraper.archive.store import Archive, read_archive_file, require_archive
 from scraper.errors import DocumentError
-from scraper.export.governments import GOVERNMENTS, Government, government_of
+from scraper.export.governments import GOVERNMENTS, UNDATED, Government, government_of
 from scraper.models import CONTENT_FOLDERS
 from scraper.verify.report import KINDS
 
@@ -36,8 +36,6 @@ __all__ = [
 JOBS = ("sync", "verify", "daemon")
 #: Runs shown per job.
 RUNS_SHOWN = 10
-#: The old exporter's date for a page without one: such files are counted apart.
-UNDATED = dt.date(1, 1, 1)
 #: Titles a minister's name carries on some pages and not on others (from late 2017 on).
 _HONORIFICS = re.compile(r"^(?:(?:Rt|Right)\.? )?(?:Hon|Honourable)\.? |,? (?:KC|QC|MP)$")
 
@@ -83,7 +81,7 @@ class Census:
     types: tuple[str, ...] = ()
     #: Files per month ("YYYY-MM") and type, for every month of the span, empty ones too.
     months: list[tuple[str, Counter[str]]] = field(default_factory=list)
-    #: Files dated 0001-01-01 (undated by the old exporter): outside the monthly chart.
+    #: Files dated 0001-01-01 (undated by the old exporter): in no month and no government.
     undated: int = 0
     #: Files per government and type, newest government first.
     governments: list[tuple[Government, Counter[str]]] = field(default_factory=list)
@@ -119,7 +117,7 @@ def gather(root: Path, now: dt.datetime) -> Census:
     dated = [f for f in files if f.date != UNDATED]
     census.undated = len(files) - len(dated)
     census.months = _months(dated)
-    census.governments = _governments(files)
+    census.governments = _governments(dated)
     census.ministers = _ministers(root, files, census)
     return census
 
@@ -167,10 +165,12 @@ def _months(files: list[Stamped]) -> list[tuple[str, Counter[str]]]:
 
 
 def _governments(files: list[Stamped]) -> list[tuple[Government, Counter[str]]]:
-    """Files per government and type, every government listed, newest first."""
+    """Files per government and type, every government listed, newest first (undated files
+    are in none)."""
     tally: dict[int, Counter[str]] = {g.facet: Counter() for g in GOVERNMENTS}
     for file in files:
-        tally[government_of(file.date).facet][file.kind] += 1
+        if (government := government_of(file.date)) is not None:
+            tally[government.facet][file.kind] += 1
     return [(g, tally[g.facet]) for g in GOVERNMENTS]
 
 

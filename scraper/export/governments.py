@@ -2,7 +2,8 @@
 
 One table, newest first: the site's search facet id of each government (the ids of
 `site/discover.py`), the years the site gives it, and its first day in office (a New Zealand
-date). A release belongs to the government in office on its date. The names are made from
+date). A release belongs to the government in office on its date; one the old exporter dated
+0001-01-01 (it had no date) belongs to none. The names are made from
 those years only: the site's own names of its governments have not been seen.
 """
 
@@ -11,7 +12,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-__all__ = ["GOVERNMENTS", "Government", "government_of"]
+__all__ = ["GOVERNMENTS", "UNDATED", "Government", "government_of"]
+
+#: The old exporter's date for a page that had none: it says nothing of the government.
+UNDATED = dt.date(1, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -54,8 +58,11 @@ GOVERNMENTS: tuple[Government, ...] = (
 )
 
 
-def government_of(day: dt.date) -> Government:
-    """The government in office on a New Zealand date (the earliest for any day before)."""
+def government_of(day: dt.date) -> Government | None:
+    """The government in office on a New Zealand date (the earliest for any day before it);
+    None for the old exporter's undated 0001-01-01."""
+    if day == UNDATED:
+        return None
     for government in GOVERNMENTS:
         if government.first_day is None or day >= government.first_day:
             return government

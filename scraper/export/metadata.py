@@ -27,7 +27,7 @@ _COLUMNS = {
     "type": "release, speech or feature",
     "title": "The title",
     "date": "The New Zealand date it was published (0001-01-01: undated in the old archive)",
-    "government": "The government in office on that date",
+    "government": "The government in office on that date (none for 0001-01-01)",
     "body": "The text, in Markdown",
     "path": "The archive file it was exported from",
     "ministers": "The ministers named on the page (JSON array)",

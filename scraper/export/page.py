@@ -13,8 +13,9 @@ from html import escape
 from urllib.parse import quote
 
 from scraper.archive.state import Finding, RunRecord
-from scraper.export.census import UNDATED, Census, MinisterCount
+from scraper.export.census import Census, MinisterCount
 from scraper.export.charts import COLOURS, GAP, bar, month_chart, stacked_bars
+from scraper.export.governments import UNDATED
 from scraper.export.metadata import LICENCE, SOURCE, SOURCE_URL
 from scraper.wording import plural
 
@@ -114,7 +115,7 @@ def _monthly(census: Census) -> str:
     if census.undated:
         said += (
             f"<p>{plural(census.undated, 'file')} dated {UNDATED.isoformat()} (undated by the"
-            " old exporter) are not in the chart.</p>"
+            " old exporter) are in neither the chart nor the governments.</p>"
         )
     return (
         "<h2 id='months'>Files per month</h2>"

@@ -64,7 +64,9 @@ def link_column(table: str) -> str:
 
 def create_tables(db: Database) -> None:
     """Make every table of an empty export database but the search index."""
-    db.table(RELEASES).create(_RELEASE_COLUMNS, pk="url", not_null=set(_RELEASE_COLUMNS))
+    # A file dated 0001-01-01 (undated by the old exporter) belongs to no government.
+    not_null = set(_RELEASE_COLUMNS) - {"government"}
+    db.table(RELEASES).create(_RELEASE_COLUMNS, pk="url", not_null=not_null)
     for column in ("date", "type", "government"):
         db.table(RELEASES).create_index([column])
     for lookup in LOOKUPS:

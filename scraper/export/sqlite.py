@@ -28,7 +28,7 @@ from scraper.archive.state import Stamped
 from scraper.archive.store import Archive, read_archive_file, require_archive
 from scraper.errors import DocumentError, StoreError
 from scraper.exitcodes import EXIT_FAILED, EXIT_OK
-from scraper.export.governments import government_of
+from scraper.export.governments import Government, government_of
 from scraper.export.metadata import metadata_json, metadata_path
 from scraper.export.plan import ExportPlan, Kept, Skipped, plan_export
 from scraper.export.schema import (
@@ -245,13 +245,18 @@ def _row(file: Stamped, release: Release) -> dict[str, Any]:
         "type": file.kind,
         "title": release.title,
         "date": release.date.isoformat(),
-        "government": government_of(release.date).name,
+        "government": _name(government_of(release.date)),
         "body": release.body,
         "path": file.relpath,
         "ministers": list(release.ministers),
         "portfolios": list(release.portfolios),
         "attachments": list(release.attachments),
     }
+
+
+def _name(government: Government | None) -> str | None:
+    """A government's name, or None (NULL) for a file that has no date."""
+    return None if government is None else government.name
 
 
 def _ids(db: Database, lookup: str) -> dict[str, int]:
