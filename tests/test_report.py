@@ -156,5 +156,6 @@ def test_undated_files_are_in_no_month_and_no_government(tmp_path: Path) -> None
     write_archive(root, (*SMALL, release("no-date", "0001-01-01")))
     census = gather(root, NOW)
     assert census.files == 6 and census.undated == 1
+    assert census.by_type == Counter({"release": 5, "speech": 1})
     assert [month for month, _ in census.months] == SPAN
     assert sum(sum(counts.values()) for _, counts in census.governments) == 5

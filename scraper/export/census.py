@@ -79,6 +79,8 @@ class Census:
     files: int = 0
     #: Content types present, in the archive's order (release, speech, feature).
     types: tuple[str, ...] = ()
+    #: Files per type.
+    by_type: Counter[str] = field(default_factory=Counter)
     #: Files per month ("YYYY-MM") and type, for every month of the span, empty ones too.
     months: list[tuple[str, Counter[str]]] = field(default_factory=list)
     #: Files dated 0001-01-01 (undated by the old exporter): in no month and no government.
@@ -112,8 +114,8 @@ def gather(root: Path, now: dt.datetime) -> Census:
         if archive.state_problem:
             census.notes.append(archive.state_problem)
     census.files = len(files)
-    present = {f.kind for f in files}
-    census.types = tuple(kind for kind in CONTENT_FOLDERS if kind in present)
+    census.by_type = Counter(f.kind for f in files)
+    census.types = tuple(kind for kind in CONTENT_FOLDERS if census.by_type[kind])
     dated = [f for f in files if f.date != UNDATED]
     census.undated = len(files) - len(dated)
     census.months = _months(dated)

@@ -7,7 +7,6 @@ every script, so a page that tried either would show errors in the browser's con
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from collections.abc import Callable
 from html import escape
 from urllib.parse import quote
@@ -82,11 +81,8 @@ def render_page(census: Census, link: Callable[[str], str]) -> str:
 
 def _figures(census: Census) -> str:
     """The archive in a few numbers."""
-    by_type: Counter[str] = Counter()
-    for _, counts in census.governments:
-        by_type.update(counts)
     cells = [("files", f"{census.files:,}")]
-    cells += [(f"{kind}s", f"{by_type[kind]:,}") for kind in census.types]
+    cells += [(f"{kind}s", f"{census.by_type[kind]:,}") for kind in census.types]
     if census.months:
         cells.append(("months", f"{census.months[0][0]} to {census.months[-1][0]}"))
         empty = sum(1 for _, counts in census.months if not counts)
