@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 MIN_PYTHON := 3.11
 PY_CHECK   := import sys; sys.exit(sys.version_info < tuple(map(int, "$(MIN_PYTHON)".split("."))))
 
-.PHONY: install test lint check bench demo clean
+.PHONY: install test lint check bench demo report-demo clean
 
 # A .venv whose python is missing, broken or too old (made by an old Python, or left by an
 # interpreter since removed) would fail every later call: then the stamp is out of date
@@ -60,3 +60,9 @@ clean:
 
 demo: $(STAMP)
 	$(PY) -m tests.demo
+
+# The report of the demo archive (made by `make demo` when missing) and a screenshot of it,
+# both in build/; the screenshot needs Chromium (apt-get install chromium).
+report-demo: $(STAMP)
+	@[ -d build/demo-archive ] || $(MAKE) --no-print-directory demo
+	$(PY) -m tests.report_demo

@@ -26,7 +26,7 @@ from scraper.archive.opening import Opened, state_error, write_seal
 from scraper.archive.schema import is_moment
 from scraper.errors import StoreError
 
-__all__ = ["RUNS_KEPT", "STATE_FILE", "Entry", "RunRecord", "State"]
+__all__ = ["RUNS_KEPT", "STATE_FILE", "Entry", "RunRecord", "Stamped", "State"]
 
 STATE_FILE = "state.db"
 #: Records of runs kept per job; older ones are dropped so the check at open stays quick.
@@ -45,6 +45,19 @@ class Entry:
     title: str
     #: Written by this tool (so its url is a real URL, not an old exporter's folded one).
     ours: bool = False
+
+
+@dataclass(frozen=True)
+class Stamped:
+    """One readable archive file as the index knows it, with what tells a changed one."""
+
+    relpath: str
+    kind: str
+    url: str
+    date: dt.date
+    size: int
+    #: Modification and change times and inode (see store._stamp): new whenever the file is.
+    stamp: str
 
 
 @dataclass(frozen=True)
@@ -211,6 +224,17 @@ class State:
         """How many readable files the index holds."""
         with self._reading() as db:
             return int(db.execute("SELECT count(*) FROM files").fetchone()[0])
+
+    def stamped(self) -> list[Stamped]:
+        """Every readable file the index holds, by path, with its size and stamp."""
+        with self._reading() as db:
+            rows = db.execute(
+                "SELECT relpath, kind, url, date, size, stamp FROM files ORDER BY relpath"
+            ).fetchall()
+        return [
+            Stamped(str(p), str(k), str(u), dt.date.fromisoformat(d), int(n), str(s))
+            for p, k, u, d, n, s in rows
+        ]
 
     def _many(self, where: str, args: tuple[str, ...]) -> list[Entry]:
         """The index entries matching a condition on `files f`, marked when this tool wrote them."""

@@ -4,7 +4,7 @@
 commands that read the settings; each other module holds a command or two.
 """
 
-from scraper.cli import daemon, files, settings, status, sync, verify
+from scraper.cli import daemon, export, files, report, settings, status, sync, verify
 from scraper.cli.app import main
 from scraper.exitcodes import (
     EXIT_BLOCKED,
@@ -25,8 +25,10 @@ __all__ = [
     "EXIT_UNREACHABLE",
     "EXIT_USAGE",
     "daemon",
+    "export",
     "files",
     "main",
+    "report",
     "settings",
     "status",
     "sync",

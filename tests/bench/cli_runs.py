@@ -75,6 +75,11 @@ def scraper_sync(archive: Path, base_url: str, *args: str, name: str = "sync") -
     """Run `scraper sync --json` under `child_usage.py`, which measures only that process."""
     argv = [str(SCRAPER), "sync", "--init", "--archive", str(archive), "--base-url", base_url]
     argv += ["--interval", "0", "--json", "--config", str(config_file()), *args]
+    return scraper_run(argv, name)
+
+
+def scraper_run(argv: list[str], name: str) -> SyncRun:
+    """Run a scraper command under `child_usage.py`; its output is kept in build/bench/logs."""
     LOGS.mkdir(parents=True, exist_ok=True)
     out_path, err_path, usage_path = (LOGS / f"{name}.{ext}" for ext in ("out", "err", "usage"))
     usage_path.unlink(missing_ok=True)

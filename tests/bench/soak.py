@@ -38,7 +38,7 @@ def open_fds() -> int:
 
 def run() -> None:
     """Run the daemon's sync job RUNS times and print the growth of memory and descriptors."""
-    heading(f"5. daemon soak: {RUNS:,} scheduled syncs in one process (stand-in, no interval)")
+    heading(f"6. daemon soak: {RUNS:,} scheduled syncs in one process (stand-in, no interval)")
     archive = BUILD / "soak-archive"
     shutil.rmtree(archive, ignore_errors=True)
     (archive / "releases").mkdir(parents=True)

@@ -1,0 +1,91 @@
+"""`scraper export --sqlite`: the archive as one SQLite database for Datasette and friends."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from scraper.cli.app import Terminated, interrupted, main, run, terminated_as_interrupt
+from scraper.cli.options import config_from_options
+from scraper.cli.progress import Progress
+
+if TYPE_CHECKING:
+    from scraper.export.sqlite import ExportReport
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def archive_options(command: F) -> F:
+    """--archive and --config: the archive to read, named or from the settings file."""
+    command = click.option(
+        "--archive",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Archive folder. [default: seeds, or the settings file's]",
+    )(command)
+    return click.option(
+        "--config",
+        "config_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Settings file (TOML) whose archive to read. [default: none]",
+    )(command)
+
+
+def archive_from_options(opts: dict[str, Any], as_json: bool = False) -> Path:
+    """The archive folder the options name (through the settings file, if one is given)."""
+    return run(lambda: config_from_options(opts), as_json).archive
+
+
+@main.command("export")
+@click.option(
+    "--sqlite",
+    "database",
+    required=True,
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="The SQLite database to write (made, or brought up to date).",
+)
+@archive_options
+@click.option("--rebuild", is_flag=True, help="Make the database afresh from every file.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def export_command(database: Path, **opts: Any) -> None:
+    """Write the archive to an SQLite database (for Datasette)."""
+    from scraper.export.sqlite import export_sqlite
+
+    as_json = bool(opts["as_json"])
+    archive = archive_from_options(opts, as_json)
+    progress = Progress(enabled=not as_json and sys.stderr.isatty(), quiet=True)
+    try:
+        with terminated_as_interrupt(), progress:
+            report = run(
+                lambda: export_sqlite(
+                    archive,
+                    database,
+                    now=dt.datetime.now(dt.UTC),
+                    rebuild=opts["rebuild"],
+                    progress=lambda done, total, path: progress.update(
+                        done, total, path, "exporting"
+                    ),
+                ),
+                as_json,
+            )
+    except (KeyboardInterrupt, Terminated) as stop:
+        interrupted(stop, f"{database} is as the last export left it; export again")
+    _print(report, as_json)
+    sys.exit(report.exit_code)
+
+
+def _print(report: ExportReport, as_json: bool) -> None:
+    """The summary: JSON on stdout, or lines on stderr."""
+    from scraper.export.summary import report_dict, report_lines
+
+    if as_json:
+        click.echo(json.dumps(report_dict(report), indent=2, ensure_ascii=False))
+        return
+    for line in report_lines(report):
+        click.echo(line, err=True)
