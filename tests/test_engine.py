@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from scraper.archive import store
 from scraper.archive.store import Archive
 from scraper.errors import StateError, StoreError
 from scraper.exitcodes import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK
@@ -716,3 +717,28 @@ def test_the_summary_says_how_many_found_releases_are_still_pending(
     assert len(report.added) == 2 and report.pending > 10
     assert report_lines(report)[-1].endswith(f", {report.pending} more found and pending")
     assert engine_sync(model, archive).pending == 0
+
+
+def test_a_move_killed_after_the_new_file_and_before_its_record_is_finished_next_run(
+    model: StandIn, archive: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    item = model.publish("moving", copy_of="/release/district-court-judge-appointed-28", when=now)
+    assert engine_sync(model, archive).exit_code == EXIT_OK
+    model.change(item.path, when=now - dt.timedelta(days=2))
+    real_write = store.atomic_write
+
+    def killed_after_the_rename(path: Path, data: bytes) -> None:
+        real_write(path, data)
+        raise Killed  # the new file is in place; the state never heard of it
+
+    monkeypatch.setattr(store, "atomic_write", killed_after_the_rename)
+    with pytest.raises(Killed):
+        engine_sync(model, archive)
+    monkeypatch.undo()
+    assert sum("moving" in p for p in files(archive)) == 2
+    assert engine_sync(model, archive).exit_code == EXIT_OK
+    [left] = [p for p in files(archive) if "moving" in p]
+    assert left.split("/")[-1][:10] == (now - dt.timedelta(days=2)).astimezone(NZ).strftime(
+        "%Y-%m-%d"
+    )

@@ -9,6 +9,7 @@ twice, nor loses it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -28,6 +29,10 @@ class MoveNotes(Protocol):
 
     def by_url(self, url: str) -> list[Entry]:
         """The files holding exactly this URL."""
+        ...
+
+    def holds(self, relpath: str, url: str) -> bool:
+        """Whether the file at a path, as it is on disk now, holds this URL."""
         ...
 
 
@@ -55,20 +60,42 @@ class UnfinishedMove:
 
 
 def unfinished_moves(notes: MoveNotes) -> list[UnfinishedMove]:
-    """Moves that a killed run wrote the new file of, or never got to."""
+    """Moves that a killed run wrote the new file of, or never got to.
+
+    Decided by the disk: the new file is there and holds the release (the state's record of
+    it may not have been committed when the run was killed).
+    """
     moves = []
-    for key, old in notes.meta_with_prefix(MOVE):
+    for key, value in notes.meta_with_prefix(MOVE):
         url = key.removeprefix(MOVE)
-        moved = any(e.relpath != old for e in notes.by_url(url) if e.ours)
+        old, new = _note(value)
+        if new is not None:
+            moved = new != old and notes.holds(new, url)
+        else:  # a note of an older version: only the old path, so ask the state
+            moved = any(e.relpath != old for e in notes.by_url(url) if e.ours)
         moves.append(UnfinishedMove(url, old, moved))
     return moves
 
 
-def move_file(archive: Mover, url: str, old: str, write_new: Callable[[], None]) -> None:
-    """Replace the file at `old` by the one `write_new` writes, for the release at `url`."""
-    archive.put_meta(MOVE + url, old)
+def move_file(
+    archive: Mover, url: str, old: str, new: str, write_new: Callable[[], None]
+) -> None:
+    """Replace the file at `old` by the one `write_new` writes at `new`, for `url`'s release."""
+    archive.put_meta(MOVE + url, json.dumps({"old": old, "new": new}))
     write_new()
     retire(archive, old, url)
+
+
+def _note(value: str) -> tuple[str, str | None]:
+    """A move note: (old path, new path); an older version's note has the old path alone."""
+    try:
+        note = json.loads(value)
+    except ValueError:
+        return value, None
+    if isinstance(note, dict) and isinstance(note.get("old"), str):
+        new = note.get("new")
+        return note["old"], new if isinstance(new, str) else None
+    return value, None
 
 
 def retire(archive: Mover, relpath: str, url: str) -> None:

@@ -265,6 +265,13 @@ class Archive(State):
                 f"{path} was rewritten, but the state could not record it: {exc}; run again"
             ) from exc
 
+    def holds(self, relpath: str, url: str) -> bool:
+        """Whether the file at a path, as it is on disk now, holds this URL."""
+        try:
+            return loads(self.read_text(relpath), relpath).url == url
+        except DocumentError:
+            return False
+
     def edited(self, relpath: str) -> bool:
         """Whether a file this tool wrote has changed on disk since (edited by hand)."""
         sha256 = self._written_sha256(relpath)

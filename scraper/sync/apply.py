@@ -203,7 +203,7 @@ class Applier:
         else:
             # The release's date or address changed: its file moves to the new path.
             write = partial(self._write, relpath, release, fetched)
-            move_file(self.archive, release.url, entry.relpath, write)
+            move_file(self.archive, release.url, entry.relpath, relpath, write)
             self.report.removed.append(entry.relpath)
         self.report.updated.append(Written(release.url, relpath))
         return "updated"

@@ -27,6 +27,10 @@ class Snapshot(Protocol):
         """The file at a relative path, if the index has one."""
         ...
 
+    def holds(self, relpath: str, url: str) -> bool:
+        """Whether the file at a path, as it is on disk now, holds this URL."""
+        ...
+
     def newest(self, kind: str) -> dt.date | None:
         """The latest date of any file of a content type."""
         ...

@@ -91,5 +91,5 @@ def _from_page(
     if target == relpath:
         write()
         return "rewritten from the page"
-    move_file(archive, page.url, relpath, write)
+    move_file(archive, page.url, relpath, target, write)
     return f"moved to {target}, rewritten from the page"
