@@ -18,7 +18,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from scraper.config import Config, load_config
 from scraper.daemon.jobs import Outcome, SourceHook
 from scraper.daemon.schedule import Daemon
-from scraper.net.session import StopCheck
+from scraper.net.session import StopCheck, StopRequest
 from tests.manual_scheduler import ByHand
 
 START = dt.datetime(2026, 12, 6, 9, 0, tzinfo=dt.UTC)
@@ -200,7 +200,7 @@ def test_a_run_over_its_time_limit_is_told_to_stop_at_its_next_page(
     settings: Path, clock: Clock
 ) -> None:
     _, scheduler, script, _ = make(settings, clock)
-    said: list[str | None] = []
+    said: list[StopRequest | None] = []
 
     def long_run(stop: StopCheck) -> None:
         said.append(stop())
@@ -209,7 +209,8 @@ def test_a_run_over_its_time_limit_is_told_to_stop_at_its_next_page(
 
     script.during = long_run
     scheduler.tick()
-    assert said[0] is None and "time limit (30 s)" in str(said[1])
+    assert said[0] is None and said[1] is not None
+    assert said[1].kind == "time-limit" and "time limit (30 s)" in said[1].reason
 
 
 def test_a_stop_ends_the_run_in_hand_at_its_next_page_and_the_schedule(
@@ -218,7 +219,7 @@ def test_a_stop_ends_the_run_in_hand_at_its_next_page_and_the_schedule(
     pool = ThreadPoolExecutor(max_workers=1)
     daemon, scheduler, script, logged = make(settings, clock, executor=pool)
     entered, stopped = threading.Event(), threading.Event()
-    said: list[str | None] = []
+    said: list[StopRequest | None] = []
 
     def midway(stop: StopCheck) -> None:
         said.append(stop())
@@ -233,7 +234,8 @@ def test_a_stop_ends_the_run_in_hand_at_its_next_page_and_the_schedule(
     stopped.set()
     assert daemon.wait_idle(30)
     pool.shutdown(wait=True)
-    assert said[0] is None and "stopping (SIGTERM)" in str(said[1])
+    assert said[0] is None and said[1] is not None and said[1].kind == "cancelled"
+    assert "stopping (SIGTERM)" in said[1].reason
     assert not scheduler.running and ("stopping", {"reason": "SIGTERM"}) in logged
 
 

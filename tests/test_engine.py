@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scraper.archive import store
+from scraper.archive import atomic
 from scraper.archive.store import Archive
 from scraper.errors import StateError, StoreError
 from scraper.exitcodes import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK
@@ -726,13 +726,13 @@ def test_a_move_killed_after_the_new_file_and_before_its_record_is_finished_next
     item = model.publish("moving", copy_of="/release/district-court-judge-appointed-28", when=now)
     assert engine_sync(model, archive).exit_code == EXIT_OK
     model.change(item.path, when=now - dt.timedelta(days=2))
-    real_write = store.atomic_write
+    real_write = atomic.atomic_write
 
     def killed_after_the_rename(path: Path, data: bytes) -> None:
         real_write(path, data)
         raise Killed  # the new file is in place; the state never heard of it
 
-    monkeypatch.setattr(store, "atomic_write", killed_after_the_rename)
+    monkeypatch.setattr("scraper.archive.store.atomic_write", killed_after_the_rename)
     with pytest.raises(Killed):
         engine_sync(model, archive)
     monkeypatch.undo()

@@ -77,9 +77,7 @@ def unfinished_moves(notes: MoveNotes) -> list[UnfinishedMove]:
     return moves
 
 
-def move_file(
-    archive: Mover, url: str, old: str, new: str, write_new: Callable[[], None]
-) -> None:
+def move_file(archive: Mover, url: str, old: str, new: str, write_new: Callable[[], None]) -> None:
     """Replace the file at `old` by the one `write_new` writes at `new`, for `url`'s release."""
     archive.put_meta(MOVE + url, json.dumps({"old": old, "new": new}))
     write_new()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import queue
 import signal
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
-from types import FrameType
 from typing import Any, TextIO
 
 import click
@@ -58,6 +60,7 @@ def daemon_command(**opts: Any) -> None:
     run(lambda: require_archive(config.archive, opts["init"]))
     with _log_stream(config.daemon.log_file) as stream:
         log = LineLog(stream, config.daemon.log_format)
+        _library_warnings_to(log)
         daemon = Daemon(load, log, settings_file=_named(opts.get("config_file")))
         run(daemon.install)
         try:
@@ -65,33 +68,59 @@ def daemon_command(**opts: Any) -> None:
                 code = _serve(daemon, once=opts["once"])
         except ScraperError as exc:
             fail(str(exc), exit_code_for(exc))
-    sys.exit(code)
+        stream.flush()
+    # Threads a stop abandoned (a fetch in a long wait) must not hold the process open.
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _serve(daemon: Any, *, once: bool) -> int:
     """Run the schedule until a stop (or the jobs once); the exit code."""
     if once:
         return int(daemon.once().exit_code)
-    signal.signal(signal.SIGTERM, _stopper(daemon))
-    signal.signal(signal.SIGINT, _stopper(daemon))
-    signal.signal(signal.SIGHUP, lambda _signum, _frame: daemon.reload())
+    _take_signals(daemon)
     daemon.scheduler.start()  # blocks until a stop ends it
     if not daemon.wait_idle(STOP_WAIT):
         daemon.log("stopped", note="a job did not end in time; its files are whole")
-        daemon.record()
-        os._exit(0)  # the job's thread would hold the process open
     daemon.record()
     daemon.log("daemon stopped")
     return 0
 
 
-def _stopper(daemon: Any) -> Any:
-    """A signal handler that stops the daemon after the page in hand."""
+def _take_signals(daemon: Any) -> None:
+    """SIGTERM and SIGINT stop the daemon, SIGHUP reloads it: on a thread of their own.
 
-    def handler(signum: int, _frame: FrameType | None) -> None:
-        daemon.stop(signal.Signals(signum).name)
+    A signal handler only queues the signal (SimpleQueue.put may be called from one): the
+    work (logging, rescheduling) must not run inside whatever the main thread was doing.
+    """
+    signals: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, lambda number, _frame: signals.put(number))
 
-    return handler
+    def act() -> None:
+        while True:
+            number = signals.get()
+            if number == signal.SIGHUP:
+                daemon.reload()
+            else:
+                daemon.stop(signal.Signals(number).name)
+
+    threading.Thread(target=act, name="signals", daemon=True).start()
+
+
+def _library_warnings_to(log: Any) -> None:
+    """The library's warnings (retries, cookies) as lines of the event log, in its format."""
+
+    class ToEventLog(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            log("warning", text=record.getMessage())
+
+    library = logging.getLogger("scraper")
+    library.handlers = [ToEventLog(logging.WARNING)]
+    library.propagate = False
+    # APScheduler's own lines: what matters of them the daemon logs from its events.
+    logging.getLogger("apscheduler").addHandler(logging.NullHandler())
+    logging.getLogger("apscheduler").propagate = False
 
 
 def _assignments(opts: dict[str, Any]) -> list[str]:

@@ -29,24 +29,45 @@ def commit_paths(root: Path, relpaths: list[str], message: str) -> str:
     """
     wanted = [root.resolve() / p for p in relpaths]
     gone = [str(p) for p in wanted if not p.exists()]
-    tracked = set(_git(root, "ls-files", "--full-name", "-z", "--", *gone).stdout.split("\0"))
-    top = Path(_git(root, "rev-parse", "--show-toplevel").stdout.strip())
-    paths = [
-        str(p) for p in wanted if p.exists() or p.relative_to(top.resolve()).as_posix() in tracked
-    ]
+    tracked: set[str] = set()
+    if gone:
+        listed = _git(root, "ls-files", "--full-name", "-z", "--", *gone).stdout
+        tracked = set(listed.split("\0"))
+    top = Path(_git(root, "rev-parse", "--show-toplevel").stdout.strip()).resolve()
+    paths = [str(p) for p in wanted if p.exists() or p.relative_to(top).as_posix() in tracked]
     if not paths:
         raise StoreError("nothing to commit: the run's files are gone and git never had them")
-    _git(root, "add", "--all", "--", *paths)
+    # The paths go on stdin, not the command line: a big run would pass its length limit.
+    listing = "\0".join(paths)
+    _git(root, "add", "--all", "--pathspec-from-file=-", "--pathspec-file-nul", stdin=listing)
     who = () if _git(root, "config", "user.email", check=False).stdout.strip() else _IDENTITY
-    _git(root, *who, "commit", "--quiet", "--no-verify", "-m", message, "--only", "--", *paths)
+    _git(
+        root,
+        *who,
+        "commit",
+        "--quiet",
+        "--no-verify",
+        "-m",
+        message,
+        "--only",
+        "--pathspec-from-file=-",
+        "--pathspec-file-nul",
+        stdin=listing,
+    )
     return _git(root, "rev-parse", "--short", "HEAD").stdout.strip()
 
 
-def _git(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+def _git(
+    root: Path, *args: str, check: bool = True, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run git in the archive's folder; StoreError with git's words when it fails."""
     try:
         done = subprocess.run(
-            ["git", "-C", str(root), *args], capture_output=True, text=True, check=False
+            ["git", "-C", str(root), *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=False,
         )
     except OSError as exc:
         raise StoreError(f"cannot run git: {exc.strerror or exc}; install git") from exc

@@ -11,7 +11,7 @@ from scraper.config import Config
 from scraper.daemon.gitcommit import commit_paths, is_work_tree
 from scraper.daemon.logs import EventLog
 from scraper.errors import LockedError, ScraperError
-from scraper.exitcodes import EXIT_LOCKED, exit_code_for
+from scraper.exitcodes import EXIT_FAILED, EXIT_LOCKED, exit_code_for
 from scraper.net.session import StopCheck
 from scraper.net.source import PageSource
 from scraper.sync import SyncOptions, sync_archive
@@ -60,10 +60,12 @@ class Runner:
         )
         for note in report.notes:
             self.log("note", job="sync", text=note)
+        code = report.exit_code
         if config.daemon.git_commit:
             written = [w.path for w in report.added + report.updated] + report.removed
-            self._commit(config.archive, written, counts)
-        return Outcome("sync", report.exit_code, report.stop_kind, counts)
+            if not self._commit(config.archive, written, counts):
+                code = code or EXIT_FAILED
+        return Outcome("sync", code, report.stop_kind, counts)
 
     def verify(self, config: Config, stop: StopCheck, on_source: SourceHook) -> Outcome:
         """One budgeted verify: a sample of files, within a request budget."""
@@ -94,17 +96,24 @@ class Runner:
         self.log(f"{job} failed", error=str(exc))
         return Outcome(job, exit_code_for(exc))
 
-    def _commit(self, root: Path, paths: list[str], counts: dict[str, int]) -> None:
-        """Commit the run's files, when there are any and the archive is a git work tree."""
+    def _crashed(self, job: str, exc: Exception) -> Outcome:
+        """A run that raised what nothing expected: one log line, and the daemon goes on."""
+        self.log(f"{job} failed", error=f"unexpected {type(exc).__name__}: {exc} (please report)")
+        return Outcome(job, EXIT_FAILED)
+
+    def _commit(self, root: Path, paths: list[str], counts: dict[str, int]) -> bool:
+        """Commit the run's files, when there are any and the archive is a git work tree;
+        whether nothing went wrong."""
         if not paths:
-            return
+            return True
         if not is_work_tree(root):
             self.log("commit skipped", reason=f"{root} is not in a git work tree")
-            return
+            return True
         message = f"{counts['added']} added, {counts['updated']} updated (scraper sync)"
         try:
             commit = commit_paths(root, paths, message)
         except ScraperError as exc:
             self.log("commit failed", error=str(exc))
-            return
+            return False
         self.log("committed", commit=commit, files=len(paths), message=message)
+        return True

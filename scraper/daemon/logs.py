@@ -25,7 +25,8 @@ class LineLog:
         self.stream = stream
         self.fmt = fmt
         self.clock = clock
-        self._lock = threading.Lock()
+        # Re-entrant: a line written while another is being written (a signal) must not hang.
+        self._lock = threading.RLock()
 
     def __call__(self, event: str, **fields: object) -> None:
         """Write one event, whole, even when jobs log at once."""

@@ -22,4 +22,6 @@ class Pace:
             self.troubled = 0
             return None
         self.troubled += 1
-        return float(min(self.every * 2.0**self.troubled, max(self.cap, self.every)))
+        # The exponent stops growing long before a float would overflow (2**1024).
+        doubled = self.every * 2.0 ** min(self.troubled, 40)
+        return float(min(doubled, max(self.cap, self.every)))

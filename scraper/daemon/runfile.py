@@ -8,9 +8,9 @@ runs) up to date, written atomically.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import fcntl
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -35,28 +35,37 @@ class DaemonInfo:
 
 
 @contextlib.contextmanager
-def holding(root: Path) -> Iterator[None]:
-    """Be the archive's one daemon while the block runs; LockedError when another is."""
+def holding(root: Path, tries: int = 20) -> Iterator[None]:
+    """Be the archive's one daemon while the block runs; LockedError when another is.
+
+    A `status` looks at the lock for an instant: a few tries, a short wait apart, tell it
+    from a daemon that holds it.
+    """
     state = root / STATE_DIR
     try:
         state.mkdir(parents=True, exist_ok=True)
         handle = (state / LOCK).open("a+", encoding="utf-8")
     except OSError as exc:
         raise StoreError(f"cannot open {state / LOCK}: {exc.strerror or exc}") from exc
-    try:
+    with handle:
+        for attempt in range(tries):
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if attempt == tries - 1:
+                    info = read_info(root)
+                    who = f"process {info.pid}" if info else "another process"
+                    raise LockedError(
+                        f"a daemon ({who}) already keeps the archive {root}; stop it first"
+                    ) from None
+                time.sleep(0.05)
         try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            info = read_info(root)
-            who = f"process {info.pid}" if info else "another process"
-            raise LockedError(
-                f"a daemon ({who}) already keeps the archive {root}; stop it first"
-            ) from None
-        yield
-    finally:
-        handle.close()
-        with contextlib.suppress(OSError):
-            (state / INFO).unlink()
+            yield
+        finally:
+            # Only the daemon that held the lock may take its info file away.
+            with contextlib.suppress(OSError):
+                (state / INFO).unlink()
 
 
 def write_info(root: Path, info: DaemonInfo) -> None:
@@ -87,8 +96,3 @@ def running(root: Path) -> bool:
         except BlockingIOError:
             return True
     return False
-
-
-def now_iso() -> str:
-    """Now, as the info file writes times."""
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

@@ -14,7 +14,13 @@ import time
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
-from apscheduler.events import EVENT_SCHEDULER_STARTED
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    EVENT_SCHEDULER_STARTED,
+    JobExecutionEvent,
+)
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -30,6 +36,8 @@ from scraper.daemon.logs import EventLog
 from scraper.daemon.pace import Pace
 from scraper.daemon.runfile import DaemonInfo, write_info
 from scraper.errors import ConfigError, ScraperError
+from scraper.exitcodes import EXIT_INTERRUPTED
+from scraper.net.session import StopRequest
 from scraper.net.source import PageSource
 
 #: Seconds a stop waits for the page in hand before closing the site's client under it.
@@ -72,6 +80,7 @@ class Daemon:
         self._not_before: dt.datetime | None = None  # no sync before this (backing off)
         self._deadline: float | None = None
         self._source: PageSource | None = None
+        self._job: tuple[str, dt.datetime] | None = None  # the job in hand, and its start
         self._idle = threading.Event()
         self._idle.set()
 
@@ -94,6 +103,9 @@ class Daemon:
         self.scheduler.add_job(self._verify_job, verify, id="verify", name="verify", **common)
         # Jobs have their first run times only once the scheduler has started.
         self.scheduler.add_listener(self.started_log, EVENT_SCHEDULER_STARTED)
+        self.scheduler.add_listener(
+            self._scheduler_said, EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES
+        )
 
     def _triggers(self, config: Config, first_now: bool = True) -> tuple[BaseTrigger, BaseTrigger]:
         """The sync's trigger and the verify's, under some settings (ConfigError if bad)."""
@@ -131,36 +143,38 @@ class Daemon:
     # -- the jobs ----------------------------------------------------------------------------
 
     def _sync_job(self) -> Outcome:
-        """Run a sync, unless backing off; after trouble at the site, back off further.
+        """Run a sync, unless backing off."""
+        return self._paced("sync", self.runner.sync)
 
-        The trigger keeps its interval; runs it brings before the back-off ends are skipped.
+    def _verify_job(self) -> Outcome:
+        """Run a budgeted verify, unless backing off."""
+        return self._paced("verify", self.runner.verify)
+
+    def _paced(self, job: str, run: Callable[..., Outcome]) -> Outcome:
+        """Run a job unless backing off; after trouble at the site (either job's), back off.
+
+        A trigger keeps its interval; runs it brings before the back-off ends are skipped.
         (Moving the job's next run from inside it would race the scheduler, which sets the
         next run from the trigger once it has handed the job to its worker.)
         """
-        now = self.now()
-        if self._not_before is not None and now < self._not_before:
-            self.log("sync skipped", reason="backing off", until=self._not_before.isoformat())
-            return Outcome("sync", 0, skipped=True)
-        outcome = self._run("sync", self.runner.sync)
+        if self._not_before is not None and self.now() < self._not_before:
+            self.log(f"{job} skipped", reason="backing off", until=self._not_before.isoformat())
+            return Outcome(job, 0, skipped=True)
+        outcome = self._run(job, run)
         delay = self.pace.after(outcome.stop_kind)
         if delay is None or self._stopping is not None:
             self._not_before = None
         else:
             self._not_before = self.now() + dt.timedelta(seconds=delay)
             until = self._not_before.isoformat()
-            self.log("backing off", job="sync", reason=outcome.stop_kind, until=until)
-        self._say()
-        return outcome
-
-    def _verify_job(self) -> Outcome:
-        """Run a budgeted verify."""
-        outcome = self._run("verify", self.runner.verify)
+            self.log("backing off", job=job, reason=outcome.stop_kind, until=until)
         self._say()
         return outcome
 
     def _run(self, job: str, run: Callable[..., Outcome]) -> Outcome:
         """Run one job under the current settings, with its time limit and the stop check."""
         self._idle.clear()
+        self._job = (job, self.now())
         self._deadline = self.clock() + self.config.daemon.time_limit
         try:
             if self._stopping is not None:
@@ -171,6 +185,7 @@ class Daemon:
         finally:
             self._source = None
             self._deadline = None
+            self._job = None
             self._idle.set()
 
     def once(self) -> Outcome:
@@ -179,13 +194,16 @@ class Daemon:
         verify = self._run("verify", self.runner.verify)
         return sync if sync.exit_code or not verify.exit_code else verify
 
-    def _stop_check(self) -> str | None:
+    def _stop_check(self) -> StopRequest | None:
         """Why the job in hand must stop at this page, if it must."""
         if self._stopping is not None:
-            return f"the daemon is stopping ({self._stopping})"
+            return StopRequest(f"the daemon is stopping ({self._stopping})")
         if self._deadline is not None and self.clock() > self._deadline:
             limit = self.config.daemon.time_limit
-            return f"the run's time limit ({limit:g} s) was reached; the rest waits for the next"
+            return StopRequest(
+                f"the run's time limit ({limit:g} s) was reached; the rest waits for the next",
+                "time-limit",
+            )
         return None
 
     def _hold_source(self, source: PageSource) -> None:
@@ -237,7 +255,10 @@ class Daemon:
     # -- what the daemon says of itself ------------------------------------------------------
 
     def _say(self) -> None:
-        """Write the info file: pid, start, next runs (status reads it)."""
+        """Write the info file: pid, start, next runs (status reads it); not once stopping,
+        as the file goes when the daemon does."""
+        if self._stopping is not None:
+            return
         info = DaemonInfo(
             os.getpid(),
             self.started.isoformat(timespec="seconds"),
@@ -251,6 +272,9 @@ class Daemon:
 
     def started_log(self, _event: object = None) -> None:
         """Log the start, and say when each job runs first (as the scheduler starts)."""
+        if self._stopping is not None:  # a signal came before the schedule began
+            self.scheduler.shutdown(wait=False)
+            return
         self._say()
         self.log(
             "daemon started",
@@ -260,20 +284,38 @@ class Daemon:
         )
 
     def record(self) -> None:
-        """Keep a record of the daemon's life for status."""
+        """Keep a record of the daemon's life for status (and of a job a stop cut off)."""
         seconds = (self.now() - self.started).total_seconds()
         counts = {"syncs": self.runs["sync"], "verifies": self.runs["verify"]}
         note = f"stopped: {self._stopping}" if self._stopping else None
+        records = [RunRecord("daemon", self.started, max(0.0, seconds), 0, counts, note)]
+        if (job := self._job) is not None:
+            name, began = job
+            cut = f"stopped by {self._stopping} while a request hung; its files are whole"
+            took = max(0.0, (self.now() - began).total_seconds())
+            records.insert(0, RunRecord(name, began, took, EXIT_INTERRUPTED, {}, cut))
         try:
-            with Archive(self.config.archive) as archive:
-                if (
-                    problem := archive.try_record_run(
-                        RunRecord("daemon", self.started, max(0.0, seconds), 0, counts, note)
-                    )
-                ) is not None:
-                    self.log("note", text=problem)
+            # A short wait for the state: the stop must be over within 5 s.
+            with Archive(self.config.archive, busy_timeout=0.5) as archive:
+                for record in records:
+                    if (problem := archive.try_record_run(record)) is not None:
+                        self.log("note", text=problem)
         except ScraperError as exc:
             self.log("note", text=f"the daemon's run could not be recorded: {exc}")
+
+    # -- what APScheduler itself says -------------------------------------------------------
+
+    def _scheduler_said(self, event: JobExecutionEvent) -> None:
+        """One log line for a job that raised, was missed, or was still running when due."""
+        if event.code == EVENT_JOB_ERROR:
+            self.log(
+                f"{event.job_id} failed",
+                error=f"{type(event.exception).__name__}: {event.exception}",
+            )
+        elif event.code == EVENT_JOB_MISSED:
+            self.log(f"{event.job_id} missed", scheduled=str(event.scheduled_run_time))
+        else:
+            self.log(f"{event.job_id} skipped", reason="the last run is still going")
 
 
 def cron_trigger(expression: str, zone: str) -> BaseTrigger:

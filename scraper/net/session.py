@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from scraper.errors import (
@@ -36,12 +37,21 @@ T = TypeVar("T")
 GONE = (404, 410)
 
 
-#: Asked at page boundaries: a reason to stop the run there, or None.
-StopCheck = Callable[[], str | None]
+@dataclass(frozen=True)
+class StopRequest:
+    """Why a run must end at its next page: "cancelled" (a signal) or "time-limit"."""
+
+    reason: str
+    kind: str = "cancelled"
+
+
+#: Asked at page boundaries: a request to stop the run there, or None.
+StopCheck = Callable[[], StopRequest | None]
 
 
 class Stopped(Exception):
-    """The run must end early; `kind`: "blocked", "unreachable", "down" or "cancelled"."""
+    """The run must end early; `kind`: "blocked", "unreachable", "down", "cancelled" or
+    "time-limit"."""
 
     def __init__(self, message: str, kind: str) -> None:
         """Keep the reason for the report and its kind for the exit code."""
@@ -109,8 +119,8 @@ class Session:
 
     def check(self) -> None:
         """At a page boundary: end the run here (Stopped) if it has been asked to stop."""
-        if self.stop is not None and (reason := self.stop()) is not None:
-            raise Stopped(reason, "cancelled")
+        if self.stop is not None and (request := self.stop()) is not None:
+            raise Stopped(request.reason, request.kind)
 
     def fetched(self, fetched: Fetched) -> Fetched:
         """Note a response that got through (it breaks a run of blocks and failures)."""

@@ -63,7 +63,9 @@ class SyncReport:
     @property
     def ok(self) -> bool:
         """Whether everything that was found was synced."""
-        return not (self.failed or self.blocked or self.ambiguous or self.stopped)
+        # A run its time limit ended did what it could: the rest waits, as after --limit.
+        stopped = self.stopped is not None and self.stop_kind != "time-limit"
+        return not (self.failed or self.blocked or self.ambiguous or stopped)
 
     @property
     def exit_code(self) -> int:

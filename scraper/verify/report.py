@@ -106,7 +106,8 @@ class VerifyReport:
         if self.stop_kind == "cancelled":
             return EXIT_INTERRUPTED
         found = any(not r.ok for r in self.results)
-        return EXIT_FAILED if found or self.stop_kind else EXIT_OK
+        stopped = self.stop_kind not in (None, "time-limit")
+        return EXIT_FAILED if found or stopped else EXIT_OK
 
 
 def report_dict(report: VerifyReport) -> dict[str, Any]:
