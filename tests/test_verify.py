@@ -10,8 +10,12 @@ from pathlib import Path
 import pytest
 
 from scraper.archive.document import dumps, loads
-from scraper.archive.store import Archive
+from scraper.archive.store import Archive, hold_lock
 from scraper.cli import EXIT_BLOCKED, EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_USAGE
+from scraper.config import load_config, with_overrides
+from scraper.models import Release
+from scraper.net.session import StopRequest
+from scraper.verify.engine import VerifyOptions, verify_archive
 from scraper.verify.report import ONLINE_KINDS
 from tests.golden import Golden, goldens
 from tests.standin import StandIn
@@ -103,7 +107,8 @@ def test_old_files_come_out_legacy_exactly_where_the_old_rules_differ(
     [blocked_file] = [p for p in files(archive) if "district-court-judge-appointed-28" in p]
     assert found[blocked_file] == {"blocked"}
     legacy = {k for kinds in found.values() for k in kinds}
-    assert {"legacy-date", "legacy-url", "legacy-format", "ok"} <= legacy
+    assert {"legacy-date", "legacy-url", "legacy-format"} <= legacy
+    assert run.report["summary"]["counts"]["ok"] > 10
 
 
 def test_fix_rewrites_what_it_can_and_a_second_verify_finds_only_missing(
@@ -116,7 +121,8 @@ def test_fix_rewrites_what_it_can_and_a_second_verify_finds_only_missing(
     assert [f for f in fixed.report["findings"] if f.get("fixed", "").startswith("not fixed")] == []
     again = verify(site, archive, config_file)
     kinds = {kind for f in again.report["findings"] for kind in f["kinds"]} - {"ok"}
-    assert kinds == {"missing", "empty-body"}  # three recorded pages have no text at all
+    # Only missing: the three recorded pages without text are faithful files of empty pages.
+    assert kinds == {"missing"}
     [gone] = [f["path"] for f in again.report["findings"] if "missing" in f["kinds"]]
     assert (archive / gone).is_file()  # a withdrawn release is still history
     # One file per release, at the path sync would give it today.
@@ -147,15 +153,20 @@ def test_max_requests_is_a_budget(site: StandIn, archive: Path, config_file: Pat
     assert run.report["summary"]["unchecked_against_source"] == len(files(archive)) - 5
 
 
-def test_a_sample_is_reproducible_with_its_seed(
-    site: StandIn, archive: Path, config_file: Path
+@pytest.mark.parametrize("with_state", [False, True])
+def test_a_sample_is_drawn_again_by_its_seed(
+    site: StandIn, archive: Path, config_file: Path, with_state: bool
 ) -> None:
     old_archive(archive)
-    first = verify(site, archive, config_file, "--sample", "7", "--offline")
+    if with_state:  # where each run changes which files were verified longest ago
+        assert sync(site, archive, config_file, "--full").code == EXIT_OK
+    first = verify(site, archive, config_file, "--sample", "7")
     seed = str(first.report["summary"]["seed"])
-    again = verify(site, archive, config_file, "--sample", "7", "--offline", "--seed", seed)
-    assert first.report["summary"]["files"] == 7
-    assert again.report["findings"] == first.report["findings"]
+    again = verify(site, archive, config_file, "--sample", "7", "--seed", seed)
+    assert len(first.report["summary"]["sampled"]) == 7
+    assert again.report["summary"]["sampled"] == first.report["summary"]["sampled"]
+    other = verify(site, archive, config_file, "--sample", "7", "--seed", str(int(seed) + 1))
+    assert other.report["summary"]["sampled"] != first.report["summary"]["sampled"]
 
 
 def test_a_sample_prefers_files_verified_longest_ago(
@@ -198,6 +209,11 @@ def test_a_file_edited_by_hand_is_kept_unless_forced(
     path = next(p for p in files(archive) if "te-huia" in p)
     edited = files(archive)[path] + "\n\nOur note."
     (archive / path).write_text(edited, encoding="utf-8")
+    run = verify(site, archive, config_file, str(archive / path))
+    [finding] = run.report["findings"]
+    # The page is as it was: the hand edit is all there is to say, not a change at the source.
+    assert finding["kinds"] == ["local-edit"] and "page is unchanged" in finding["detail"]
+    site.change(EDITED, "Te Huia service extension welcomed, corrected")
     run = verify(site, archive, config_file, "--fix", str(archive / path))
     [finding] = run.report["findings"]
     assert {"local-edit", "changed"} <= set(finding["kinds"])
@@ -285,3 +301,83 @@ def test_each_files_latest_findings_are_kept_for_status_and_report(
     verify(site, archive, config_file, str(archive / edited))
     with Archive.read_only(archive) as state:
         assert edited not in {f.relpath for f in state.findings()}  # found ok now
+
+
+def test_fix_never_writes_one_of_a_duplicate_pair_from_its_twins_page(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    when = dt.datetime(2019, 6, 4, 2, tzinfo=dt.UTC)
+    source = "/release/district-court-judge-appointed-28"
+    site.publish("queens-award", copy_of=source, title="Queen's award", when=when)
+    site.publish("queen’s-award", copy_of=source, title="Queen’s award", when=when)
+    folded = f"{PUBLIC}/release/queens-award"  # what the old exporter wrote for both
+    pair = {}
+    for name, title in (("queens-award", "Queen's award"), ("queens-award-twin", "Queen’s award")):
+        text = dumps(Release(title, dt.date(2019, 6, 4), folded, body="Old text."))
+        pair[name] = archive / "releases" / "2019" / "06" / f"2019-06-04-{name}.md"
+        pair[name].parent.mkdir(parents=True, exist_ok=True)
+        pair[name].write_text(text, encoding="utf-8")
+    twin_before = pair["queens-award-twin"].read_bytes()
+    run = verify(site, archive, config_file, "--fix")  # no sync first: nothing learnt
+    fixed = {f["path"]: f.get("fixed", "") for f in run.report["findings"]}
+    twin = "releases/2019/06/2019-06-04-queens-award-twin.md"
+    assert fixed[twin].startswith("kept") and "identity rules" in fixed[twin]
+    assert pair["queens-award-twin"].read_bytes() == twin_before
+    assert len([p for p in files(archive) if "queens-award" in p]) == 2
+
+
+def test_fix_never_rewrites_a_file_whose_page_is_an_error_even_if_noncanonical(
+    site: StandIn, archive: Path, config_file: Path, adopted: dict[str, Golden]
+) -> None:
+    [path] = [p for p, g in adopted.items() if g.url.endswith(EDITED)]
+    (archive / path).write_text(files(archive)[path] + "\n", encoding="utf-8")  # noncanonical
+    before = (archive / path).read_bytes()
+    site.fail(EDITED, "not-a-release", times=None, variant="maintenance")
+    run = verify(site, archive, config_file, "--fix", str(archive / path))
+    [finding] = run.report["findings"]
+    assert {"error", "noncanonical"} <= set(finding["kinds"]) and "fixed" not in finding
+    assert (archive / path).read_bytes() == before
+
+
+def test_a_path_that_is_not_there_is_unreadable_saying_so(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    old_archive(archive)
+    missing = archive / "releases" / "2020" / "12" / "2020-12-01-not-here.md"
+    run = verify(site, archive, config_file, "--offline", str(missing))
+    [finding] = run.report["findings"]
+    assert finding["kinds"] == ["unreadable"] and "No such file or directory" in finding["detail"]
+
+
+def test_a_verify_without_fix_changes_no_state_while_a_sync_holds_the_archive(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    assert sync(site, archive, config_file, "--limit", "3").code == EXIT_OK
+    state = archive / ".scraper" / "state.db"
+    before = state.read_bytes()
+    with hold_lock(archive):
+        run = verify(site, archive, config_file)
+    assert run.code == EXIT_OK
+    assert any("a sync holds the archive" in note for note in run.report["notes"])
+    assert state.read_bytes() == before
+
+
+def test_a_fix_cut_short_keeps_the_files_it_already_fixed(
+    site: StandIn, archive: Path, config_file: Path, adopted: dict[str, Golden]
+) -> None:
+    judged = 0
+
+    def stop_after_ten() -> StopRequest | None:
+        nonlocal judged
+        judged += 1
+        return StopRequest("Ctrl-C") if judged > 10 else None
+
+    config = with_overrides(load_config(config_file), archive=archive, base_url=site.base_url)
+    options = VerifyOptions.from_config(config, fix=True)
+    report = verify_archive(config, options, now=dt.datetime.now(dt.UTC), stop=stop_after_ten)
+    assert report.stop_kind == "cancelled" and report.unchecked
+    fixed = [r for r in report.results if r.fixed and not r.fixed.startswith("kept")]
+    assert fixed  # rewritten as they were judged, not lost with the run
+    for result in fixed:
+        assert result.fixed is not None
+        assert "moved to" in result.fixed or files(archive)[result.path] == result.expected

@@ -387,15 +387,17 @@ def is_archive(root: Path) -> bool:
     return root.is_dir() and any((root / name).is_dir() for name in names)
 
 
-def require_archive(root: Path, init: bool) -> bool:
-    """Whether a new archive is being started; ConfigError when one is not there unasked."""
+def require_archive(
+    root: Path, init: bool, how: str = "check the path, or pass --init to start a new one there"
+) -> bool:
+    """Whether a new archive is being started; ConfigError when one is not there unasked.
+
+    `how` says what to do, in the words of the command that asks.
+    """
     if is_archive(root):
         return False
     if not init:
-        raise ConfigError(
-            f"there is no archive at {root} (no releases/ or .scraper/ in it): check the"
-            " path, or pass --init to start a new archive there"
-        )
+        raise ConfigError(f"there is no archive at {root} (no releases/ or .scraper/ in it): {how}")
     return True
 
 

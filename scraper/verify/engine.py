@@ -16,25 +16,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scraper.archive.moves import finish, unfinished_moves
-from scraper.archive.state import Finding, RunRecord
-from scraper.archive.store import STATE_DIR, Archive, open_archive, require_archive
+from scraper.archive.store import Archive, open_archive, require_archive
 from scraper.config import Config
 from scraper.dates import is_placeholder
 from scraper.errors import StateError, StoreError
-from scraper.models import Release
 from scraper.net.fetch import Fetcher
 from scraper.net.session import Session, StopCheck, Stopped
 from scraper.net.source import PageSource
 from scraper.site.parse import ParseOptions
 from scraper.verify import offline
-from scraper.verify.fix import fix_files
+from scraper.verify.fix import Fixer
+from scraper.verify.memory import drawn_sample, remember, remember_later
 from scraper.verify.offline import Checked
 from scraper.verify.online import OnlineCheck, Progress, Target
-from scraper.verify.report import ONLINE_KINDS, VerifyReport
+from scraper.verify.report import VerifyReport
 from scraper.verify.select import new_seed, sample, select_files
-
-#: Kinds that say the file was compared with its page (or its page is gone).
-_JUDGED = frozenset(ONLINE_KINDS) - {"blocked", "error"}
 
 
 @dataclass(frozen=True)
@@ -75,28 +71,36 @@ def run_verify(
     progress: Progress | None = None,
     stop: StopCheck | None = None,
 ) -> VerifyReport:
-    """Check the chosen files of an open archive (against `source` unless it is None)."""
+    """Check the chosen files of an open archive (against `source` unless it is None).
+
+    With --fix (and an archive opened to change it), each file is fixed as soon as it is
+    judged, so a run cut short keeps what it fixed; what was found is remembered.
+    """
     report = VerifyReport()
     with _timed(report, source):
+        fixer = None
         if options.fix and archive.writable:
             # Before reading: a move a killed run left must not be undone by rewriting its
             # old file; and the index must be fresh for the identity rules and free names.
             _finish_moves(archive, report)
             archive.refresh_index()
+            fixer = Fixer(archive, {}, force=options.force, now=now)
         chosen = _choose(archive, options, report)
         checked = _check_offline(archive, chosen, options)
         report.results = [c.result for c in checked]
-        pages: dict[str, Release] = {}
-        if source is not None:
-            pages = _check_online(archive, source, checked, options, report, progress, stop)
-            if archive.writable:
-                _note_verified(archive, report, now)
-        if options.fix and archive.writable:
-            try:
-                fixed = fix_files(archive, checked, pages, force=options.force, now=now)
-                archive.put_findings([], fixed, now.timestamp())  # fixed: nothing to say
-            except StateError as exc:
-                report.stopped, report.stop_kind = str(exc), "state"
+        try:
+            if source is None:
+                report.unchecked = None
+            else:
+                _check_online(archive, source, checked, options, report, progress, stop, fixer)
+            if fixer is not None:
+                for check in checked:  # those no page was judged for: noncanonical alone
+                    fixer.fix(check)
+                archive.put_findings([], fixer.fixed, now.timestamp())  # nothing left to say
+        except StateError as exc:
+            report.stopped, report.stop_kind = str(exc), "state"
+        if archive.writable:
+            remember(archive, report, now)
     return report
 
 
@@ -122,7 +126,7 @@ def verify_archive(
     on_source: Callable[[PageSource], None] | None = None,
 ) -> VerifyReport:
     """Open the configured archive (locked to fix it) and its site, and verify."""
-    require_archive(config.archive, init=False)
+    require_archive(config.archive, init=False, how="check the path, or sync one first")
     with (
         _opened(config.archive, options, lock_wait) as archive,
         _source(config, archive, options) as source,
@@ -130,22 +134,20 @@ def verify_archive(
         if source is not None and on_source is not None:
             on_source(source)
         report = run_verify(archive, source, options, now=now, progress=progress, stop=stop)
-        if archive.writable:
-            _record(archive, report, now)
+    if not options.fix:
+        remember_later(config.archive, report, now)
     return report
 
 
 @contextlib.contextmanager
 def _opened(root: Path, options: VerifyOptions, lock_wait: float) -> Iterator[Archive]:
-    """The archive: locked to fix it; otherwise read-only unless it has a state already.
+    """The archive: locked to fix it; otherwise read-only (its state copied into memory).
 
-    Only --fix may create the state: a verify of an archive without one changes nothing.
+    Without the lock nothing may change the state: not even a migration, or setting aside
+    a damaged one. What a read-only verify found is kept afterwards (memory.remember_later).
     """
     if options.fix:
         with open_archive(root, wait=lock_wait) as archive:
-            yield archive
-    elif (root / STATE_DIR).is_dir():
-        with Archive(root) as archive:
             yield archive
     else:
         with Archive.read_only(root) as archive:
@@ -165,12 +167,23 @@ def _source(config: Config, archive: Archive, options: VerifyOptions) -> Iterato
 
 
 def _choose(archive: Archive, options: VerifyOptions, report: VerifyReport) -> list[str]:
-    """The files to check: under the paths, from --since, a sample of them."""
+    """The files to check: under the paths, from --since, a sample of them.
+
+    A seed given again draws the files it drew before, when the state kept them (which
+    files were verified longest ago changes with each run, and with it a fresh draw).
+    """
     relpaths = select_files(archive.root, options.paths, options.since)
-    if options.sample is not None:
-        report.seed = options.seed if options.seed is not None else new_seed()
-        relpaths = sample(relpaths, options.sample, report.seed, archive.verified_at())
-    return relpaths
+    if options.sample is None:
+        return relpaths
+    report.seed = options.seed if options.seed is not None else new_seed()
+    before = drawn_sample(archive, report.seed) if options.seed is not None else None
+    if before is not None:
+        present = set(relpaths)
+        chosen = [p for p in before if p in present][: options.sample]
+    else:
+        chosen = sample(relpaths, options.sample, report.seed, archive.verified_at())
+    report.sampled = chosen
+    return chosen
 
 
 def _check_offline(archive: Archive, relpaths: list[str], options: VerifyOptions) -> list[Checked]:
@@ -188,12 +201,12 @@ def _check_offline(archive: Archive, relpaths: list[str], options: VerifyOptions
     return checked
 
 
-def _read(archive: Archive, relpath: str) -> bytes:
-    """A file's bytes; those of a file that cannot be read become an unreadable finding."""
+def _read(archive: Archive, relpath: str) -> bytes | OSError:
+    """A file's bytes, or why it cannot be read (an unreadable finding)."""
     try:
         return (archive.root / relpath).read_bytes()
     except OSError as exc:
-        return f"\udcff{exc.strerror or exc}".encode("utf-8", "surrogateescape")
+        return exc
 
 
 def _mark_duplicates_in_index(archive: Archive, checked: list[Checked]) -> None:
@@ -218,8 +231,9 @@ def _check_online(
     report: VerifyReport,
     progress: Progress | None,
     stop: StopCheck | None,
-) -> dict[str, Release]:
-    """Check each readable file against its page; the pages fetched, by the file's path."""
+    fixer: Fixer | None,
+) -> None:
+    """Check each readable file against its page (fixing it at once, with a fixer)."""
     session = Session(
         source,
         report,
@@ -229,21 +243,27 @@ def _check_online(
         stop=stop,
     )
     targets = _targets(archive, checked)
-    check = OnlineCheck(session, options.parse, options.concurrency, progress)
+    pages = fixer.pages if fixer is not None else {}
+    judged = fixer.fix if fixer is not None else None
+    check = OnlineCheck(session, options.parse, options.concurrency, progress, pages, judged)
     try:
         check.run(targets)
-    except Stopped as stop:
-        report.stopped, report.stop_kind = str(stop), stop.kind
+    except Stopped as stop_:
+        report.stopped, report.stop_kind = str(stop_), stop_.kind
     report.unchecked = len(targets) - check.done
-    return check.pages
 
 
 def _targets(archive: Archive, checked: list[Checked]) -> list[Target]:
-    """The files that name a page of the site, with where to fetch it and how."""
+    """The files that name a page of the site, with where to fetch it and how.
+
+    Those never or longest ago verified come first, so that runs on a budget of requests
+    work their way through the archive rather than checking the same files each time.
+    """
     learnt = archive.learnt()
     digests = archive.written_digests()
+    verified = archive.verified_at()
     targets = []
-    for check in checked:
+    for check in sorted(checked, key=lambda c: verified.get(c.result.path, float("-inf"))):
         if not check.on_site:
             continue
         assert check.release is not None
@@ -251,27 +271,11 @@ def _targets(archive: Archive, checked: list[Checked]) -> list[Target]:
         known = learnt.get(path)
         own = None if is_placeholder(check.release.date) else check.release.date
         fallback = own or (known.listed if known else None)
-        ours = path in digests and "local-edit" not in check.result.kinds
-        targets.append(Target(check, known.url if known else check.release.url, fallback, ours))
+        written = digests.get(path)
+        url = known.url if known else check.release.url
+        ours = written is not None and "local-edit" not in check.result.kinds
+        targets.append(Target(check, url, fallback, ours, written))
     return targets
-
-
-def _note_verified(archive: Archive, report: VerifyReport, now: dt.datetime) -> None:
-    """Remember when each file was checked against the source (for --sample), and what was
-    found (for status and report)."""
-    # A file whose page could not be judged (blocked, not reached) stays due for a check.
-    checked = [r for r in report.results if r.kinds.keys() & _JUDGED]
-    archive.mark_verified([r.path for r in checked], now.timestamp())
-    found = [Finding(r.path, r.url, tuple(r.kinds), r.detail) for r in checked if not r.ok]
-    archive.put_findings(found, [r.path for r in checked if r.ok], now.timestamp())
-
-
-def _record(archive: Archive, report: VerifyReport, now: dt.datetime) -> None:
-    """Keep a record of the run for `status`; a state that cannot take it is only a note."""
-    counts = {**report.counts(), "files": len(report.results), "requests": report.requests}
-    record = RunRecord("verify", now, report.seconds, report.exit_code, counts, report.stopped)
-    if (note := archive.try_record_run(record)) is not None:
-        report.notes.append(note)
 
 
 @contextlib.contextmanager

@@ -1,4 +1,4 @@
-"""`verify --fix`: rewrite the files the checks found fixable, in one reviewed step.
+"""`verify --fix`: rewrite the files the checks found fixable, each as soon as it is judged.
 
 A file whose page was fetched is rewritten from the page (moved when its date or id
 changes, the move noted first so that a run killed half way is finished by the next); one
@@ -30,44 +30,47 @@ _FROM_PAGE = FIXABLE - {"noncanonical"}
 _HANDS_OFF = frozenset({"error", "blocked", "moved"})
 
 
-def fix_files(
-    archive: Archive,
-    checked: list[Checked],
-    pages: dict[str, Release],
-    *,
-    force: bool,
-    now: dt.datetime,
-) -> list[str]:
-    """Fix each fixable file; what was done goes to its result's `fixed`; the paths fixed.
+class Fixer:
+    """Fixes files one by one as they are judged (so a run cut short keeps what it did)."""
 
-    A file is rewritten from a page only when the page is that file's release by the
-    archive's identity rules: an old file may hold the folded address of another release
-    (the old archive's duplicate pairs), whose page must not replace it.
-    """
-    fixed: list[str] = []
-    written: set[str] = set()
-    for check in checked:
+    def __init__(
+        self, archive: Archive, pages: dict[str, Release], *, force: bool, now: dt.datetime
+    ) -> None:
+        """Fix files of `archive` from `pages` (the release each file's page holds)."""
+        self.archive = archive
+        self.pages = pages
+        self.force = force
+        self.now = now
+        #: The paths fixed, and the URLs written (each release once per run).
+        self.fixed: list[str] = []
+        self._written: set[str] = set()
+        self._seen: set[str] = set()
+
+    def fix(self, check: Checked) -> None:
+        """Fix one file if it is fixable; what was done goes to its result's `fixed`."""
         result = check.result
+        if result.path in self._seen:
+            return
+        self._seen.add(result.path)
         if not FIXABLE & result.kinds.keys() or _HANDS_OFF & result.kinds.keys():
-            continue
-        if "local-edit" in result.kinds and not force:
+            return
+        if "local-edit" in result.kinds and not self.force:
             result.fixed = "kept: edited by hand since this tool wrote it (--force to overwrite)"
-            continue
-        page = pages.get(result.path)
+            return
+        page = self.pages.get(result.path)
         try:
             if page is not None and _FROM_PAGE & result.kinds.keys():
-                result.fixed = _from_page(archive, result.path, page, now, written)
+                result.fixed = _from_page(self.archive, result.path, page, self.now, self._written)
             elif "noncanonical" in result.kinds and check.release is not None:
                 assert result.text is not None  # a readable file
-                archive.rewrite(result.path, dumps(check.release), was=result.text)
+                self.archive.rewrite(result.path, dumps(check.release), was=result.text)
                 result.fixed = "rewritten in canonical form"
         except StateError:
             raise  # nothing later could be recorded either
         except StoreError as exc:
             result.fixed = f"not fixed: {exc}"
         if result.fixed and not result.fixed.startswith(("kept", "not fixed")):
-            fixed.append(result.path)
-    return fixed
+            self.fixed.append(result.path)
 
 
 def _from_page(

@@ -23,7 +23,6 @@ class Checked:
     """A file read and checked: what was found, and what it holds (None: unreadable)."""
 
     result: FileResult
-    text: str | None = None
     release: Release | None = None
 
     @property
@@ -32,12 +31,16 @@ class Checked:
         return self.release is not None and _url_problem(self.release.url) is None
 
 
-def check_file(relpath: str, data: bytes, written_sha256: str | None = None) -> Checked:
+def check_file(relpath: str, data: bytes | OSError, written_sha256: str | None = None) -> Checked:
     """Check one file: unreadable, noncanonical, invalid, empty-body, misplaced, local-edit.
 
-    `written_sha256` is the digest of the file as this tool last wrote it (None: it did not).
+    `data` is the file's bytes, or why they could not be read; `written_sha256` is the
+    digest of the file as this tool last wrote it (None: it did not).
     """
     result = FileResult(relpath)
+    if isinstance(data, OSError):
+        result.add("unreadable", f"cannot be read: {data.strerror or data}")
+        return Checked(result)
     if written_sha256 is not None and hashlib.sha256(data).hexdigest() != written_sha256:
         result.add("local-edit", "changed since this tool wrote it")
     try:
@@ -55,7 +58,7 @@ def check_file(relpath: str, data: bytes, written_sha256: str | None = None) -> 
         result.add("empty-body", "no body")
     if (place := _misplaced(relpath, release)) is not None:
         result.add("misplaced", place)
-    return Checked(result, text, release)
+    return Checked(result, release)
 
 
 def _invalid(release: Release) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -38,6 +39,8 @@ class Target:
     fallback: dt.date | None
     #: Whether a 304 can answer (the file is as this tool wrote it from that page).
     conditional: bool
+    #: The digest of the file as this tool last wrote it, if it did.
+    written_sha256: str | None = None
 
 
 class OnlineCheck:
@@ -49,14 +52,20 @@ class OnlineCheck:
         parse: ParseOptions,
         width: int = 1,
         progress: Progress | None = None,
+        pages: dict[str, Release] | None = None,
+        judged: Callable[[Checked], None] | None = None,
     ) -> None:
-        """Fetch through `session`; parse pages with `parse`."""
+        """Fetch through `session`; parse pages with `parse`.
+
+        `pages` receives the release each page holds, by the file's path; `judged` is
+        called with each file as soon as it is judged (--fix fixes it there).
+        """
         self.session = session
         self.parse = parse
         self.width = width
         self.progress = progress
-        #: The release each page holds, by the file's path (for --fix).
-        self.pages: dict[str, Release] = {}
+        self.pages: dict[str, Release] = {} if pages is None else pages
+        self.judged = judged
         #: How many targets were checked (a spent budget or a stop leaves the rest).
         self.done = 0
 
@@ -73,6 +82,8 @@ class OnlineCheck:
             else:
                 self.done += 1
                 self._judge(target, self.session.fetched(fetched))
+                if self.judged is not None:
+                    self.judged(target.checked)
             if self.progress:
                 kinds = ", ".join(target.checked.result.kinds) or "ok"
                 self.progress(self.done, len(targets), target.url, kinds)
@@ -99,7 +110,8 @@ class OnlineCheck:
         """Compare a fetched page with its file."""
         checked = target.checked
         result = checked.result
-        assert checked.release is not None and checked.text is not None  # only readable files
+        text = result.text
+        assert checked.release is not None and text is not None  # only readable files
         if fetched.not_modified:
             result.add("ok", "not modified since this tool wrote it")
             return
@@ -112,12 +124,19 @@ class OnlineCheck:
         except ParseError as exc:
             result.add("error", str(exc))
             return
+        expected = dumps(page)
+        result.expected = expected
+        if not page.body:
+            result.kinds.pop("empty-body", None)  # the page has no text either: faithful
+        if "local-edit" in result.kinds and target.written_sha256 == _sha256(expected):
+            # The page is as it was when this tool wrote the file: the hand edit is all.
+            result.add("local-edit", "the page is unchanged since")
+            return
         old_date = self._old_date(fetched, page, checked.release)
-        for kind, detail in compare(checked.release, checked.text, page, old_date).items():
+        for kind, detail in compare(checked.release, text, page, old_date).items():
             result.add(kind, detail)
-        result.expected = dumps(page)
         self.pages[result.path] = page
-        if result.kinds.keys() == {"ok"}:
+        if result.ok:
             self.session.commit(fetched)  # the file is what the page makes: a 304 may answer
 
     def _release(self, fetched: Fetched, fallback: dt.date | None, zone: str = "") -> Release:
@@ -130,3 +149,8 @@ class OnlineCheck:
         if page.date == file.date:
             return None
         return self._release(fetched, page.date, "UTC").date
+
+
+def _sha256(text: str) -> str:
+    """The digest of a file's text, as the state keeps it for files this tool wrote."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -76,9 +76,11 @@ class VerifyReport:
     """What a verify found and did."""
 
     results: list[FileResult] = field(default_factory=list)
-    #: Files not checked against the source (budget spent, or the run stopped).
-    unchecked: int = 0
+    #: Files not checked against the source (budget spent, or the run stopped); None offline.
+    unchecked: int | None = 0
     seed: int | None = None
+    #: The files a sample drew (kept in the state, so that its seed draws them again).
+    sampled: list[str] = field(default_factory=list)
     requests: int = 0
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
@@ -130,6 +132,7 @@ def report_dict(report: VerifyReport) -> dict[str, Any]:
             "counts": report.counts(),
             "files": len(report.results),
             "unchecked_against_source": report.unchecked,
+            **({"sampled": report.sampled} if report.sampled else {}),
             "requests": report.requests,
             "seconds": round(report.seconds, 3),
             "seed": report.seed,
