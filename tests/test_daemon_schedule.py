@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import apscheduler.executors.base
 import apscheduler.schedulers.base
@@ -17,7 +18,8 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 
 from scraper.config import Config, load_config
 from scraper.daemon.jobs import Outcome, SourceHook
-from scraper.daemon.schedule import Daemon
+from scraper.daemon.schedule import Daemon, cron_trigger, crontab_weekdays
+from scraper.errors import ConfigError
 from scraper.net.session import StopCheck, StopRequest
 from tests.manual_scheduler import ByHand
 
@@ -280,3 +282,34 @@ def _no_threads_left() -> Iterator[None]:
     before = set(threading.enumerate())
     yield
     assert not [t for t in set(threading.enumerate()) - before if t.is_alive() and not t.daemon]
+
+
+@pytest.mark.parametrize(
+    ("field", "names"),
+    [
+        ("0", "sun"),
+        ("7", "sun"),
+        ("1", "mon"),
+        ("1-5", "mon,tue,wed,thu,fri"),
+        ("5-7", "sun,fri,sat"),
+        ("*/2", "sun,tue,thu,sat"),
+        ("sat,sun", "sun,sat"),
+        ("*", "*"),
+    ],
+)
+def test_crontab_weekdays_are_crontabs_not_apschedulers(field: str, names: str) -> None:
+    assert crontab_weekdays(field) == names
+
+
+def test_a_weekly_verify_on_day_0_runs_on_a_sunday_in_new_zealand() -> None:
+    trigger = cron_trigger("17 3 * * 0", "Pacific/Auckland")
+    first = trigger.get_next_fire_time(None, START)
+    assert first is not None
+    local = first.astimezone(ZoneInfo("Pacific/Auckland"))
+    assert (local.strftime("%A"), local.hour, local.minute) == ("Sunday", 3, 17)
+
+
+@pytest.mark.parametrize("line", ["17 3 31 2 *", "17 3 * * 8", "61 3 * * *", "17 3 * *"])
+def test_a_cron_line_that_is_wrong_or_never_comes_round_is_refused(line: str) -> None:
+    with pytest.raises(ConfigError, match=r"daemon\.verify_cron"):
+        cron_trigger(line, "Pacific/Auckland")

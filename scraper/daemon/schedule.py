@@ -319,10 +319,64 @@ class Daemon:
 
 
 def cron_trigger(expression: str, zone: str) -> BaseTrigger:
-    """A crontab expression as a trigger; ConfigError naming the setting when it is wrong."""
+    """A crontab line as a trigger; ConfigError naming the setting when it is wrong.
+
+    Weekdays are crontab's (0 and 7 Sunday, 1 Monday), not APScheduler's (0 Monday): they
+    are spelt out as names before APScheduler reads them. A line that never fires (31
+    February) is refused rather than left to schedule nothing.
+    """
+    fields = expression.split()
     try:
-        return CronTrigger.from_crontab(expression, timezone=ZoneInfo(zone))
+        if len(fields) != 5:
+            raise ValueError("it must have five fields: minute hour day month weekday")
+        minute, hour, day, month, weekday = fields
+        trigger = CronTrigger(
+            minute=minute,
+            hour=hour,
+            day=day,
+            month=month,
+            day_of_week=crontab_weekdays(weekday),
+            timezone=ZoneInfo(zone),
+        )
     except ValueError as exc:
         raise ConfigError(
             f"daemon.verify_cron {expression!r} is not a crontab line: {exc}"
         ) from exc
+    if trigger.get_next_fire_time(None, dt.datetime.now(dt.UTC)) is None:
+        raise ConfigError(f"daemon.verify_cron {expression!r} never comes round: no such date")
+    return trigger
+
+
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def crontab_weekdays(field: str) -> str:
+    """A crontab weekday field (0-7, names, ranges, steps, lists) as APScheduler's names."""
+    if field in ("*", "?"):
+        return "*"
+    days: set[int] = set()
+    for part in field.lower().split(","):
+        span, _, step = part.partition("/")
+        every = int(step) if step else 1
+        if span == "*":
+            first, last = 0, 6
+        else:
+            start, _, end = span.partition("-")
+            first = _weekday(start)
+            last = _weekday(end) if end else (6 if step else first)
+            if end and last == 0 and end.strip() == "7":
+                last = 7  # 5-7: Friday to Sunday
+        if every < 1 or last < first:
+            raise ValueError(f"the weekday {part!r} is not a range crontab reads")
+        days |= {day % 7 for day in range(first, last + 1, every)}
+    return ",".join(_WEEKDAYS[day] for day in sorted(days))
+
+
+def _weekday(text: str) -> int:
+    """One crontab weekday (0-7 or a name) as 0 (Sunday) to 6; 7 is Sunday too."""
+    text = text.strip()
+    if text.isdigit() and 0 <= int(text) <= 7:
+        return int(text) % 7
+    if text[:3] in _WEEKDAYS:
+        return _WEEKDAYS.index(text[:3])
+    raise ValueError(f"{text!r} is not a weekday (0-7, or sun … sat)")
