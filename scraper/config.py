@@ -69,8 +69,9 @@ def load_config(path: Path | None, sets: Sequence[str] = ()) -> Config:
             raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
     for assignment in sets:
         _assign(data, assignment)
-    source = str(path) if path is not None else "<defaults>"
-    return config_from_mapping(data, source + (" with --set" if sets else ""))
+    named = [str(path)] if path is not None else []
+    source = " and ".join(named + (["the command line"] if sets else [])) or "the defaults"
+    return config_from_mapping(data, source)
 
 
 def _assign(data: dict[str, Any], assignment: str) -> None:

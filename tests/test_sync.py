@@ -367,7 +367,8 @@ def test_a_backfill_meeting_a_placeholder_date_writes_every_other_page(
         assert failure["url"] == f"{PUBLIC}/release/dated-by-a-placeholder"
         assert failure["reason"] == (
             f"no publication date in {PUBLIC}/release/dated-by-a-placeholder: neither"
-            " time[datetime] nor a listing date; pass --date YYYY-MM-DD or report the page"
+            " time[datetime] nor a listing date; it cannot be dated (`scraper parse` takes"
+            " --date YYYY-MM-DD); report the page"
         )
     assert len(files(archive)) == len(recorded_releases(site))
     assert not any(p.startswith(("releases/0001/", "releases/9999/")) for p in files(archive))

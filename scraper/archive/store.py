@@ -429,11 +429,11 @@ def _acquire(
                 advice = (
                     f"waited {waited:g} s; wait longer with --wait SECONDS, or try later"
                     if waited
-                    else "wait for it to finish, or pass --wait SECONDS"
+                    else "wait for it to finish (sync and verify --fix take --wait SECONDS)"
                 )
                 raise LockedError(
                     f"the archive {path.parent.parent} is in use by process {holder}"
-                    f" (another sync); {advice}"
+                    f" (a sync or a daemon's run); {advice}"
                 ) from None
             pause(poll)
             waited += poll

@@ -23,7 +23,10 @@ def status_command(**opts: Any) -> None:
     as_json = bool(opts["as_json"])
     config = run(lambda: config_from_options(opts), as_json)
     file_config = run(lambda: load_config(opts.get("config_file")), as_json)
-    run(lambda: require_archive(config.archive, init=False), as_json)
+    run(
+        lambda: require_archive(config.archive, False, "check the path, or sync one first"),
+        as_json,
+    )
     status = run(
         lambda: archive_status(config, file_config, file_keys(opts.get("config_file"))), as_json
     )

@@ -184,7 +184,7 @@ def _date(stated: dt.date | None, fallback: dt.date | None, url: str) -> dt.date
         return fallback
     raise ParseError(
         f"no publication date in {url}: neither time[datetime] nor a listing date;"
-        " pass --date YYYY-MM-DD or report the page"
+        " it cannot be dated (`scraper parse` takes --date YYYY-MM-DD); report the page"
     )
 
 
