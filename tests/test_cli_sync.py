@@ -79,7 +79,7 @@ def test_json_output_on_an_error_is_json_too(
 ) -> None:
     archive.mkdir()
     (archive / "releases").mkdir()
-    with Archive(archive) as held, held.locked():
+    with hold_lock(archive):
         run = sync(site, archive, config_file)
     assert run.code == EXIT_LOCKED
     assert run.report["ok"] is False and run.report["exit"] == EXIT_LOCKED

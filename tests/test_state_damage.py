@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from scraper.archive.store import Archive, RunRecord
+from scraper.archive.store import Archive, RunRecord, hold_lock
 from scraper.errors import LockedError, StoreError
 from tests.state_support import (
     NOW,
@@ -160,7 +160,7 @@ def test_a_damaged_state_is_not_set_aside_while_a_sync_holds_the_archive(
 ) -> None:
     synced_archive(tmp_path)
     path = state_file(tmp_path)
-    with Archive(tmp_path) as running, running.locked():
+    with hold_lock(tmp_path):
         damage(tmp_path, "UPDATE files SET date = 'soon'")
         before = path.read_bytes()
         with pytest.raises(LockedError, match=rf"damaged .* in use by process {os.getpid()}"):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from scraper.archive.store import Archive, IndexStats, RunRecord
+from scraper.archive.store import Archive, IndexStats, RunRecord, hold_lock, lock_holder
 from scraper.errors import LockedError, StoreError
 from tests.state_support import (
     NOW,
@@ -103,26 +103,25 @@ def test_validators_round_trip(root: Path) -> None:
 
 def test_second_holder_of_the_lock_is_refused_clearly(root: Path) -> None:
     message = rf"in use by process {os.getpid()}.*--wait"
-    with Archive(root) as one, Archive(root) as two, one.locked():  # noqa: SIM117
+    with hold_lock(root):  # noqa: SIM117
         # Nested on purpose: the refusal must come from the second lock, not the first.
-        with pytest.raises(LockedError, match=message), two.locked():
+        with pytest.raises(LockedError, match=message), hold_lock(root):
             pass
 
 
 def test_waiting_for_the_lock_polls_then_gives_up(root: Path) -> None:
     waits: list[float] = []
-    with Archive(root) as one, Archive(root) as two, one.locked():  # noqa: SIM117
-        with pytest.raises(LockedError), two.locked(wait=3, sleep=waits.append, poll=1):
-            pass
+    with hold_lock(root), pytest.raises(LockedError), hold_lock(root, 3, waits.append, 1):
+        pass
     assert waits == [1, 1, 1]
 
 
 def test_lock_is_released_after_use(root: Path) -> None:
-    with Archive(root) as one, Archive(root) as two:
-        with one.locked():
-            pass
-        with two.locked():
-            pass
+    with hold_lock(root):
+        pass
+    with hold_lock(root):
+        pass
+    assert lock_holder(root) is None
 
 
 def test_a_damaged_state_database_is_set_aside_and_rebuilt(root: Path) -> None:
@@ -205,7 +204,7 @@ def test_a_state_damaged_past_its_first_page_is_rebuilt(root: Path) -> None:
 
 def test_a_read_only_open_of_a_missing_folder_creates_nothing(tmp_path: Path) -> None:
     root = tmp_path / "nowhere"
-    with Archive.read_only(root) as archive, archive.locked():
+    with Archive.read_only(root) as archive:
         assert archive.refresh_index() == IndexStats(0, 0, 0, ())
         archive.put_meta("k", "v")  # kept in memory
         assert archive.get_meta("k") == "v"
@@ -215,7 +214,7 @@ def test_a_read_only_open_of_a_missing_folder_creates_nothing(tmp_path: Path) ->
 
 def test_a_read_only_open_of_an_archive_without_state_creates_nothing(root: Path) -> None:
     before = snapshot(root)
-    with Archive.read_only(root) as archive, archive.locked():
+    with Archive.read_only(root) as archive:
         assert archive.refresh_index().files == 1
         assert archive.by_url(SEED_URL)[0].relpath == SEED_FILE
     assert snapshot(root) == before
@@ -228,7 +227,7 @@ def test_a_read_only_open_of_a_synced_archive_changes_nothing(tmp_path: Path) ->
     litter.write_text("half")
     os.utime(litter, (1, 1))
     before = snapshot(tmp_path)
-    with Archive.read_only(tmp_path) as archive, archive.locked():
+    with Archive.read_only(tmp_path) as archive:
         assert archive.state_problem is None
         assert archive.refresh_index().reread == 0  # the index came from the state
         assert archive.by_url(SEED_URL)[0].relpath == SEED_FILE

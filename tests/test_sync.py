@@ -150,7 +150,7 @@ def test_a_second_sync_waits_or_says_the_archive_is_in_use(
     site: StandIn, archive: Path, config_file: Path
 ) -> None:
     archive.mkdir()
-    with Archive(archive) as held, held.locked():
+    with hold_lock(archive):
         run = sync(site, archive, config_file)
     assert run.code == EXIT_LOCKED
     assert "in use" in run.stderr
@@ -253,8 +253,7 @@ def test_wait_lets_a_second_sync_run_once_the_first_is_done(
     site: StandIn, archive: Path, config_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     archive.mkdir()
-    holder = Archive(archive)
-    lock = holder.locked()
+    lock = hold_lock(archive)
     lock.__enter__()
     waits: list[float] = []
 
@@ -265,7 +264,6 @@ def test_wait_lets_a_second_sync_run_once_the_first_is_done(
 
     monkeypatch.setattr("scraper.archive.store.time.sleep", first_sync_finishes)
     run = sync(site, archive, config_file, "--wait", "30")
-    holder.close()
     assert run.code == EXIT_OK
     assert waits == [1.0]
     assert files(archive)

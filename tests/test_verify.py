@@ -256,7 +256,7 @@ def test_exit_codes(site: StandIn, archive: Path, config_file: Path) -> None:
     assert verify(site, archive, config_file).code == EXIT_OK
     assert verify(site, archive, config_file, "--force").code == EXIT_USAGE
     assert verify(site, archive, config_file, "/elsewhere.md").code == EXIT_USAGE
-    with Archive(archive) as held, held.locked():
+    with hold_lock(archive):
         assert verify(site, archive, config_file, "--fix").code == EXIT_LOCKED
     site.fail("/release/*", "challenge", times=None)
     assert verify(site, archive, config_file).code == EXIT_BLOCKED

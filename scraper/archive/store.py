@@ -83,12 +83,12 @@ class Archive(State):
     ) -> None:
         """Open the archive at `root`; `writable=False` is what `read_only` does.
 
-        `held`: the caller holds the archive's lock already (see `open_archive`).
+        Opening takes no lock. `held`: the caller holds it already (see `open_archive`),
+        so a busy state is nobody else's doing.
         """
         self.root = root
         #: False for an archive opened read-only: its state lives in memory, files stay put.
         self.writable = writable
-        self._held = held
         state = root / STATE_DIR
         if writable:
             try:
@@ -316,24 +316,6 @@ class Archive(State):
         ]
 
     # -- the lock --------------------------------------------------------------------------
-
-    @contextlib.contextmanager
-    def locked(
-        self,
-        wait: float = 0.0,
-        sleep: Callable[[float], None] | None = None,
-        poll: float = 1.0,
-    ) -> Iterator[None]:
-        """Hold the archive's lock; wait up to `wait` seconds for another holder to finish.
-
-        A read-only archive takes no lock (it would have to create the lock file): it
-        changes nothing, so it cannot spoil a sync, though it may see one half done.
-        """
-        if not self.writable or self._held:
-            yield
-            return
-        with hold_lock(self.root, wait, sleep, poll):
-            yield
 
 
 @contextlib.contextmanager
