@@ -12,6 +12,7 @@ import pytest
 from scraper.archive.document import dumps, loads
 from scraper.archive.store import Archive, hold_lock
 from scraper.cli import EXIT_BLOCKED, EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_USAGE
+from scraper.cli.progress import Progress
 from scraper.config import load_config, with_overrides
 from scraper.models import Release
 from scraper.net.session import StopRequest
@@ -271,7 +272,8 @@ def test_the_text_output_is_a_table_then_findings_by_kind(
     lines = run.stdout.splitlines()
     assert lines[0].split() == ["invalid", "1"] and lines[1].split() == ["empty-body", "3"]
     assert "\ninvalid:\n  releases/0001/01/0001-01-01-" in run.stdout
-    assert lines[-1].startswith(f"{len(files(archive))} files checked, 4 with findings")
+    assert lines[-1].startswith(f"{len(files(archive))} files checked on disk only, 4 with")
+    assert lines[-1].endswith("; nothing fetched in " + lines[-1].rsplit(" in ", 1)[1])
     assert json.loads(verify(site, archive, config_file, "--offline").stdout)["exit"] == 1
 
 
@@ -285,6 +287,21 @@ def test_diff_shows_the_file_against_its_page(
     assert f"--- a/{path}\n" in run.stdout
     assert "-date: 1996-03-19\n+date: 1996-03-20\n" in run.stdout
     assert dt.date(1996, 3, 20).isoformat() in run.stdout
+    # The diffs come before the summary, which stays the last line a user sees.
+    last = run.stdout.splitlines()[-1]
+    assert last.startswith("1 file checked, 1 with findings; 2 requests in ")  # robots.txt too
+    assert run.stdout.index(f"--- a/{path}") < run.stdout.index(last)
+
+
+def test_a_quiet_progress_says_how_far_it_is_every_n_items(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    progress = Progress(enabled=False, quiet=True, every=100)
+    for done in range(1, 1235):
+        progress.update(done, 1234, f"/release/{done}", "ok")
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "100 of 1,234 checked" and lines[-1] == "1,234 of 1,234 checked"
+    assert len(lines) == 13
 
 
 def test_each_files_latest_findings_are_kept_for_status_and_report(

@@ -10,12 +10,14 @@ import click
 class Progress:
     """A progress bar on a terminal, plain log lines otherwise."""
 
-    def __init__(self, enabled: bool, quiet: bool = False) -> None:
+    def __init__(self, enabled: bool, quiet: bool = False, every: int = 0) -> None:
         """Show a bar only when `enabled` (stderr is a terminal and not --json).
 
-        Without a bar, each item is a log line, unless `quiet` (the summary says it all).
+        Without a bar, each item is a log line, unless `quiet` (the summary says it all);
+        `every` N items a quiet run says how far it is, so a long run in a log is not silent.
         """
         self._quiet = quiet
+        self._every = every
         self._bar: Any = None
         self._task: Any = None
         self._finding: Any = None
@@ -38,8 +40,11 @@ class Progress:
     def update(self, done: int, total: int, url: str, outcome: str) -> None:
         """Record one finished item, or (total 0) one feed or listing page read."""
         if self._bar is None:
-            if outcome != "unchanged" and not self._quiet:
-                click.echo(f"{outcome}: {url}", err=True)
+            if not self._quiet:
+                if outcome != "unchanged":
+                    click.echo(f"{outcome}: {url}", err=True)
+            elif self._every and total and (done % self._every == 0 or done == total):
+                click.echo(f"{done:,} of {total:,} checked", err=True)
             return
         if total == 0:
             if self._finding is None:

@@ -57,7 +57,8 @@ def verify_command(paths: tuple[Path, ...], **opts: Any) -> None:
         fix=opts["fix"],
         force=opts["force"],
     )
-    progress = Progress(enabled=not as_json and sys.stderr.isatty(), quiet=True)
+    terminal = sys.stderr.isatty()
+    progress = Progress(enabled=not as_json and terminal, quiet=True, every=0 if as_json else 100)
     try:
         with terminated_as_interrupt(), progress:
             report = run(
@@ -88,12 +89,15 @@ def _print(report: VerifyReport, as_json: bool, diff: bool) -> None:
                 finding["diff"] = diffs.get(finding["path"], "")
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
-    for line in report_lines(report):
+    *lines, summary = report_lines(report)
+    for line in lines:
         click.echo(line)
     if diff:
         for result in report.results:
             if not result.ok and result.expected is not None:
                 click.echo(_diff(result.path, result.text, result.expected), nl=False)
+    # Last, so that the line a user reads first at the prompt is the summary.
+    click.echo(summary)
 
 
 def _diff(path: str, old: str | None, new: str | None) -> str:

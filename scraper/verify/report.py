@@ -168,14 +168,17 @@ def summary_line(report: VerifyReport) -> str:
     """One line: files checked, found, not reached, requests, time, seed."""
     found = sum(1 for r in report.results if not r.ok)
     seed = f"; sample seed {report.seed}" if report.seed is not None else ""
-    unchecked = (
-        f", {plural(report.unchecked, 'file')} not checked against the source"
-        if report.unchecked
-        else ""
-    )
+    if report.unchecked is None:
+        where = " on disk only"
+        fetched = "nothing fetched"
+    else:
+        where = ""
+        fetched = plural(report.requests, "request")
+    if report.unchecked:
+        where = f", {plural(report.unchecked, 'file')} not checked against the source"
     return (
-        f"{plural(len(report.results), 'file')} checked, {found} with findings{unchecked};"
-        f" {plural(report.requests, 'request')} in {report.seconds:.1f} s{seed}"
+        f"{plural(len(report.results), 'file')} checked{where}, {found:,} with findings;"
+        f" {fetched} in {report.seconds:.1f} s{seed}"
     )
 
 
