@@ -421,6 +421,18 @@ def test_a_redated_release_moves_to_its_new_path(model: StandIn, archive: Path) 
     )
 
 
+def test_a_move_out_of_a_month_leaves_no_empty_folder(model: StandIn, archive: Path) -> None:
+    now = dt.datetime.now(dt.UTC)
+    item = model.publish("moving", copy_of="/release/district-court-judge-appointed-28", when=now)
+    assert engine_sync(model, archive).exit_code == EXIT_OK
+    [old] = [p for p in files(archive) if "moving" in p]
+    assert len([p for p in files(archive) if p.startswith(old.rsplit("/", 1)[0])]) == 1
+    model.change(item.path, when=now - dt.timedelta(days=40))  # always another month
+    run = engine_sync(model, archive)
+    assert run.removed == [old] and not (archive / old).parent.exists()
+    assert (archive / "releases").is_dir()
+
+
 def test_a_hand_edited_file_is_kept_when_its_page_changes(model: StandIn, archive: Path) -> None:
     item = model.publish("edited", copy_of="/release/district-court-judge-appointed-28")
     assert engine_sync(model, archive).exit_code == EXIT_OK

@@ -292,6 +292,16 @@ class Archive(State):
         except OSError as exc:
             raise StoreError(f"cannot remove {path}: {exc.strerror}") from exc
         self._forget_file(relpath)
+        self._prune(path.parent)
+
+    def _prune(self, folder: Path) -> None:
+        """Remove folders a move left empty, up to the archive's root (git shows none)."""
+        while folder != self.root and self.root in folder.parents:
+            try:
+                folder.rmdir()
+            except OSError:
+                return  # not empty (or not ours to remove): the usual case, and fine
+            folder = folder.parent
 
     def _must_be_writable(self, path: Path, done: str) -> None:
         """StoreError unless the archive was opened to be changed."""
