@@ -6,6 +6,7 @@ state copied into memory), and nothing is created or changed on disk.
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 from collections import Counter
 from pathlib import Path
@@ -32,8 +33,9 @@ def archive_status(config: Config, file_config: Config, file_keys: set[str]) -> 
             "archive": {
                 "path": str(root.resolve()),
                 "files": {kind: n for kind, (n, _, _) in kinds.items()},
-                "oldest": {kind: lo.isoformat() for kind, (_, lo, _) in kinds.items()},
-                "newest": {kind: hi.isoformat() for kind, (_, _, hi) in kinds.items()},
+                # Placeholder dates (0001-01-01 for "no date") are left out: not the oldest.
+                "oldest": {kind: _iso(lo) for kind, (_, lo, _) in kinds.items()},
+                "newest": {kind: _iso(hi) for kind, (_, _, hi) in kinds.items()},
                 "unreadable": len(archive.unreadable()),
                 "never_verified": archive.unverified(),
                 "findings": dict(Counter(k for f in archive.findings() for k in f.kinds)),
@@ -129,15 +131,19 @@ def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+def _iso(date: dt.date | None) -> str | None:
+    """A date as ISO text, or None."""
+    return date.isoformat() if date else None
+
+
 def status_lines(status: dict[str, Any]) -> list[str]:
     """The status as lines a person reads at a glance."""
     archive, state, daemon = status["archive"], status["state"], status["daemon"]
     lines = [f"archive    {archive['path']}"]
     for kind, count in archive["files"].items():
-        lines.append(
-            f"  {CONTENT_FOLDERS[kind]:<10} {count:>7,} files, {archive['oldest'][kind]}"
-            f" … {archive['newest'][kind]}"
-        )
+        lo, hi = archive["oldest"][kind], archive["newest"][kind]
+        dates = f", {lo} … {hi}" if lo and hi else ", none dated"
+        lines.append(f"  {CONTENT_FOLDERS[kind]:<10} {count:>7,} files{dates}")
     lines.append(
         f"  never verified: {archive['never_verified']:,}; unreadable: {archive['unreadable']}"
     )

@@ -315,3 +315,23 @@ def test_a_folder_that_cannot_be_listed_from_the_start_is_reported(
     with Archive(root) as archive:
         stats = archive.refresh_index()
     assert (stats.files, [p for p, _ in stats.unreadable]) == (0, ["releases"])
+
+
+@pytest.mark.parametrize("placeholder", ["0001-01-01", "9999-12-31"])
+def test_a_placeholder_date_is_neither_the_oldest_nor_the_newest(
+    root: Path, placeholder: str
+) -> None:
+    seed = (root / SEED_FILE).read_text(encoding="utf-8")
+    real = seed.split("date: ", 1)[1][:10]
+    undated = root / "releases" / placeholder[:4] / "01" / f"{placeholder}-undated.md"
+    undated.parent.mkdir(parents=True)
+    undated.write_text(
+        seed.replace(f"date: {real}", f"date: {placeholder}").replace(SEED_URL, SEED_URL + "-x"),
+        encoding="utf-8",
+    )
+    with Archive(root) as archive:
+        archive.refresh_index()
+        real_date = dt.date.fromisoformat(real)
+        assert archive.by_kind() == {"release": (2, real_date, real_date)}
+        # A placeholder must not become the floor below which sync looks for nothing new.
+        assert archive.newest("release") == real_date

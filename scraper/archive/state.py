@@ -26,6 +26,9 @@ from scraper.archive.opening import Opened, state_error, write_seal
 from scraper.archive.schema import is_moment
 from scraper.errors import StoreError
 
+#: A date that is a date, not a placeholder for "no date" (years 0001 and 9999; see dates.py).
+REAL_DATE = f"date > '{dt.date(dt.MINYEAR, 12, 31)}' AND date < '{dt.date(dt.MAXYEAR, 1, 1)}'"
+
 __all__ = ["RUNS_KEPT", "STATE_FILE", "Entry", "RunRecord", "Stamped", "State"]
 
 STATE_FILE = "state.db"
@@ -184,9 +187,10 @@ class State:
         return rows[0] if rows else None
 
     def newest(self, kind: str) -> dt.date | None:
-        """The latest date of any file of a content type."""
+        """The latest date of any file of a content type (a placeholder date is none)."""
         with self._reading() as db:
-            row = db.execute("SELECT max(date) FROM files WHERE kind = ?", (kind,)).fetchone()
+            query = f"SELECT max(date) FROM files WHERE kind = ? AND {REAL_DATE}"
+            row = db.execute(query, (kind,)).fetchone()
         return dt.date.fromisoformat(row[0]) if row and row[0] else None
 
     def unreadable(self) -> list[tuple[str, str]]:
@@ -195,16 +199,14 @@ class State:
             rows = db.execute("SELECT relpath, reason FROM unreadable ORDER BY 1").fetchall()
         return [(str(p), str(r)) for p, r in rows]
 
-    def by_kind(self) -> dict[str, tuple[int, dt.date, dt.date]]:
-        """Per content type: how many files, the oldest date and the newest."""
+    def by_kind(self) -> dict[str, tuple[int, dt.date | None, dt.date | None]]:
+        """Per content type: how many files, the oldest real date and the newest (or None)."""
+        real = f"CASE WHEN {REAL_DATE} THEN date END"
         with self._reading() as db:
             rows = db.execute(
-                "SELECT kind, count(*), min(date), max(date) FROM files GROUP BY kind"
+                f"SELECT kind, count(*), min({real}), max({real}) FROM files GROUP BY kind"
             ).fetchall()
-        return {
-            str(k): (int(n), dt.date.fromisoformat(lo), dt.date.fromisoformat(hi))
-            for k, n, lo, hi in rows
-        }
+        return {str(k): (int(n), _date(lo), _date(hi)) for k, n, lo, hi in rows}
 
     def unverified(self) -> int:
         """How many indexed files have never been checked against the source."""
@@ -530,3 +532,8 @@ class State:
             )
             for j, s, sec, code, c, note in rows
         ]
+
+
+def _date(text: str | None) -> dt.date | None:
+    """A date the state holds as text, or None."""
+    return dt.date.fromisoformat(text) if text else None
