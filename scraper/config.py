@@ -244,3 +244,19 @@ def _toml_value(value: object) -> str:
     if isinstance(value, tuple):
         return "[" + ", ".join(_toml_value(item) for item in value) + "]"
     return json.dumps("" if value is None else str(value), ensure_ascii=False)
+
+
+def flat_settings(config: Config) -> dict[str, Any]:
+    """Every setting in effect as table.key → value (as a settings file would say it)."""
+    return flatten_toml(tomllib.loads(config_to_toml(config)))
+
+
+def flatten_toml(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A TOML mapping as table.key → value."""
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            flat.update(flatten_toml(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat

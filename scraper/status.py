@@ -14,7 +14,7 @@ from typing import Any
 
 from scraper.archive.state import STATE_FILE
 from scraper.archive.store import STATE_DIR, Archive, lock_holder
-from scraper.config import Config, config_to_toml
+from scraper.config import Config, flat_settings, flatten_toml
 from scraper.daemon.runfile import read_info, running
 from scraper.models import CONTENT_FOLDERS
 
@@ -89,6 +89,7 @@ def _daemon(root: Path) -> dict[str, Any]:
         "started": info.started,
         "next_runs": info.next_runs,
         "settings_file": info.settings_file,
+        "settings": info.settings,
     }
 
 
@@ -97,8 +98,8 @@ def settings_sources(
 ) -> list[dict[str, Any]]:
     """Each setting in effect, and where it came from: default, file or command line."""
     rows = []
-    effective = _flatten(tomllib.loads(config_to_toml(config)))
-    from_file = _flatten(tomllib.loads(config_to_toml(file_config)))
+    effective = flat_settings(config)
+    from_file = flat_settings(file_config)
     for key, value in effective.items():
         if value != from_file[key]:
             source = "command line"
@@ -115,20 +116,9 @@ def file_keys(path: Path | None) -> set[str]:
     if path is None:
         return set()
     try:
-        return set(_flatten(tomllib.loads(path.read_text(encoding="utf-8"))))
+        return set(flatten_toml(tomllib.loads(path.read_text(encoding="utf-8"))))
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
         return set()  # load_config has said what is wrong with it already
-
-
-def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """A TOML mapping as table.key → value."""
-    flat: dict[str, Any] = {}
-    for key, value in data.items():
-        if isinstance(value, dict):
-            flat.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
 
 
 def _iso(date: dt.date | None) -> str | None:
@@ -159,6 +149,14 @@ def status_lines(status: dict[str, Any]) -> list[str]:
     if state["problem"]:
         lines.append(f"  note: {state['problem']}")
     lines.append(_daemon_line(daemon))
+    # The daemon read its settings when it started (or last reloaded): say where they differ.
+    effective = {row["key"]: row["value"] for row in status["settings"]}
+    theirs = daemon.get("settings", {})
+    lines += [
+        f"  the daemon's {key} = {value!r} (here: {effective.get(key)!r})"
+        for key, value in theirs.items()
+        if key != "archive" and effective.get(key) != value
+    ]
     if status["sync_in_progress"]:
         lines.append(f"  the archive's lock is held by process {status['sync_in_progress']}")
     lines.append("last runs")

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from scraper.archive.atomic import atomic_write
 from scraper.archive.store import STATE_DIR
@@ -32,6 +33,8 @@ class DaemonInfo:
     #: The next run of each job (ISO 8601, with its zone), by job name.
     next_runs: dict[str, str] = field(default_factory=dict)
     settings_file: str | None = None
+    #: The settings it runs with (table.key → value): status shows where they differ.
+    settings: dict[str, Any] = field(default_factory=dict)
 
 
 @contextlib.contextmanager

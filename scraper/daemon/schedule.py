@@ -30,7 +30,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from scraper.archive.state import RunRecord
 from scraper.archive.store import Archive
-from scraper.config import Config
+from scraper.config import Config, flat_settings
 from scraper.daemon.jobs import Outcome, Runner
 from scraper.daemon.logs import EventLog
 from scraper.daemon.pace import Pace
@@ -264,6 +264,7 @@ class Daemon:
             self.started.isoformat(timespec="seconds"),
             self.next_runs(),
             self.settings_file,
+            flat_settings(self.config),
         )
         try:
             write_info(self.config.archive, info)
