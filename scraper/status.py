@@ -17,6 +17,7 @@ from scraper.archive.store import STATE_DIR, Archive, lock_holder
 from scraper.config import Config, flat_settings, flatten_toml
 from scraper.daemon.runfile import read_info, running
 from scraper.models import CONTENT_FOLDERS
+from scraper.wording import plural
 
 
 def archive_status(config: Config, file_config: Config, file_keys: set[str]) -> dict[str, Any]:
@@ -61,6 +62,8 @@ def _state(root: Path, archive: Archive, config: Config) -> dict[str, Any]:
         "robots_txt": (
             f"kept {kept[1] / 3600:.1f} h ago" if kept is not None else "not fetched yet"
         ),
+        # Kept per site: a mirror's (--base-url) is not the public site's.
+        "robots_txt_of": config.fetch.base_url,
     }
 
 
@@ -133,7 +136,7 @@ def status_lines(status: dict[str, Any]) -> list[str]:
     for kind, count in archive["files"].items():
         lo, hi = archive["oldest"][kind], archive["newest"][kind]
         dates = f", {lo} … {hi}" if lo and hi else ", none dated"
-        lines.append(f"  {CONTENT_FOLDERS[kind]:<10} {count:>7,} files{dates}")
+        lines.append(f"  {CONTENT_FOLDERS[kind]:<10} {plural(count, 'file'):>13}{dates}")
     lines.append(
         f"  never verified: {archive['never_verified']:,}; unreadable: {archive['unreadable']}"
     )
@@ -144,7 +147,7 @@ def status_lines(status: dict[str, Any]) -> list[str]:
     if state["exists"]:
         lines.append(
             f"  schema version {state['schema_version']}; {state['pending']} releases pending;"
-            f" robots.txt {state['robots_txt']}"
+            f" robots.txt of {state['robots_txt_of']} {state['robots_txt']}"
         )
     if state["problem"]:
         lines.append(f"  note: {state['problem']}")

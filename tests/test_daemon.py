@@ -191,3 +191,6 @@ def test_status_creates_nothing_and_says_where_settings_came_from(
     assert status["daemon"] == {"running": False}
     plain = invoke("status", "--archive", str(archive))
     assert "last runs" in plain.stdout and "daemon     not running" in plain.stdout
+    assert "robots.txt of https://www.beehive.govt.nz not fetched yet" in plain.stdout
+    mirror = invoke("status", "--archive", str(archive), "--base-url", site.base_url)
+    assert f"robots.txt of {site.base_url} kept " in mirror.stdout
