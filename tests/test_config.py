@@ -9,6 +9,7 @@ import pytest
 
 from scraper.config import Config, config_from_mapping, config_to_toml, load_config, with_overrides
 from scraper.errors import ConfigError
+from scraper.exitcodes import EXIT_LOCKED, EXIT_USAGE
 
 REPO = Path(__file__).parent.parent
 
@@ -113,3 +114,5 @@ def test_the_systemd_unit_has_what_the_readme_promises() -> None:
     for line in ("Type=exec", "Restart=on-failure", "User=scraper", "ReadWritePaths="):
         assert line in unit
     assert "ExecReload=/bin/kill -HUP $MAINPID" in unit
+    # Bad settings and a second daemon end the same way however often systemd restarts.
+    assert f"RestartPreventExitStatus={EXIT_USAGE} {EXIT_LOCKED}\n" in unit
