@@ -194,3 +194,32 @@ def test_status_creates_nothing_and_says_where_settings_came_from(
     assert "robots.txt of https://www.beehive.govt.nz not fetched yet" in plain.stdout
     mirror = invoke("status", "--archive", str(archive), "--base-url", site.base_url)
     assert f"robots.txt of {site.base_url} kept " in mirror.stdout
+
+
+def test_sighup_reloads_the_settings_file_and_refuses_a_bad_one(
+    site: StandIn, archive: Path, config_file: Path, tmp_path: Path
+) -> None:
+    settings = tmp_path / "daemon.toml"
+    settings.write_text(config_file.read_text(encoding="utf-8"), encoding="utf-8")
+    log = tmp_path / "daemon.log"
+    argv = daemon_argv(site, archive, settings, "--log-file", str(log))
+    daemon = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert until(logged(log, "sync finished")), log.read_text(encoding="utf-8")
+        with settings.open("a", encoding="utf-8") as more:
+            more.write("\n[daemon]\nverify_sample = 7\n")
+        daemon.send_signal(signal.SIGHUP)
+        assert until(logged(log, "reloaded")), log.read_text(encoding="utf-8")
+
+        def says_seven() -> bool:
+            status = json.loads(invoke("status", "--archive", str(archive), "--json").stdout)
+            return status["daemon"].get("settings", {}).get("daemon.verify_sample") == 7
+
+        assert until(says_seven)
+        settings.write_text("[daemon]\nverify_sample = 'many'\n", encoding="utf-8")
+        daemon.send_signal(signal.SIGHUP)
+        assert until(logged(log, "reload refused")), log.read_text(encoding="utf-8")
+        assert daemon.poll() is None and says_seven()  # still running, on the old settings
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=5) == 0
