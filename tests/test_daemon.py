@@ -213,7 +213,7 @@ def test_sighup_reloads_the_settings_file_and_refuses_a_bad_one(
 
         def says_seven() -> bool:
             status = json.loads(invoke("status", "--archive", str(archive), "--json").stdout)
-            return status["daemon"].get("settings", {}).get("daemon.verify_sample") == 7
+            return bool(status["daemon"].get("settings", {}).get("daemon.verify_sample") == 7)
 
         assert until(says_seven)
         settings.write_text("[daemon]\nverify_sample = 'many'\n", encoding="utf-8")
