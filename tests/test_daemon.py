@@ -223,3 +223,25 @@ def test_sighup_reloads_the_settings_file_and_refuses_a_bad_one(
     finally:
         daemon.send_signal(signal.SIGTERM)
         assert daemon.wait(timeout=5) == 0
+
+
+def test_sigterm_while_a_request_hangs_stops_the_daemon_and_records_the_cut_off_sync(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    held = threading.Event()
+    site.fail(PAGE, "hold", times=None, until=held, limit=60)
+    arrived = threading.Event()
+    site.on_request = lambda target: arrived.set() if target == PAGE else None
+    daemon = subprocess.Popen(daemon_argv(site, archive, config_file), stderr=subprocess.DEVNULL)
+    try:
+        assert arrived.wait(60)  # the page hangs, and will until the test ends
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=30) == 0
+    finally:
+        held.set()
+        daemon.kill()
+    assert not list(archive.rglob("*.tmp"))
+    status = json.loads(invoke("status", "--archive", str(archive), "--json").stdout)
+    sync_run = next(run for run in status["runs"] if run["job"] == "sync")
+    assert sync_run["exit"] == 130 and "stopped by" in sync_run["note"]
+    assert status["daemon"] == {"running": False}
