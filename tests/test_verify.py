@@ -5,6 +5,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import signal
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -20,7 +24,7 @@ from scraper.verify.engine import VerifyOptions, verify_archive
 from scraper.verify.report import ONLINE_KINDS
 from tests.golden import Golden, goldens
 from tests.standin import StandIn
-from tests.support import PUBLIC, Killed, Run, files, invoke, sync
+from tests.support import NO_WAIT, PUBLIC, Killed, Run, files, invoke, sync
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pages"
 EDITED = "/release/te-huia-service-extension-welcomed"
@@ -398,3 +402,27 @@ def test_a_fix_cut_short_keeps_the_files_it_already_fixed(
     for result in fixed:
         assert result.fixed is not None
         assert "moved to" in result.fixed or files(archive)[result.path] == result.expected
+
+
+def test_sigterm_stops_verify_at_once_saying_nothing_is_half_written(
+    site: StandIn, archive: Path, config_file: Path, tmp_path: Path
+) -> None:
+    assert sync(site, archive, config_file, "--limit", "3").code == EXIT_OK
+    before = files(archive)
+    patient = tmp_path / "patient.toml"
+    patient.write_text(NO_WAIT.replace("timeout = 5.0", "timeout = 600.0"), encoding="utf-8")
+    arrived = threading.Event()
+    site.fail("/release/*", "slow", times=1, delay=600)
+    site.on_request = lambda target: arrived.set() if target.startswith("/release/") else None
+    argv = [sys.executable, "-m", "scraper", "verify", "--archive", str(archive), "--fix"]
+    argv += ["--base-url", site.base_url, "--config", str(patient)]
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        assert arrived.wait(timeout=120)
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 143
+    assert err.endswith("terminated: no file was left half written; run verify again\n")
+    assert files(archive) == before and not list(archive.rglob("*.tmp"))

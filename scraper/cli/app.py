@@ -9,7 +9,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from types import FrameType
 from typing import Any, NoReturn, TypeVar
 
@@ -72,6 +72,25 @@ def run(action: Callable[[], T], as_json: bool = False) -> T:
         return action()
     except ScraperError as exc:
         fail(str(exc), exit_code_for(exc), as_json)
+
+
+def run_job(
+    action: Callable[[], T], as_json: bool, progress: AbstractContextManager[object], kept: str
+) -> T:
+    """Run a long job inside its progress display; Ctrl-C or SIGTERM end it at once.
+
+    `kept` says, in the one line printed on a stop, what the stop leaves and what to run next.
+    """
+    try:
+        with terminated_as_interrupt(), progress:
+            return run(action, as_json)
+    except (KeyboardInterrupt, Terminated) as stop:
+        interrupted(stop, kept)
+
+
+def echo_json(data: object) -> None:
+    """One JSON document on stdout, as every --json prints it (dates as text)."""
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
 def fail(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from scraper.cli.app import Terminated, interrupted, main, run, terminated_as_interrupt
+from scraper.cli.app import echo_json, main, run, run_job
 from scraper.cli.options import config_from_options
 from scraper.cli.progress import Progress
 
@@ -60,22 +59,18 @@ def export_command(database: Path, **opts: Any) -> None:
     as_json = bool(opts["as_json"])
     archive = archive_from_options(opts, as_json)
     progress = Progress(enabled=not as_json and sys.stderr.isatty(), quiet=True)
-    try:
-        with terminated_as_interrupt(), progress:
-            report = run(
-                lambda: export_sqlite(
-                    archive,
-                    database,
-                    now=dt.datetime.now(dt.UTC),
-                    rebuild=opts["rebuild"],
-                    progress=lambda done, total, path: progress.update(
-                        done, total, path, "exporting"
-                    ),
-                ),
-                as_json,
-            )
-    except (KeyboardInterrupt, Terminated) as stop:
-        interrupted(stop, f"{database} is as the last export left it; export again")
+    report = run_job(
+        lambda: export_sqlite(
+            archive,
+            database,
+            now=dt.datetime.now(dt.UTC),
+            rebuild=opts["rebuild"],
+            progress=lambda done, total, path: progress.update(done, total, path, "exporting"),
+        ),
+        as_json,
+        progress,
+        f"{database} is as the last export left it; export again",
+    )
     _print(report, as_json)
     sys.exit(report.exit_code)
 
@@ -85,7 +80,7 @@ def _print(report: ExportReport, as_json: bool) -> None:
     from scraper.export.summary import report_dict, report_lines
 
     if as_json:
-        click.echo(json.dumps(report_dict(report), indent=2, ensure_ascii=False))
+        echo_json(report_dict(report))
         return
     for line in report_lines(report):
         click.echo(line, err=True)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
 
-from scraper.cli.app import main, run
+from scraper.cli.app import echo_json, main, run
 from scraper.cli.options import config_from_options, settings_options
 
 
@@ -31,7 +30,7 @@ def status_command(**opts: Any) -> None:
         lambda: archive_status(config, file_config, file_keys(opts.get("config_file"))), as_json
     )
     if as_json:
-        click.echo(json.dumps(status, indent=2, ensure_ascii=False, default=str))
+        echo_json(status)
         return
     for line in status_lines(status):
         click.echo(line)

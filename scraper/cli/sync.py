@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from scraper.cli.app import (
-    Terminated,
-    interrupted,
-    main,
-    quiet_stdout,
-    run,
-    terminated_as_interrupt,
-)
+from scraper.cli.app import echo_json, main, quiet_stdout, run, run_job
 from scraper.cli.options import config_from_options, parse_date, settings_options, wait_option
 from scraper.cli.progress import Progress
 
@@ -46,37 +38,31 @@ def sync_command(**opts: Any) -> None:
     options = SyncOptions.from_config(config, since=since, full=opts["full"], limit=opts["limit"])
     now = dt.datetime.now(dt.UTC)
     progress = Progress(enabled=not as_json and sys.stderr.isatty())
-    try:
-        with terminated_as_interrupt(), progress:
-            if opts["dry_run"]:
-                plan = run(lambda: dry_run(config, options, now=now, init=opts["init"]), as_json)
-            else:
-                report = run(
-                    lambda: sync_archive(
-                        config,
-                        options,
-                        now=now,
-                        progress=progress.update,
-                        lock_wait=opts["lock_wait"],
-                        init=opts["init"],
-                    ),
-                    as_json,
-                )
-    except (KeyboardInterrupt, Terminated) as stop:
-        _interrupted(stop, dry_run=opts["dry_run"], full=opts["full"])
     if opts["dry_run"]:
+        plan = run_job(
+            lambda: dry_run(config, options, now=now, init=opts["init"]),
+            as_json,
+            progress,
+            "nothing was written",
+        )
         _print_plan(plan, as_json)
         sys.exit(plan.report.exit_code)
+    again = "sync --full" if opts["full"] else "sync"
+    report = run_job(
+        lambda: sync_archive(
+            config,
+            options,
+            now=now,
+            progress=progress.update,
+            lock_wait=opts["lock_wait"],
+            init=opts["init"],
+        ),
+        as_json,
+        progress,
+        f"every file written so far is complete; run {again} again to carry on",
+    )
     _print_report(report, as_json)
     sys.exit(report.exit_code)
-
-
-def _interrupted(stop: BaseException, *, dry_run: bool, full: bool) -> NoReturn:
-    """Stop at once on Ctrl-C or SIGTERM, saying what is kept and what to run next."""
-    if dry_run:
-        interrupted(stop, "nothing was written")
-    again = "sync --full" if full else "sync"
-    interrupted(stop, f"every file written so far is complete; run {again} again to carry on")
 
 
 def _print_report(report: SyncReport, as_json: bool) -> None:
@@ -84,7 +70,7 @@ def _print_report(report: SyncReport, as_json: bool) -> None:
     from scraper.sync.report import report_dict, report_lines
 
     if as_json:
-        click.echo(json.dumps(report_dict(report), indent=2, ensure_ascii=False))
+        echo_json(report_dict(report))
         return
     for line in report_lines(report):
         click.echo(line, err=True)
@@ -97,7 +83,7 @@ def _print_plan(result: DryRun, as_json: bool) -> None:
 
     plan = result.plan or Plan()
     if as_json:
-        click.echo(json.dumps(plan_dict(plan, result.report), indent=2, ensure_ascii=False))
+        echo_json(plan_dict(plan, result.report))
         return
     try:
         for item in plan.fetch:

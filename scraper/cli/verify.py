@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from scraper.cli.app import Terminated, interrupted, main, run, terminated_as_interrupt
+from scraper.cli.app import echo_json, main, run, run_job
 from scraper.cli.options import config_from_options, parse_date, settings_options, wait_option
 from scraper.cli.progress import Progress
 
@@ -59,20 +58,18 @@ def verify_command(paths: tuple[Path, ...], **opts: Any) -> None:
     )
     terminal = sys.stderr.isatty()
     progress = Progress(enabled=not as_json and terminal, quiet=True, every=0 if as_json else 100)
-    try:
-        with terminated_as_interrupt(), progress:
-            report = run(
-                lambda: verify_archive(
-                    config,
-                    options,
-                    now=dt.datetime.now(dt.UTC),
-                    progress=progress.update,
-                    lock_wait=opts["lock_wait"],
-                ),
-                as_json,
-            )
-    except (KeyboardInterrupt, Terminated) as stop:
-        interrupted(stop, "no file was left half written; run verify again")
+    report = run_job(
+        lambda: verify_archive(
+            config,
+            options,
+            now=dt.datetime.now(dt.UTC),
+            progress=progress.update,
+            lock_wait=opts["lock_wait"],
+        ),
+        as_json,
+        progress,
+        "no file was left half written; run verify again",
+    )
     _print(report, as_json, opts["diff"])
     sys.exit(report.exit_code)
 
@@ -87,7 +84,7 @@ def _print(report: VerifyReport, as_json: bool, diff: bool) -> None:
             diffs = {r.path: _diff(r.path, r.text, r.expected) for r in report.results}
             for finding in data["findings"]:
                 finding["diff"] = diffs.get(finding["path"], "")
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        echo_json(data)
         return
     *lines, summary = report_lines(report)
     for line in lines:
