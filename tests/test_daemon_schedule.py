@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import threading
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -135,6 +137,27 @@ def test_the_first_sync_runs_at_once_then_each_on_its_interval(
         clock.advance(60)
     assert runs(script, "sync") == [0, 60, 120, 180]
     assert runs(script, "verify") == []  # its first run is an interval away
+
+
+class Cycle:
+    """What a run leaves behind, as tenacity's retry objects do: an object that holds itself."""
+
+    def __init__(self) -> None:
+        self.itself = self
+
+
+def test_what_a_run_leaves_in_reference_cycles_is_freed_when_it_ends(
+    settings: Path, clock: Clock
+) -> None:
+    _, scheduler, script, _ = make(settings, clock)
+    left: list[weakref.ref[Cycle]] = []
+    script.during = lambda stop: left.append(weakref.ref(Cycle()))
+    gc.disable()  # only the daemon's own collection may free it
+    try:
+        scheduler.tick()
+        assert len(left) == 1 and left[0]() is None
+    finally:
+        gc.enable()
 
 
 def test_missed_runs_are_coalesced_into_one(settings: Path, clock: Clock) -> None:

@@ -8,6 +8,7 @@ sees two runs at once and the politeness limits hold across jobs; `max_instances
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 import threading
 import time
@@ -186,6 +187,11 @@ class Daemon:
             self._source = None
             self._deadline = None
             self._job = None
+            # A run leaves reference cycles (tenacity's retry objects hold themselves, and
+            # through them the HTTP client and its buffers) that Python frees only on a rare
+            # full collection: one now keeps a months-long daemon's memory flat (make bench:
+            # +25 KiB a run without it, +2.6 KiB with it), for milliseconds once a run.
+            gc.collect()
             self._idle.set()
 
     def once(self) -> Outcome:

@@ -192,7 +192,8 @@ class Fetcher:
         """A client for the configured site. `sleep` waits out backoffs and spacing: by
         default a wait that `close()` ends at once, so a stopped run is not held by them."""
         self._closed = threading.Event()
-        sleep = sleep or self._pause
+        # Not a bound method: the client would hold itself, and wait for a full collection.
+        sleep = sleep or _until_set(self._closed)
         self._settings = settings
         self._robots_cache = robots_cache
         self._site = httpx.URL(settings.base_url)
@@ -228,10 +229,6 @@ class Fetcher:
             follow_redirects=False,
             transport=transport,
         )
-
-    def _pause(self, seconds: float) -> None:
-        """Wait, unless close() comes first (then at once)."""
-        self._closed.wait(seconds)
 
     @property
     def requests_made(self) -> int:
@@ -657,3 +654,12 @@ def _log_retry(url: httpx.URL, settings: FetchSettings, state: RetryCallState) -
         settings.connect_attempts,
         state.upcoming_sleep,
     )
+
+
+def _until_set(event: threading.Event) -> Callable[[float], None]:
+    """A sleep that ends early, at once, when the event is set (the client is closed)."""
+
+    def pause(seconds: float) -> None:
+        event.wait(seconds)
+
+    return pause

@@ -21,6 +21,8 @@ from tests.manual_scheduler import ByHand
 from tests.standin import StandIn
 
 RUNS = 1000
+#: Runs before the steady state: caches (SQLite's, the allocator's arenas) fill in these.
+WARM_UP = 100
 
 
 def rss_mib() -> float:
@@ -53,9 +55,11 @@ def run() -> None:
         daemon = _daemon(settings)
         daemon.scheduler.tick()  # the first sync fills the archive
         start_rss, start_fds, started = rss_mib(), open_fds(), time.perf_counter()
-        for _ in range(RUNS - 1):
+        for run_number in range(1, RUNS):
             daemon.scheduler.modify_job("sync", next_run_time=dt.datetime.now(dt.UTC))
             daemon.scheduler.tick()
+            if run_number == WARM_UP:
+                warm_rss = rss_mib()
         seconds = time.perf_counter() - started
         end_rss, end_fds = rss_mib(), open_fds()
         daemon.scheduler.shutdown(wait=False)
@@ -65,8 +69,14 @@ def run() -> None:
     )
     show(
         "memory (RSS)",
-        f"{start_rss:.1f} MiB at the start, {end_rss:.1f} MiB at the end"
-        f" (growth {end_rss - start_rss:+.1f} MiB; the bar: under 10 MiB)",
+        f"{start_rss:.1f} MiB after the first run, {warm_rss:.1f} MiB after {WARM_UP},"
+        f" {end_rss:.1f} MiB after {RUNS:,}",
+    )
+    show(
+        "  steady growth",
+        f"{end_rss - warm_rss:+.1f} MiB over the last {RUNS - WARM_UP:,} runs"
+        f" ({(end_rss - warm_rss) * 1024 / (RUNS - WARM_UP):.1f} KiB a run; the bar: under"
+        " 10 MiB)",
     )
     show(
         "open descriptors",
