@@ -20,6 +20,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 
 from scraper.config import Config, load_config
 from scraper.daemon.jobs import Outcome, SourceHook
+from scraper.daemon.runfile import DaemonInfo
 from scraper.daemon.schedule import Daemon, cron_trigger, crontab_weekdays
 from scraper.errors import ConfigError
 from scraper.net.session import StopCheck, StopRequest
@@ -160,6 +161,18 @@ def test_what_a_run_leaves_in_reference_cycles_is_freed_when_it_ends(
         gc.enable()
 
 
+@pytest.mark.parametrize(("stop_kind", "verifies"), [(None, 1), ("time-limit", 1), ("blocked", 0)])
+def test_once_runs_a_verify_after_the_sync_unless_the_site_stopped_it(
+    settings: Path, clock: Clock, stop_kind: str | None, verifies: int
+) -> None:
+    daemon, _, script, logged = make(settings, clock)
+    script.ends = [stop_kind]
+    outcome = daemon.once()
+    assert len(runs(script, "verify")) == verifies
+    assert outcome.exit_code == (3 if stop_kind == "blocked" else 0)
+    assert any(event == "verify skipped" for event, _ in logged) == (not verifies)
+
+
 def test_missed_runs_are_coalesced_into_one(settings: Path, clock: Clock) -> None:
     _, scheduler, script, _ = make(settings, clock)
     scheduler.tick()
@@ -281,6 +294,56 @@ def test_sighup_reloads_the_settings_and_a_bad_file_keeps_the_old(
     assert daemon.config.daemon.sync_every == 90.0
     [(_, fields)] = [entry for entry in logged if entry[0] == "reload refused"]
     assert "sync_every" in str(fields["error"])
+
+
+class Watched:
+    """A lock that says when a thread has to wait for it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.contended = threading.Event()
+
+    def __enter__(self) -> None:
+        if not self.lock.acquire(blocking=False):
+            self.contended.set()
+            self.lock.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.lock.release()
+
+
+def test_a_reload_during_the_info_write_of_a_run_leaves_the_new_settings_said(
+    settings: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    daemon, scheduler, _, _ = make(settings, clock)
+    scheduler.tick()
+    said: list[DaemonInfo] = []
+    writing, go = threading.Event(), threading.Event()
+
+    def write(root: Path, info: DaemonInfo) -> None:
+        if not said:  # the run's write, held until the reload has come
+            writing.set()
+            assert go.wait(30)
+        said.append(info)
+
+    monkeypatch.setattr("scraper.daemon.schedule.write_info", write)
+    watched = Watched()
+    daemon._info_lock = watched  # type: ignore[assignment]
+    run = threading.Thread(target=daemon._say)  # as the job thread says, after a run
+    run.start()
+    assert writing.wait(30)
+    settings.write_text(
+        settings.read_text().replace("verify_every = 600.0", "verify_every = 700.0")
+    )
+    reload = threading.Thread(target=daemon.reload)  # as the signals' thread does on SIGHUP
+    reload.start()
+    # The reload either waits for the run's write (the lock) or, without it, is done.
+    while not watched.contended.is_set() and reload.is_alive():
+        watched.contended.wait(0.01)
+    go.set()
+    run.join(30)
+    reload.join(30)
+    assert said[-1].settings["daemon.verify_every"] == 700.0
 
 
 def test_the_verify_runs_on_its_own_schedule(settings: Path, clock: Clock) -> None:

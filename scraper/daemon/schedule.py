@@ -34,7 +34,7 @@ from scraper.archive.store import Archive
 from scraper.config import Config, flat_settings
 from scraper.daemon.jobs import Outcome, Runner
 from scraper.daemon.logs import EventLog
-from scraper.daemon.pace import Pace
+from scraper.daemon.pace import TROUBLE, Pace
 from scraper.daemon.runfile import DaemonInfo, write_info
 from scraper.errors import ConfigError, ScraperError
 from scraper.exitcodes import EXIT_INTERRUPTED
@@ -83,6 +83,9 @@ class Daemon:
         self._source: PageSource | None = None
         self._job: tuple[str, dt.datetime] | None = None  # the job in hand, and its start
         self._idle = threading.Event()
+        # The info file is written from the job thread and from the signals' thread: one at a
+        # time, each from what it reads inside, so the last written is never the older view.
+        self._info_lock = threading.Lock()
         self._idle.set()
 
     # -- the schedule ------------------------------------------------------------------------
@@ -197,6 +200,10 @@ class Daemon:
     def once(self) -> Outcome:
         """Run a sync, then a verify, now; the first that did not end well, else the sync's."""
         sync = self._run("sync", self.runner.sync)
+        if sync.stop_kind in TROUBLE:
+            # The site blocked the sync or is down: a verify now would only meet it again.
+            self.log("verify skipped", reason=f"the sync stopped: {sync.stop_kind}")
+            return sync
         verify = self._run("verify", self.runner.verify)
         return sync if sync.exit_code or not verify.exit_code else verify
 
@@ -263,19 +270,20 @@ class Daemon:
     def _say(self) -> None:
         """Write the info file: pid, start, next runs (status reads it); not once stopping,
         as the file goes when the daemon does."""
-        if self._stopping is not None:
-            return
-        info = DaemonInfo(
-            os.getpid(),
-            self.started.isoformat(timespec="seconds"),
-            self.next_runs(),
-            self.settings_file,
-            flat_settings(self.config),
-        )
-        try:
-            write_info(self.config.archive, info)
-        except ScraperError as exc:
-            self.log("note", text=f"cannot write the daemon's info file: {exc}")
+        with self._info_lock:
+            if self._stopping is not None:
+                return
+            info = DaemonInfo(
+                os.getpid(),
+                self.started.isoformat(timespec="seconds"),
+                self.next_runs(),
+                self.settings_file,
+                flat_settings(self.config),
+            )
+            try:
+                write_info(self.config.archive, info)
+            except ScraperError as exc:
+                self.log("note", text=f"cannot write the daemon's info file: {exc}")
 
     def started_log(self, _event: object = None) -> None:
         """Log the start, and say when each job runs first (as the scheduler starts)."""
