@@ -131,3 +131,26 @@ def test_readme_quick_start_names_the_two_commands() -> None:
     quick = readme.split("## Quick start", 1)[1].split("##", 1)[0]
     assert "make demo" in quick and "make test" in quick
     assert "make test" in (REPO / ".ci" / "run").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("command", "advice"),
+    [
+        (["sync"], "check the path, or pass --init to start a new one there"),
+        (["daemon", "--once"], "check the path, or pass --init to start a new one there"),
+        (["verify", "--offline"], "check the path, or sync one first"),
+        (["status"], "check the path, or sync one first"),
+        (["report", "--output", "-"], "check the path, or sync one first"),
+        (["export", "--sqlite", "{tmp}/x.db"], "check the path, or sync one first"),
+    ],
+)
+def test_a_folder_without_an_archive_is_refused_with_advice_the_command_takes(
+    tmp_path: Path, command: list[str], advice: str
+) -> None:
+    missing = tmp_path / "not-an-archive"
+    argv = [part.replace("{tmp}", str(tmp_path)) for part in command]
+    code, _, err = invoke(*argv, "--archive", str(missing))
+    assert code == 2
+    assert f"there is no archive at {missing} (none of releases/, speeches/" in err
+    assert err.rstrip().endswith(f"in it): {advice}")
+    assert not missing.exists() and list(tmp_path.iterdir()) == []

@@ -379,9 +379,13 @@ def is_archive(root: Path) -> bool:
     return root.is_dir() and any((root / name).is_dir() for name in names)
 
 
-def require_archive(
-    root: Path, init: bool, how: str = "check the path, or pass --init to start a new one there"
-) -> bool:
+#: What to do about a missing archive, for the commands that can start one (--init).
+START_ONE = "check the path, or pass --init to start a new one there"
+#: The same, for the commands that only read an archive.
+SYNC_ONE = "check the path, or sync one first"
+
+
+def require_archive(root: Path, init: bool, how: str) -> bool:
     """Whether a new archive is being started; ConfigError when one is not there unasked.
 
     `how` says what to do, in the words of the command that asks.
@@ -389,7 +393,8 @@ def require_archive(
     if is_archive(root):
         return False
     if not init:
-        raise ConfigError(f"there is no archive at {root} (no releases/ or .scraper/ in it): {how}")
+        folders = ", ".join(f"{name}/" for name in (*CONTENT_FOLDERS.values(), STATE_DIR))
+        raise ConfigError(f"there is no archive at {root} (none of {folders} in it): {how}")
     return True
 
 

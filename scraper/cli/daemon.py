@@ -47,7 +47,7 @@ _DAEMON_OPTIONS = {
 @click.option("--init", is_flag=True, help="Start a new archive if the folder holds none.")
 def daemon_command(**opts: Any) -> None:
     """Keep the archive in sync on a schedule (SIGTERM stops, SIGHUP reloads)."""
-    from scraper.archive.store import require_archive
+    from scraper.archive.store import START_ONE, require_archive
     from scraper.daemon.logs import LineLog
     from scraper.daemon.runfile import holding
     from scraper.daemon.schedule import Daemon
@@ -57,7 +57,7 @@ def daemon_command(**opts: Any) -> None:
         return config_from_options({**opts, "assignments": _assignments(opts)})
 
     config = run(load)
-    run(lambda: require_archive(config.archive, opts["init"]))
+    run(lambda: require_archive(config.archive, opts["init"], START_ONE))
     with _log_stream(config.daemon.log_file) as stream:
         log = LineLog(stream, config.daemon.log_format)
         _library_warnings_to(log)

@@ -15,7 +15,7 @@ from scraper.cli.options import config_from_options, settings_options
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 def status_command(**opts: Any) -> None:
     """Show the archive, its state, the last runs and the daemon (creates nothing)."""
-    from scraper.archive.store import require_archive
+    from scraper.archive.store import SYNC_ONE, require_archive
     from scraper.config import load_config
     from scraper.status import archive_status, file_keys, status_lines
 
@@ -23,7 +23,7 @@ def status_command(**opts: Any) -> None:
     config = run(lambda: config_from_options(opts), as_json)
     file_config = run(lambda: load_config(opts.get("config_file")), as_json)
     run(
-        lambda: require_archive(config.archive, False, "check the path, or sync one first"),
+        lambda: require_archive(config.archive, False, SYNC_ONE),
         as_json,
     )
     status = run(

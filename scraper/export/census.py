@@ -14,7 +14,7 @@ from pathlib import Path
 
 from scraper.archive.document import loads
 from scraper.archive.state import Finding, RunRecord, Stamped
-from scraper.archive.store import Archive, read_archive_file, require_archive
+from scraper.archive.store import SYNC_ONE, Archive, read_archive_file, require_archive
 from scraper.errors import DocumentError
 from scraper.export.governments import GOVERNMENTS, UNDATED, Government, government_of
 from scraper.models import CONTENT_FOLDERS
@@ -101,7 +101,7 @@ class Census:
 
 def gather(root: Path, now: dt.datetime) -> Census:
     """Read the archive at `root` and its state, creating and changing nothing."""
-    require_archive(root, init=False)
+    require_archive(root, init=False, how=SYNC_ONE)
     census = Census(root, now)
     with Archive.read_only(root) as archive:
         archive.refresh_index()

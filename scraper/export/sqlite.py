@@ -25,7 +25,7 @@ from sqlite_utils import Database
 from scraper.archive.atomic import atomic_write
 from scraper.archive.document import loads
 from scraper.archive.state import Stamped
-from scraper.archive.store import Archive, read_archive_file, require_archive
+from scraper.archive.store import SYNC_ONE, Archive, read_archive_file, require_archive
 from scraper.errors import DocumentError, StoreError
 from scraper.exitcodes import EXIT_FAILED, EXIT_OK
 from scraper.export.governments import Government, government_of
@@ -90,7 +90,7 @@ def export_sqlite(
 ) -> ExportReport:
     """Bring the export database `target` up to date with the archive at `root`."""
     started = time.monotonic()
-    require_archive(root, init=False)
+    require_archive(root, init=False, how=SYNC_ONE)
     schema = _target_schema(target)
     report = ExportReport(target, metadata_path(target))
     with Archive.read_only(root) as archive:

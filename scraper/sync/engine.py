@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from scraper.archive.state import RunRecord
-from scraper.archive.store import Archive, lock_holder, open_archive, require_archive
+from scraper.archive.store import START_ONE, Archive, lock_holder, open_archive, require_archive
 from scraper.config import Config
 from scraper.dates import local_date
 from scraper.errors import StateError, StoreError
@@ -140,7 +140,7 @@ def sync_archive(
     `on_source` is handed the site's client once it is open (the daemon closes it to cut a
     request short when it must stop at once).
     """
-    new = require_archive(config.archive, init)
+    new = require_archive(config.archive, init, START_ONE)
     with (
         open_archive(config.archive, wait=lock_wait) as archive,
         open_source(config, archive) as source,
@@ -169,7 +169,7 @@ def dry_run(
     init: bool = False,
 ) -> DryRun:
     """The plan of a sync of the configured archive; nothing on disk is created or changed."""
-    require_archive(config.archive, init)
+    require_archive(config.archive, init, START_ONE)
     with Archive.read_only(config.archive) as archive, open_source(config, archive) as source:
         result = plan_sync(archive, source, options, now=now, progress=progress)
     if (holder := lock_holder(config.archive)) is not None:

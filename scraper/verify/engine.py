@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scraper.archive.moves import finish, unfinished_moves
-from scraper.archive.store import Archive, open_archive, require_archive
+from scraper.archive.store import SYNC_ONE, Archive, open_archive, require_archive
 from scraper.config import Config
 from scraper.dates import is_placeholder
 from scraper.errors import StateError, StoreError
@@ -126,7 +126,7 @@ def verify_archive(
     on_source: Callable[[PageSource], None] | None = None,
 ) -> VerifyReport:
     """Open the configured archive (locked to fix it) and its site, and verify."""
-    require_archive(config.archive, init=False, how="check the path, or sync one first")
+    require_archive(config.archive, init=False, how=SYNC_ONE)
     with (
         _opened(config.archive, options, lock_wait) as archive,
         _source(config, archive, options) as source,
