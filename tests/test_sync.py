@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import signal
 import sqlite3
 import subprocess
@@ -432,3 +433,24 @@ def test_robots_txt_answering_4xx_allows_every_page_with_a_note(
     run = sync(site, archive, config_file)
     assert run.code == EXIT_OK
     assert any("robots.txt" in note and "404" in note for note in run.report["notes"])
+
+
+def test_an_interrupted_json_run_still_prints_one_json_object(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    arrived = threading.Event()
+    slow = "/release/te-huia-service-extension-welcomed"
+    site.fail(slow, "slow", times=1, delay=600)
+    site.on_request = lambda target: arrived.set() if target == slow else None
+    argv = [sys.executable, "-m", "scraper", *sync_argv(site, archive, config_file), "--json"]
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert arrived.wait(timeout=120)
+        process.send_signal(signal.SIGINT)
+        out, _ = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 130
+    said = json.loads(out)
+    assert said["ok"] is False and said["exit"] == 130
+    assert said["error"].startswith("interrupted: every file written so far is complete")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import logging
@@ -85,7 +86,7 @@ def run_job(
         with terminated_as_interrupt(), progress:
             return run(action, as_json)
     except (KeyboardInterrupt, Terminated) as stop:
-        interrupted(stop, kept)
+        interrupted(stop, kept, as_json)
 
 
 def echo_json(data: object) -> None:
@@ -124,16 +125,23 @@ def terminated_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def interrupted(stop: BaseException, message: str) -> NoReturn:
+def interrupted(stop: BaseException, message: str, as_json: bool = False) -> NoReturn:
     """Stop at once on Ctrl-C or SIGTERM, with one line: `message` says what is kept.
 
     Writes are atomic and happen on the main thread only, so leaving now loses nothing but
-    requests in flight; os._exit does not wait for their retries to run out.
+    requests in flight; os._exit does not wait for their retries to run out. With --json
+    the line is also the error of a JSON object, so a script reads why there is no report.
     """
     terminated = isinstance(stop, Terminated)
-    click.echo(f"{'terminated' if terminated else 'interrupted'}: {message}", err=True)
+    code = EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
+    line = f"{'terminated' if terminated else 'interrupted'}: {message}"
+    if as_json:
+        with contextlib.suppress(OSError):
+            click.echo(json.dumps({"ok": False, "exit": code, "error": line}, ensure_ascii=False))
+            sys.stdout.flush()
+    click.echo(line, err=True)
     sys.stderr.flush()
-    os._exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
+    os._exit(code)
 
 
 def write_failed(exc: OSError) -> NoReturn:
