@@ -245,6 +245,9 @@ def test_ctrl_c_or_sigterm_stops_at_once_and_the_next_sync_carries_on(
         f"{said}every file written so far is complete; run sync again to carry on\n"
     )
     assert site.count(slow) == 1  # no retry went out after the interrupt
+    with Archive.read_only(archive) as state:
+        [cut] = state.runs("sync")
+    assert cut.exit_code == code and cut.note is not None and "cut short by" in cut.note
     run = sync(site, archive, config_file)
     assert run.code == EXIT_OK, run.stdout
     assert any("te-huia" in p for p in files(archive))

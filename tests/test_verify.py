@@ -426,3 +426,29 @@ def test_sigterm_stops_verify_at_once_saying_nothing_is_half_written(
     assert process.returncode == 143
     assert err.endswith("terminated: no file was left half written; run verify again\n")
     assert files(archive) == before and not list(archive.rglob("*.tmp"))
+    with Archive.read_only(archive) as state:
+        [cut] = state.runs("verify")
+    assert cut.exit_code == 143 and cut.note is not None and "cut short by" in cut.note
+
+
+def test_a_read_only_verify_cut_short_is_recorded_in_the_state_it_found(
+    site: StandIn, archive: Path, config_file: Path, tmp_path: Path
+) -> None:
+    assert sync(site, archive, config_file, "--limit", "3").code == EXIT_OK
+    arrived = threading.Event()
+    site.fail("/release/*", "slow", times=1, delay=600)
+    site.on_request = lambda target: arrived.set() if target.startswith("/release/") else None
+    patient = tmp_path / "patient.toml"
+    patient.write_text(NO_WAIT.replace("timeout = 5.0", "timeout = 600.0"), encoding="utf-8")
+    argv = [sys.executable, "-m", "scraper", "verify", "--archive", str(archive)]
+    argv += ["--base-url", site.base_url, "--config", str(patient)]
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        assert arrived.wait(timeout=120)
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 130
+    with Archive.read_only(archive) as state:
+        assert [run.exit_code for run in state.runs("verify")] == [130]

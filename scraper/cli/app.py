@@ -27,8 +27,11 @@ _OUTPUT_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
 EXIT_TERMINATED = 143
 
 
-class Terminated(Exception):
-    """SIGTERM arrived: stop as for Ctrl-C, and say so."""
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived: stop as for Ctrl-C (what catches one catches both), and say so."""
+
+    #: The exit code a run record keeps for it (Ctrl-C's is 130).
+    exit_code = EXIT_TERMINATED
 
 
 class _Group(click.Group):

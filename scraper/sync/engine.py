@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from scraper.archive.runs import recorded_if_stopped
 from scraper.archive.state import RunRecord
 from scraper.archive.store import START_ONE, Archive, lock_holder, open_archive, require_archive
 from scraper.config import Config
@@ -147,7 +148,8 @@ def sync_archive(
     ):
         if on_source is not None:
             on_source(source)
-        report = run_sync(archive, source, options, now=now, progress=progress, stop=stop)
+        with recorded_if_stopped(archive, "sync", now):
+            report = run_sync(archive, source, options, now=now, progress=progress, stop=stop)
         if new:
             report.notes.insert(0, f"started a new archive at {config.archive.resolve()}")
         if placeholder_agent(config):

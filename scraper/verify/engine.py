@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scraper.archive.moves import finish, unfinished_moves
+from scraper.archive.runs import recorded_if_stopped
 from scraper.archive.store import SYNC_ONE, Archive, open_archive, require_archive
 from scraper.config import Config
 from scraper.dates import is_placeholder
@@ -133,7 +134,8 @@ def verify_archive(
     ):
         if source is not None and on_source is not None:
             on_source(source)
-        report = run_verify(archive, source, options, now=now, progress=progress, stop=stop)
+        with recorded_if_stopped(archive, "verify", now):
+            report = run_verify(archive, source, options, now=now, progress=progress, stop=stop)
     if not options.fix:
         remember_later(config.archive, report, now)
     return report

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from pathlib import Path
 
+from scraper.archive.runs import existing_state
 from scraper.archive.state import Finding, RunRecord
-from scraper.archive.store import STATE_DIR, Archive, hold_lock
+from scraper.archive.store import Archive
 from scraper.errors import LockedError, ScraperError
 from scraper.verify.report import ONLINE_KINDS, VerifyReport
 
@@ -47,12 +47,10 @@ def remember(archive: Archive, report: VerifyReport, now: dt.datetime) -> None:
 
 def remember_later(root: Path, report: VerifyReport, now: dt.datetime) -> None:
     """After a read-only verify: write what it found, if there is a state to write it to."""
-    state = root / STATE_DIR
-    if not state.is_dir() or not os.access(state, os.W_OK):
-        return  # no state to keep it in (a verify creates none), or not this user's to write
     try:
-        with hold_lock(root), Archive(root, held=True, busy_timeout=0.5) as archive:
-            remember(archive, report, now)
+        with existing_state(root) as archive:
+            if archive is not None:
+                remember(archive, report, now)
     except LockedError:
         report.notes.append("a sync holds the archive: when files were checked is not kept")
     except ScraperError as exc:
