@@ -13,11 +13,12 @@ import pytest
 
 from scraper.archive.document import dumps
 from scraper.archive.store import Archive
+from scraper.errors import ConfigError
 from scraper.models import Release
 from scraper.verify.compare import compare, loose
 from scraper.verify.engine import VerifyOptions, run_verify
 from scraper.verify.offline import check_file, mark_duplicates
-from scraper.verify.select import sample
+from scraper.verify.select import sample, select_files
 
 URL = "https://www.beehive.govt.nz/release/budget-day"
 DAY = dt.date(2024, 5, 30)
@@ -224,3 +225,18 @@ def test_a_folder_that_cannot_be_listed_is_an_unreadable_finding(
         report = run_verify(archive, None, VerifyOptions(offline=True), now=dt.datetime.now(dt.UTC))
     [result] = report.results
     assert result.path == "releases/2024/05" and "unreadable" in result.kinds
+
+
+def test_paths_select_their_files_and_the_archive_itself_means_every_file(
+    tmp_path: Path,
+) -> None:
+    for relpath in ("releases/2024/01/2024-01-02-a.md", "speeches/2024/02/2024-02-03-b.md"):
+        (tmp_path / relpath).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relpath).write_text("x", encoding="utf-8")
+    every = ["releases/2024/01/2024-01-02-a.md", "speeches/2024/02/2024-02-03-b.md"]
+    assert select_files(tmp_path, [], None) == every
+    assert select_files(tmp_path, [tmp_path], None) == every
+    assert select_files(tmp_path, [tmp_path / "speeches"], None) == every[1:]
+    assert select_files(tmp_path, [tmp_path], dt.date(2024, 2, 1)) == every[1:]
+    with pytest.raises(ConfigError, match="is not inside the archive's"):
+        select_files(tmp_path, [tmp_path.parent], None)

@@ -20,7 +20,12 @@ def select_files(root: Path, paths: Sequence[Path], since: dt.date | None) -> li
     """
     base = root.resolve()
     folders = [base / folder for folder in CONTENT_FOLDERS.values()]
-    wanted = [_inside(base, folders, p) for p in paths] or [f for f in folders if f.is_dir()]
+    # The archive's own folder as a PATH means the whole archive, as no PATH does.
+    named = [p for p in paths if p.resolve() != base]
+    everything = len(named) < len(paths) or not paths
+    wanted = [_inside(base, folders, p) for p in named]
+    if everything:
+        wanted += [f for f in folders if f.is_dir()]
     relpaths = sorted({relpath for path in wanted for relpath in _relpaths(base, path)})
     if since is not None:
         relpaths = [p for p in relpaths if p.rsplit("/", 1)[-1][:10] >= since.isoformat()]
