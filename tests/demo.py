@@ -84,7 +84,15 @@ def _show_files() -> None:
     print(f"\n{len(files)} files under {ARCHIVE}/; a few of them:")
     for path in files[:: max(1, len(files) // 4)][:4]:
         print(f"\n==> {path} <==")
-        print("\n".join(path.read_text(encoding="utf-8").splitlines()[:12]))
+        print(_preview(path.read_text(encoding="utf-8")))
+
+
+def _preview(text: str) -> str:
+    """A file's front matter whole, then the start of its body (long lists make it long)."""
+    _, front, body = text.split("---\n", 2)
+    lines = [line for line in body.splitlines() if line.strip()][:3]
+    shown = [line if len(line) <= 96 else line[:95] + "…" for line in lines]
+    return "\n".join(["---", front.rstrip("\n"), "---", *shown, "…"])
 
 
 def _free(port: int) -> int:
