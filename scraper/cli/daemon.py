@@ -16,13 +16,16 @@ from typing import Any, TextIO
 import click
 
 from scraper.cli.app import fail, main, run
-from scraper.cli.options import config_from_options, settings_options
+from scraper.cli.options import config_from_options, default_help, settings_options
 from scraper.config import Config
+from scraper.daemon.settings import DaemonSettings
 from scraper.errors import ScraperError
 from scraper.exitcodes import exit_code_for
 
 #: Seconds a stop waits for the job in hand, in all: it must exit within 5 s.
 STOP_WAIT = 4.5
+
+_DAEMON = DaemonSettings()
 
 #: Daemon options → the settings they set.
 _DAEMON_OPTIONS = {
@@ -37,16 +40,44 @@ _DAEMON_OPTIONS = {
 
 @main.command("daemon")
 @settings_options
-@click.option("--sync-every", type=float, metavar="SECONDS", help="Seconds between syncs.")
-@click.option("--verify-every", type=float, metavar="SECONDS", help="Seconds between verifies.")
-@click.option("--verify-cron", metavar="CRON", help='When to verify, e.g. "17 3 * * *".')
+@click.option(
+    "--sync-every",
+    type=float,
+    metavar="SECONDS",
+    help="Seconds between syncs." + default_help(f"{_DAEMON.sync_every:g}"),
+)
+@click.option(
+    "--verify-every",
+    type=float,
+    metavar="SECONDS",
+    help="Seconds between verifies; 0: on --verify-cron."
+    + default_help(f"{_DAEMON.verify_every:g}"),
+)
+@click.option(
+    "--verify-cron",
+    metavar="CRON",
+    help="When to verify, as in crontab." + default_help(f'"{_DAEMON.verify_cron}"'),
+)
 @click.option("--once", is_flag=True, help="Run a sync and a verify now, then exit.")
-@click.option("--log-format", type=click.Choice(["plain", "json"]), help="One line per event.")
-@click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), help="Log here.")
-@click.option("--git-commit", is_flag=True, default=None, help="Commit each sync's files.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["plain", "json"]),
+    help="One line per event." + default_help(_DAEMON.log_format),
+)
+@click.option(
+    "--log-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Append the log here." + default_help("stderr"),
+)
+@click.option(
+    "--git-commit",
+    is_flag=True,
+    default=None,
+    help="Commit each sync's files (in a git work tree)." + default_help("off"),
+)
 @click.option("--init", is_flag=True, help="Start a new archive if the folder holds none.")
 def daemon_command(**opts: Any) -> None:
-    """Keep the archive in sync on a schedule (SIGTERM stops, SIGHUP reloads)."""
+    """Keep the archive in sync on a schedule (SIGTERM or Ctrl-C stops, SIGHUP reloads)."""
     from scraper.archive.store import START_ONE, require_archive
     from scraper.daemon.logs import LineLog
     from scraper.daemon.runfile import holding

@@ -18,7 +18,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 _DEFAULTS = Config()
 
 
-def _default(value: object) -> str:
+def default_help(value: object) -> str:
     """How an option's help shows the setting it overrides."""
     return f" [default: {value}, or the settings file's]"
 
@@ -36,30 +36,30 @@ def settings_options(command: F) -> F:
         click.option(
             "--archive",
             type=click.Path(file_okay=False, path_type=Path),
-            help="Archive folder." + _default(_DEFAULTS.archive),
+            help="Archive folder." + default_help(_DEFAULTS.archive),
         ),
         click.option(
             "--base-url",
             help="Where requests go (a mirror); files keep the public URL."
-            + _default(fetch.base_url),
+            + default_help(fetch.base_url),
         ),
         click.option(
             "--types",
             metavar="LIST",
             help="Content types, comma-separated: release,speech,feature."
-            + _default(",".join(_DEFAULTS.sync.types)),
+            + default_help(",".join(_DEFAULTS.sync.types)),
         ),
         click.option(
             "--interval",
             type=float,
             metavar="SECONDS",
-            help="Seconds between requests." + _default(fetch.interval),
+            help="Seconds between requests." + default_help(fetch.interval),
         ),
         click.option(
             "--concurrency",
             type=int,
             metavar="N",
-            help="Requests in flight at once." + _default(fetch.concurrency),
+            help="Requests in flight at once." + default_help(fetch.concurrency),
         ),
         click.option(
             "--cookies",

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 @settings_options
 @click.option("--since", "since_text", metavar="YYYY-MM-DD", help="Only releases from this date.")
 @click.option("--full", is_flag=True, help="Walk every government's search pages (a backfill).")
-@click.option("--limit", type=click.IntRange(min=1), help="Fetch at most N new pages.")
+@click.option("--limit", type=click.IntRange(min=1), metavar="N", help="Fetch at most N new pages.")
 @click.option(
     "--dry-run", is_flag=True, help="Print the URLs a sync would fetch; create and write nothing."
 )
