@@ -5,6 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import signal
+import subprocess
+import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -159,3 +163,34 @@ def expected_file(item: Item) -> tuple[str, str]:
 def recorded_releases(site: StandIn) -> list[Item]:
     """The stand-in's releases made from recorded pages (not test-made)."""
     return [i for i in site.items if i.kind == "release" and not i.test_made]
+
+
+def stopped_midway(
+    site: StandIn, argv: list[str], pattern: str, signum: signal.Signals
+) -> subprocess.CompletedProcess[str]:
+    """Run `scraper ARGV` in a process; once it asks for a page matching `pattern`, which
+    hangs, send it `signum`; what it did.
+
+    Give the command a settings file with a long timeout (`PATIENT`): a second request for
+    the page can then only be a retry sent after the signal, never one after a timeout.
+    """
+    arrived = threading.Event()
+    site.fail(pattern, "slow", times=1, delay=600)
+    prefix = pattern.removesuffix("*")
+    whole = prefix == pattern
+    site.on_request = lambda target: (
+        arrived.set() if (target == pattern if whole else target.startswith(prefix)) else None
+    )
+    command = [sys.executable, "-m", "scraper", *argv]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert arrived.wait(timeout=120)
+        process.send_signal(signum)
+        out, err = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    return subprocess.CompletedProcess(command, process.returncode, out, err)
+
+
+#: Settings under which a hanging page is never given up on (see `stopped_midway`).
+PATIENT = NO_WAIT.replace("timeout = 5.0", "timeout = 600.0")

@@ -6,8 +6,6 @@ import datetime as dt
 import json
 import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -21,6 +19,7 @@ from scraper.cli import EXIT_BLOCKED, EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_UN
 from tests.standin import StandIn
 from tests.support import (
     NO_WAIT,
+    PATIENT,
     PUBLIC,
     Killed,
     comparable_files,
@@ -29,6 +28,7 @@ from tests.support import (
     invoke,
     paths,
     recorded_releases,
+    stopped_midway,
     sync,
     sync_argv,
 )
@@ -224,24 +224,12 @@ def test_ctrl_c_or_sigterm_stops_at_once_and_the_next_sync_carries_on(
     code: int,
     said: str,
 ) -> None:
-    # A long client timeout: any second request for the slow page can then only be a
-    # retry sent after the interrupt, never one after a timeout.
     patient = tmp_path / "patient.toml"
-    patient.write_text(NO_WAIT.replace("timeout = 5.0", "timeout = 600.0"), encoding="utf-8")
-    arrived = threading.Event()
+    patient.write_text(PATIENT, encoding="utf-8")
     slow = "/release/te-huia-service-extension-welcomed"
-    site.fail(slow, "slow", times=1, delay=600)
-    site.on_request = lambda target: arrived.set() if target == slow else None
-    argv = [sys.executable, "-m", "scraper", *sync_argv(site, archive, patient)]
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        assert arrived.wait(timeout=120)
-        process.send_signal(signum)
-        _, err = process.communicate(timeout=120)
-    finally:
-        process.kill()
-    assert process.returncode == code
-    assert err.endswith(
+    done = stopped_midway(site, sync_argv(site, archive, patient), slow, signum)
+    assert done.returncode == code
+    assert done.stderr.endswith(
         f"{said}every file written so far is complete; run sync again to carry on\n"
     )
     assert site.count(slow) == 1  # no retry went out after the interrupt
@@ -441,19 +429,9 @@ def test_robots_txt_answering_4xx_allows_every_page_with_a_note(
 def test_an_interrupted_json_run_still_prints_one_json_object(
     site: StandIn, archive: Path, config_file: Path
 ) -> None:
-    arrived = threading.Event()
-    slow = "/release/te-huia-service-extension-welcomed"
-    site.fail(slow, "slow", times=1, delay=600)
-    site.on_request = lambda target: arrived.set() if target == slow else None
-    argv = [sys.executable, "-m", "scraper", *sync_argv(site, archive, config_file), "--json"]
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert arrived.wait(timeout=120)
-        process.send_signal(signal.SIGINT)
-        out, _ = process.communicate(timeout=120)
-    finally:
-        process.kill()
-    assert process.returncode == 130
-    said = json.loads(out)
+    argv = [*sync_argv(site, archive, config_file), "--json"]
+    done = stopped_midway(site, argv, "/release/te-huia-service-extension-welcomed", signal.SIGINT)
+    assert done.returncode == 130
+    said = json.loads(done.stdout)
     assert said["ok"] is False and said["exit"] == 130
     assert said["error"].startswith("interrupted: every file written so far is complete")

@@ -6,9 +6,6 @@ import dataclasses
 import datetime as dt
 import json
 import signal
-import subprocess
-import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -24,7 +21,7 @@ from scraper.verify.engine import VerifyOptions, verify_archive
 from scraper.verify.report import ONLINE_KINDS
 from tests.golden import Golden, goldens
 from tests.standin import StandIn
-from tests.support import NO_WAIT, PUBLIC, Killed, Run, files, invoke, sync
+from tests.support import PATIENT, PUBLIC, Killed, Run, files, invoke, stopped_midway, sync
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pages"
 EDITED = "/release/te-huia-service-extension-welcomed"
@@ -410,21 +407,11 @@ def test_sigterm_stops_verify_at_once_saying_nothing_is_half_written(
     assert sync(site, archive, config_file, "--limit", "3").code == EXIT_OK
     before = files(archive)
     patient = tmp_path / "patient.toml"
-    patient.write_text(NO_WAIT.replace("timeout = 5.0", "timeout = 600.0"), encoding="utf-8")
-    arrived = threading.Event()
-    site.fail("/release/*", "slow", times=1, delay=600)
-    site.on_request = lambda target: arrived.set() if target.startswith("/release/") else None
-    argv = [sys.executable, "-m", "scraper", "verify", "--archive", str(archive), "--fix"]
-    argv += ["--base-url", site.base_url, "--config", str(patient)]
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        assert arrived.wait(timeout=120)
-        process.send_signal(signal.SIGTERM)
-        _, err = process.communicate(timeout=120)
-    finally:
-        process.kill()
-    assert process.returncode == 143
-    assert err.endswith("terminated: no file was left half written; run verify again\n")
+    patient.write_text(PATIENT, encoding="utf-8")
+    argv = ["verify", "--archive", str(archive), "--fix", "--base-url", site.base_url]
+    done = stopped_midway(site, [*argv, "--config", str(patient)], "/release/*", signal.SIGTERM)
+    assert done.returncode == 143
+    assert done.stderr.endswith("terminated: no file was left half written; run verify again\n")
     assert files(archive) == before and not list(archive.rglob("*.tmp"))
     with Archive.read_only(archive) as state:
         [cut] = state.runs("verify")
@@ -435,20 +422,10 @@ def test_a_read_only_verify_cut_short_is_recorded_in_the_state_it_found(
     site: StandIn, archive: Path, config_file: Path, tmp_path: Path
 ) -> None:
     assert sync(site, archive, config_file, "--limit", "3").code == EXIT_OK
-    arrived = threading.Event()
-    site.fail("/release/*", "slow", times=1, delay=600)
-    site.on_request = lambda target: arrived.set() if target.startswith("/release/") else None
     patient = tmp_path / "patient.toml"
-    patient.write_text(NO_WAIT.replace("timeout = 5.0", "timeout = 600.0"), encoding="utf-8")
-    argv = [sys.executable, "-m", "scraper", "verify", "--archive", str(archive)]
-    argv += ["--base-url", site.base_url, "--config", str(patient)]
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        assert arrived.wait(timeout=120)
-        process.send_signal(signal.SIGINT)
-        process.communicate(timeout=120)
-    finally:
-        process.kill()
-    assert process.returncode == 130
+    patient.write_text(PATIENT, encoding="utf-8")
+    argv = ["verify", "--archive", str(archive), "--base-url", site.base_url]
+    done = stopped_midway(site, [*argv, "--config", str(patient)], "/release/*", signal.SIGINT)
+    assert done.returncode == 130
     with Archive.read_only(archive) as state:
         assert [run.exit_code for run in state.runs("verify")] == [130]
