@@ -20,6 +20,7 @@ from scraper.errors import ScraperError
 from scraper.exitcodes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, exit_code_for
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 #: What writing the output may fail with: the disk behind a redirection is full, or broken.
 _OUTPUT_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
@@ -95,6 +96,20 @@ def run_job(
 def echo_json(data: object) -> None:
     """One JSON document on stdout, as every --json prints it (dates as text)."""
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def echo_summary(
+    report: R,
+    as_json: bool,
+    as_dict: Callable[[R], object],
+    as_lines: Callable[[R], list[str]],
+) -> None:
+    """A run's summary: one JSON object on stdout with --json, else its lines on stderr."""
+    if as_json:
+        echo_json(as_dict(report))
+        return
+    for line in as_lines(report):
+        click.echo(line, err=True)
 
 
 def fail(

@@ -6,16 +6,13 @@ import datetime as dt
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import click
 
-from scraper.cli.app import echo_json, main, run, run_job
+from scraper.cli.app import echo_summary, main, run, run_job
 from scraper.cli.options import config_from_options
 from scraper.cli.progress import Progress
-
-if TYPE_CHECKING:
-    from scraper.export.sqlite import ExportReport
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -55,6 +52,7 @@ def archive_from_options(opts: dict[str, Any], as_json: bool = False) -> Path:
 def export_command(database: Path, **opts: Any) -> None:
     """Write the archive to an SQLite database (for Datasette)."""
     from scraper.export.sqlite import export_sqlite
+    from scraper.export.summary import report_dict, report_lines
 
     as_json = bool(opts["as_json"])
     archive = archive_from_options(opts, as_json)
@@ -71,16 +69,5 @@ def export_command(database: Path, **opts: Any) -> None:
         progress,
         f"{database} is as the last export left it; export again",
     )
-    _print(report, as_json)
+    echo_summary(report, as_json, report_dict, report_lines)
     sys.exit(report.exit_code)
-
-
-def _print(report: ExportReport, as_json: bool) -> None:
-    """The summary: JSON on stdout, or lines on stderr."""
-    from scraper.export.summary import report_dict, report_lines
-
-    if as_json:
-        echo_json(report_dict(report))
-        return
-    for line in report_lines(report):
-        click.echo(line, err=True)

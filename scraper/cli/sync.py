@@ -8,13 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from scraper.cli.app import echo_json, main, quiet_stdout, run, run_job
+from scraper.cli.app import echo_json, echo_summary, main, quiet_stdout, run, run_job
 from scraper.cli.options import config_from_options, parse_date, settings_options, wait_option
 from scraper.cli.progress import Progress
 
 if TYPE_CHECKING:
     from scraper.sync.engine import DryRun
-    from scraper.sync.report import SyncReport
 
 
 @main.command("sync")
@@ -31,6 +30,7 @@ if TYPE_CHECKING:
 def sync_command(**opts: Any) -> None:
     """Fetch what the archive lacks from the site and write it."""
     from scraper.sync import SyncOptions, dry_run, sync_archive
+    from scraper.sync.report import report_dict, report_lines
 
     as_json = bool(opts["as_json"])
     config = run(lambda: config_from_options(opts), as_json)
@@ -61,19 +61,8 @@ def sync_command(**opts: Any) -> None:
         progress,
         f"every file written so far is complete; run {again} again to carry on",
     )
-    _print_report(report, as_json)
+    echo_summary(report, as_json, report_dict, report_lines)
     sys.exit(report.exit_code)
-
-
-def _print_report(report: SyncReport, as_json: bool) -> None:
-    """The end-of-run summary: JSON on stdout, or text lines on stderr."""
-    from scraper.sync.report import report_dict, report_lines
-
-    if as_json:
-        echo_json(report_dict(report))
-        return
-    for line in report_lines(report):
-        click.echo(line, err=True)
 
 
 def _print_plan(result: DryRun, as_json: bool) -> None:
