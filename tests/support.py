@@ -165,6 +165,21 @@ def recorded_releases(site: StandIn) -> list[Item]:
     return [i for i in site.items if i.kind == "release" and not i.test_made]
 
 
+def arrival(site: StandIn, pattern: str) -> threading.Event:
+    """An event set when the stand-in is asked for a path matching `pattern` (a trailing
+    `*` matches any rest)."""
+    arrived = threading.Event()
+    prefix = pattern.removesuffix("*")
+    whole = prefix == pattern
+
+    def seen(target: str) -> None:
+        if target == pattern if whole else target.startswith(prefix):
+            arrived.set()
+
+    site.on_request = seen
+    return arrived
+
+
 def stopped_midway(
     site: StandIn, argv: list[str], pattern: str, signum: signal.Signals
 ) -> subprocess.CompletedProcess[str]:
@@ -174,13 +189,8 @@ def stopped_midway(
     Give the command a settings file with a long timeout (`PATIENT`): a second request for
     the page can then only be a retry sent after the signal, never one after a timeout.
     """
-    arrived = threading.Event()
     site.fail(pattern, "slow", times=1, delay=600)
-    prefix = pattern.removesuffix("*")
-    whole = prefix == pattern
-    site.on_request = lambda target: (
-        arrived.set() if (target == pattern if whole else target.startswith(prefix)) else None
-    )
+    arrived = arrival(site, pattern)
     command = [sys.executable, "-m", "scraper", *argv]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

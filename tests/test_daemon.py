@@ -15,31 +15,19 @@ import pytest
 
 from scraper.cli import EXIT_LOCKED, EXIT_OK
 from tests.standin import StandIn
-from tests.support import files, invoke, sync
+from tests.support import arrival, files, invoke, sync, sync_argv
 
 PAGE = "/release/te-huia-service-extension-welcomed"
 
 
+#: A daemon that syncs at once and verifies only hours later, so the tests see syncs alone.
+QUICK = ("--set", "daemon.sync_jitter=0", "--verify-every", "3600")
+
+
 def daemon_argv(site: StandIn, archive: Path, config: Path, *args: str) -> list[str]:
     """The command line of a daemon of `archive` against the stand-in."""
-    return [
-        sys.executable,
-        "-m",
-        "scraper",
-        "daemon",
-        "--init",
-        "--archive",
-        str(archive),
-        "--base-url",
-        site.base_url,
-        "--config",
-        str(config),
-        "--set",
-        "daemon.sync_jitter=0",
-        "--verify-every",
-        "3600",
-        *args,
-    ]
+    flags = sync_argv(site, archive, config)[1:]  # --init, the archive, the site, the file
+    return [sys.executable, "-m", "scraper", "daemon", *flags, *QUICK, *args]
 
 
 def until(condition: Callable[[], bool], seconds: float = 60.0) -> bool:
@@ -103,8 +91,7 @@ def test_a_daemon_killed_midway_is_recovered_by_the_next_start(
 ) -> None:
     held = threading.Event()
     site.fail(PAGE, "hold", times=1, until=held, limit=60)
-    arrived = threading.Event()
-    site.on_request = lambda target: arrived.set() if target == PAGE else None
+    arrived = arrival(site, PAGE)
     first = subprocess.Popen(daemon_argv(site, archive, config_file), stderr=subprocess.DEVNULL)
     try:
         assert arrived.wait(60)  # mid-run: some files written, one page in flight
@@ -128,8 +115,7 @@ def test_a_one_off_sync_while_the_daemon_syncs_waits_or_says_in_use(
 ) -> None:
     held = threading.Event()
     site.fail(PAGE, "hold", times=1, until=held, limit=60)
-    arrived = threading.Event()
-    site.on_request = lambda target: arrived.set() if target == PAGE else None
+    arrived = arrival(site, PAGE)
     daemon = subprocess.Popen(daemon_argv(site, archive, config_file), stderr=subprocess.DEVNULL)
     try:
         assert arrived.wait(60)
@@ -230,8 +216,7 @@ def test_sigterm_while_a_request_hangs_stops_the_daemon_and_records_the_cut_off_
 ) -> None:
     held = threading.Event()
     site.fail(PAGE, "hold", times=None, until=held, limit=60)
-    arrived = threading.Event()
-    site.on_request = lambda target: arrived.set() if target == PAGE else None
+    arrived = arrival(site, PAGE)
     daemon = subprocess.Popen(daemon_argv(site, archive, config_file), stderr=subprocess.DEVNULL)
     try:
         assert arrived.wait(60)  # the page hangs, and will until the test ends

@@ -406,12 +406,18 @@ def test_a_site_showing_nothing_is_a_failure_not_zero_releases(
     assert [f.url for f in full.failed] == ["the search pages for releases"]
 
 
-def test_a_redated_release_moves_to_its_new_path(model: StandIn, archive: Path) -> None:
+def synced_then_redated(model: StandIn, archive: Path, days: int = 2) -> tuple[str, dt.datetime]:
+    """A release synced, then redated `days` earlier at the source; its file's path, and now."""
     now = dt.datetime.now(dt.UTC)
     item = model.publish("moving", copy_of="/release/district-court-judge-appointed-28", when=now)
     assert engine_sync(model, archive).exit_code == EXIT_OK
     [old] = [p for p in files(archive) if "moving" in p]
-    model.change(item.path, when=now - dt.timedelta(days=2))
+    model.change(item.path, when=now - dt.timedelta(days=days))
+    return old, now
+
+
+def test_a_redated_release_moves_to_its_new_path(model: StandIn, archive: Path) -> None:
+    old, now = synced_then_redated(model, archive)
     run = engine_sync(model, archive)
     assert run.exit_code == EXIT_OK
     [new] = [p for p in files(archive) if "moving" in p]
@@ -422,12 +428,8 @@ def test_a_redated_release_moves_to_its_new_path(model: StandIn, archive: Path) 
 
 
 def test_a_move_out_of_a_month_leaves_no_empty_folder(model: StandIn, archive: Path) -> None:
-    now = dt.datetime.now(dt.UTC)
-    item = model.publish("moving", copy_of="/release/district-court-judge-appointed-28", when=now)
-    assert engine_sync(model, archive).exit_code == EXIT_OK
-    [old] = [p for p in files(archive) if "moving" in p]
+    old, _ = synced_then_redated(model, archive, days=40)  # always another month
     assert len([p for p in files(archive) if p.startswith(old.rsplit("/", 1)[0])]) == 1
-    model.change(item.path, when=now - dt.timedelta(days=40))  # always another month
     run = engine_sync(model, archive)
     assert run.removed == [old] and not (archive / old).parent.exists()
     assert (archive / "releases").is_dir()
@@ -563,10 +565,7 @@ def test_node_links_to_twins_of_one_title_and_date_are_both_synced(
 def test_a_move_cut_short_is_finished_by_the_next_run(
     model: StandIn, archive: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    now = dt.datetime.now(dt.UTC)
-    item = model.publish("moving", copy_of="/release/district-court-judge-appointed-28", when=now)
-    assert engine_sync(model, archive).exit_code == EXIT_OK
-    model.change(item.path, when=now - dt.timedelta(days=2))
+    synced_then_redated(model, archive)
 
     def killed(self: Archive, relpath: str) -> None:
         raise Killed  # the run dies after writing the new file, before removing the old
@@ -583,10 +582,7 @@ def test_a_move_cut_short_is_finished_by_the_next_run(
 def test_a_move_that_cannot_be_finished_is_reported_and_tried_again(
     model: StandIn, archive: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    now = dt.datetime.now(dt.UTC)
-    item = model.publish("moving", copy_of="/release/district-court-judge-appointed-28", when=now)
-    assert engine_sync(model, archive).exit_code == EXIT_OK
-    model.change(item.path, when=now - dt.timedelta(days=2))
+    synced_then_redated(model, archive)
 
     def killed(self: Archive, relpath: str) -> None:
         raise Killed
@@ -734,10 +730,7 @@ def test_the_summary_says_how_many_found_releases_are_still_pending(
 def test_a_move_killed_after_the_new_file_and_before_its_record_is_finished_next_run(
     model: StandIn, archive: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    now = dt.datetime.now(dt.UTC)
-    item = model.publish("moving", copy_of="/release/district-court-judge-appointed-28", when=now)
-    assert engine_sync(model, archive).exit_code == EXIT_OK
-    model.change(item.path, when=now - dt.timedelta(days=2))
+    _, now = synced_then_redated(model, archive)
     real_write = atomic.atomic_write
 
     def killed_after_the_rename(path: Path, data: bytes) -> None:
