@@ -225,24 +225,24 @@ def with_overrides(
 def config_to_toml(config: Config) -> str:
     """The settings as a settings file that `load_config` reads back to the same Config."""
     lines = [
-        f"archive = {_toml_value(config.archive)}",
-        f"date_timezone = {_toml_value(config.date_timezone)}",
+        f"archive = {toml_value(config.archive)}",
+        f"date_timezone = {toml_value(config.date_timezone)}",
     ]
     for table in _TABLES:
         lines += ["", f"[{table}]"]
         values = getattr(config, table)
-        lines += [f"{f.name} = {_toml_value(getattr(values, f.name))}" for f in fields(values)]
+        lines += [f"{f.name} = {toml_value(getattr(values, f.name))}" for f in fields(values)]
     return "\n".join(lines) + "\n"
 
 
-def _toml_value(value: object) -> str:
+def toml_value(value: object) -> str:
     """One value in TOML: JSON's string escapes are TOML's, and None is the empty string."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, tuple):
-        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+        return "[" + ", ".join(toml_value(item) for item in value) + "]"
     return json.dumps("" if value is None else str(value), ensure_ascii=False)
 
 

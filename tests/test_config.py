@@ -116,3 +116,16 @@ def test_the_systemd_unit_has_what_the_readme_promises() -> None:
     assert "ExecReload=/bin/kill -HUP $MAINPID" in unit
     # Bad settings and a second daemon end the same way however often systemd restarts.
     assert f"RestartPreventExitStatus={EXIT_USAGE} {EXIT_LOCKED}\n" in unit
+
+
+def test_the_daemons_options_reach_its_settings_whatever_characters_they_hold(
+    tmp_path: Path,
+) -> None:
+    from scraper.cli.daemon import _assignments
+    from scraper.cli.options import config_from_options
+
+    odd = tmp_path / 'a "quoted" \\ back\tslashed\x01 log'
+    opts = {"log_file": odd, "sync_every": 90.5, "git_commit": True, "verify_cron": "0 4 * * 7"}
+    daemon = config_from_options({**opts, "assignments": _assignments(opts)}).daemon
+    assert daemon.log_file == odd and daemon.sync_every == 90.5 and daemon.git_commit
+    assert daemon.verify_cron == "0 4 * * 7"

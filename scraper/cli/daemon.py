@@ -16,16 +16,16 @@ from typing import Any, TextIO
 import click
 
 from scraper.cli.app import fail, main, run
-from scraper.cli.options import config_from_options, default_help, settings_options
-from scraper.config import Config
-from scraper.daemon.settings import DaemonSettings
+from scraper.cli.options import DEFAULTS, config_from_options, default_help, settings_options
+from scraper.config import Config, toml_value
+from scraper.daemon.settings import LOG_FORMATS
 from scraper.errors import ScraperError
 from scraper.exitcodes import exit_code_for
 
 #: Seconds a stop waits for the job in hand, in all: it must exit within 5 s.
 STOP_WAIT = 4.5
 
-_DAEMON = DaemonSettings()
+_DAEMON = DEFAULTS.daemon
 
 #: Daemon options → the settings they set.
 _DAEMON_OPTIONS = {
@@ -61,7 +61,7 @@ _DAEMON_OPTIONS = {
 @click.option("--once", is_flag=True, help="Run a sync and a verify now, then exit.")
 @click.option(
     "--log-format",
-    type=click.Choice(["plain", "json"]),
+    type=click.Choice(LOG_FORMATS),
     help="One line per event." + default_help(_DAEMON.log_format),
 )
 @click.option(
@@ -161,13 +161,7 @@ def _assignments(opts: dict[str, Any]) -> list[str]:
         value = opts.get(option)
         if value is None:
             continue
-        if isinstance(value, bool):
-            text = "true" if value else "false"
-        elif isinstance(value, float):
-            text = repr(value)
-        else:
-            text = '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
-        sets.append(f"{key}={text}")
+        sets.append(f"{key}={toml_value(value)}")
     return sets
 
 

@@ -15,7 +15,7 @@ from scraper.errors import ScraperError
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: The defaults, shown in the help of the options that override them.
-_DEFAULTS = Config()
+DEFAULTS = Config()
 
 
 def default_help(value: object) -> str:
@@ -25,7 +25,7 @@ def default_help(value: object) -> str:
 
 def settings_options(command: F) -> F:
     """Add the options that override the settings file (--config, --archive, --base-url, …)."""
-    fetch = _DEFAULTS.fetch
+    fetch = DEFAULTS.fetch
     decorators = [
         click.option(
             "--config",
@@ -36,7 +36,7 @@ def settings_options(command: F) -> F:
         click.option(
             "--archive",
             type=click.Path(file_okay=False, path_type=Path),
-            help="Archive folder." + default_help(_DEFAULTS.archive),
+            help="Archive folder." + default_help(DEFAULTS.archive),
         ),
         click.option(
             "--base-url",
@@ -47,7 +47,7 @@ def settings_options(command: F) -> F:
             "--types",
             metavar="LIST",
             help="Content types, comma-separated: release,speech,feature."
-            + default_help(",".join(_DEFAULTS.sync.types)),
+            + default_help(",".join(DEFAULTS.sync.types)),
         ),
         click.option(
             "--interval",
