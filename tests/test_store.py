@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import os
 import shutil
 from collections.abc import Iterator
@@ -335,3 +336,20 @@ def test_a_placeholder_date_is_neither_the_oldest_nor_the_newest(
         assert archive.by_kind() == {"release": (2, real_date, real_date)}
         # A placeholder must not become the floor below which sync looks for nothing new.
         assert archive.newest("release") == real_date
+
+
+def test_a_look_at_the_lock_for_an_instant_does_not_refuse_a_run(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = fcntl.flock
+    looking = iter([True, True, True])  # status holds it during the run's first three tries
+
+    def flock(fd: int, operation: int) -> None:
+        if operation & fcntl.LOCK_EX and next(looking, False):
+            raise BlockingIOError
+        real(fd, operation)
+
+    monkeypatch.setattr("scraper.archive.store.fcntl.flock", flock)
+    with hold_lock(root):
+        assert (root / ".scraper" / "lock").read_text() == f"{os.getpid()}\n"
+    assert next(looking, "spent") == "spent"

@@ -43,6 +43,11 @@ __all__ = [
 ]
 
 STATE_DIR = ".scraper"
+#: The archive's lock file in its state folder (syncs, verify --fix, daemon runs).
+LOCK = "lock"
+#: How often, and how far apart, a busy lock is tried before it counts as held.
+_LOOK_TRIES = 10
+_LOOK_GAP = 0.02
 #: Temporary files of atomic writes (archive/atomic.py), and how old one must be to be litter.
 _TEMP = re.compile(r"\..+\.md\.[0-9a-f]+\.tmp")
 _STALE_SECONDS = 600.0
@@ -103,7 +108,7 @@ class Archive(State):
                     " and its permissions"
                 ) from exc
             # Under our own lock nobody else can be using it; otherwise ask who is.
-            holder = _nobody if held else functools.partial(_lock_holder, state / "lock")
+            holder = _nobody if held else functools.partial(_lock_holder, state / LOCK)
             opened = open_state(state / STATE_FILE, busy_timeout, holder)
         else:
             opened = open_read_only(state / STATE_FILE)
@@ -351,19 +356,23 @@ def hold_lock(
     wait: float = 0.0,
     sleep: Callable[[float], None] | None = None,
     poll: float = 1.0,
+    name: str = LOCK,
 ) -> Iterator[None]:
-    """Hold an archive's lock; wait up to `wait` seconds for another holder to finish."""
+    """Hold an archive's lock; wait up to `wait` seconds for another holder to finish.
+
+    `name`: another lock of the archive's (the daemon's, which one daemon holds throughout).
+    """
     state = root / STATE_DIR
     try:
         state.mkdir(parents=True, exist_ok=True)
-        handle = (state / "lock").open("a+", encoding="utf-8")
+        handle = (state / name).open("a+", encoding="utf-8")
     except OSError as exc:
         raise StoreError(
             f"cannot lock the archive at {root}: {exc.strerror or exc}; check the path and"
             " its permissions"
         ) from exc
     try:
-        _acquire(handle, state / "lock", wait, sleep, poll)
+        _acquire(handle, state / name, wait, sleep, poll)
         handle.seek(0)
         handle.truncate()
         handle.write(f"{os.getpid()}\n")
@@ -416,29 +425,50 @@ def _acquire(
     pause = sleep or time.sleep
     waited = 0.0
     fd = handle.fileno()
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except BlockingIOError:
-            if waited >= wait:
-                holder = path.read_text(encoding="utf-8").strip() or "another process"
-                advice = (
-                    f"waited {waited:g} s; wait longer with --wait SECONDS, or try later"
-                    if waited
-                    else "wait for it to finish (sync and verify --fix take --wait SECONDS)"
-                )
-                raise LockedError(
-                    f"the archive {path.parent.parent} is in use by process {holder}"
-                    f" (a sync or a daemon's run); {advice}"
-                ) from None
-            pause(poll)
-            waited += poll
+    while not _take(fd):
+        if waited >= wait:
+            if _take_after_a_look(fd):
+                return
+            holder = path.read_text(encoding="utf-8").strip() or "another process"
+            advice = (
+                f"waited {waited:g} s; wait longer with --wait SECONDS, or try later"
+                if waited
+                else "wait for it to finish (sync and verify --fix take --wait SECONDS)"
+            )
+            raise LockedError(
+                f"the archive {path.parent.parent} is in use by process {holder}"
+                f" (a sync or a daemon's run); {advice}"
+            )
+        pause(poll)
+        waited += poll
 
 
-def lock_holder(root: Path) -> str | None:
+def _take(fd: int) -> bool:
+    """Take an exclusive flock now, or say it is held."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _take_after_a_look(fd: int, nap: Callable[[float], None] = time.sleep) -> bool:
+    """Before a refusal: a few quick tries, a moment apart, for the lock that seemed held.
+
+    A look at the lock (status, a dry run: `lock_holder`) holds it for an instant; these
+    tell such a look from a holder. `nap` is bound here, apart from the wait for a holder
+    (`hold_lock`'s `sleep`), which tests run on a fake clock.
+    """
+    for _ in range(_LOOK_TRIES):
+        nap(_LOOK_GAP)
+        if _take(fd):
+            return True
+    return False
+
+
+def lock_holder(root: Path, name: str = LOCK) -> str | None:
     """Who holds an archive's lock now (the pid it wrote), or None; creates nothing."""
-    path = root / STATE_DIR / "lock"
+    path = root / STATE_DIR / name
     return _lock_holder(path) if path.is_file() else None
 
 

@@ -8,17 +8,15 @@ runs) up to date, written atomically.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
-import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from scraper.archive.atomic import atomic_write
-from scraper.archive.store import STATE_DIR
-from scraper.errors import LockedError, StoreError
+from scraper.archive.store import STATE_DIR, hold_lock, lock_holder
+from scraper.errors import LockedError
 
 LOCK = "daemon.lock"
 INFO = "daemon.json"
@@ -38,37 +36,23 @@ class DaemonInfo:
 
 
 @contextlib.contextmanager
-def holding(root: Path, tries: int = 20) -> Iterator[None]:
-    """Be the archive's one daemon while the block runs; LockedError when another is.
-
-    A `status` looks at the lock for an instant: a few tries, a short wait apart, tell it
-    from a daemon that holds it.
-    """
-    state = root / STATE_DIR
-    try:
-        state.mkdir(parents=True, exist_ok=True)
-        handle = (state / LOCK).open("a+", encoding="utf-8")
-    except OSError as exc:
-        raise StoreError(f"cannot open {state / LOCK}: {exc.strerror or exc}") from exc
-    with handle:
-        for attempt in range(tries):
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if attempt == tries - 1:
-                    info = read_info(root)
-                    who = f"process {info.pid}" if info else "another process"
-                    raise LockedError(
-                        f"a daemon ({who}) already keeps the archive {root}; stop it first"
-                    ) from None
-                time.sleep(0.05)
+def holding(root: Path) -> Iterator[None]:
+    """Be the archive's one daemon while the block runs; LockedError when another is."""
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(hold_lock(root, name=LOCK))
+        except LockedError:
+            info = read_info(root)
+            who = f"process {info.pid}" if info else "another process"
+            raise LockedError(
+                f"a daemon ({who}) already keeps the archive {root}; stop it first"
+            ) from None
         try:
             yield
         finally:
             # Only the daemon that held the lock may take its info file away.
             with contextlib.suppress(OSError):
-                (state / INFO).unlink()
+                (root / STATE_DIR / INFO).unlink()
 
 
 def write_info(root: Path, info: DaemonInfo) -> None:
@@ -88,14 +72,4 @@ def read_info(root: Path) -> DaemonInfo | None:
 
 def running(root: Path) -> bool:
     """Whether a daemon holds the archive now (its lock is taken); creates nothing."""
-    path = root / STATE_DIR / LOCK
-    try:
-        handle = path.open("r", encoding="utf-8")
-    except OSError:
-        return False
-    with handle:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-    return False
+    return lock_holder(root, LOCK) is not None
