@@ -315,7 +315,10 @@ def test_each_files_latest_findings_are_kept_for_status_and_report(
     [edited] = [p for p, g in adopted.items() if g.url.endswith(EDITED)]
     assert "changed" in kept[edited].kinds and "title" in kept[edited].detail
     assert all("ok" not in f.kinds or len(f.kinds) > 1 for f in kept.values())
-    verify(site, archive, config_file, "--fix", str(archive / edited))
+    fixed = verify(site, archive, config_file, "--fix", str(archive / edited))
+    assert [f["fixed"] for f in fixed.report["findings"]] == ["rewritten from the page"]
+    with Archive.read_only(archive) as state:
+        assert edited not in {f.relpath for f in state.findings()}  # mended: nothing to say
     verify(site, archive, config_file, str(archive / edited))
     with Archive.read_only(archive) as state:
         assert edited not in {f.relpath for f in state.findings()}  # found ok now

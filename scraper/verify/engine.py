@@ -97,7 +97,6 @@ def run_verify(
             if fixer is not None:
                 for check in checked:  # those no page was judged for: noncanonical alone
                     fixer.fix(check)
-                archive.put_findings([], fixer.fixed, now.timestamp())  # nothing left to say
         except StateError as exc:
             report.stopped, report.stop_kind = str(exc), "state"
         if archive.writable:

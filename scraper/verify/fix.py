@@ -41,8 +41,7 @@ class Fixer:
         self.pages = pages
         self.force = force
         self.now = now
-        #: The paths fixed, and the URLs written (each release once per run).
-        self.fixed: list[str] = []
+        #: The URLs written (each release once per run).
         self._written: set[str] = set()
         self._seen: set[str] = set()
 
@@ -69,8 +68,6 @@ class Fixer:
             raise  # nothing later could be recorded either
         except StoreError as exc:
             result.fixed = f"not fixed: {exc}"
-        if result.fixed and not result.fixed.startswith(("kept", "not fixed")):
-            self.fixed.append(result.path)
 
 
 def _from_page(

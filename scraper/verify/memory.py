@@ -34,9 +34,11 @@ def remember(archive: Archive, report: VerifyReport, now: dt.datetime) -> None:
     found = [
         Finding(r.path, r.url, tuple(k for k in r.kinds if k != "ok"), r.detail)
         for r in judged
-        if not r.ok
+        if not r.ok and not r.mended
     ]
-    archive.put_findings(found, [r.path for r in judged if r.ok], at)
+    # A file --fix mended has nothing left to say, judged against its page or not.
+    cleared = [r.path for r in judged if r.ok] + [r.path for r in report.results if r.mended]
+    archive.put_findings(found, cleared, at)
     if report.seed is not None and report.sampled:
         _keep_sample(archive, report.seed, report.sampled, at)
     counts = {**report.counts(), "files": len(report.results), "requests": report.requests}

@@ -70,6 +70,11 @@ class FileResult:
         """Whether nothing but `ok` was found."""
         return set(self.kinds) <= {"ok"}
 
+    @property
+    def mended(self) -> bool:
+        """Whether --fix rewrote (or moved) the file, so what was found of it is gone."""
+        return self.fixed is not None and not self.fixed.startswith(("kept", "not fixed"))
+
 
 @dataclass
 class VerifyReport:
