@@ -85,7 +85,7 @@ def run_verify(
             # old file; and the index must be fresh for the identity rules and free names.
             _finish_moves(archive, report)
             archive.refresh_index()
-            fixer = Fixer(archive, {}, force=options.force, now=now)
+            fixer = Fixer(archive, force=options.force, now=now)
         chosen = _choose(archive, options, report)
         checked = _check_offline(archive, chosen, options)
         report.results = [c.result for c in checked]
@@ -95,7 +95,7 @@ def run_verify(
             else:
                 _check_online(archive, source, checked, options, report, progress, stop, fixer)
             if fixer is not None:
-                for check in checked:  # those no page was judged for: noncanonical alone
+                for check in checked:  # those no page was read for: noncanonical alone
                     fixer.fix(check)
         except StateError as exc:
             report.stopped, report.stop_kind = str(exc), "state"
@@ -244,9 +244,8 @@ def _check_online(
         stop=stop,
     )
     targets = _targets(archive, checked)
-    pages = fixer.pages if fixer is not None else {}
     judged = fixer.fix if fixer is not None else None
-    check = OnlineCheck(session, options.parse, options.concurrency, progress, pages, judged)
+    check = OnlineCheck(session, options.parse, options.concurrency, progress, judged)
     try:
         check.run(targets)
     except Stopped as stop_:

@@ -33,30 +33,25 @@ _HANDS_OFF = frozenset({"error", "blocked", "moved"})
 class Fixer:
     """Fixes files one by one as they are judged (so a run cut short keeps what it did)."""
 
-    def __init__(
-        self, archive: Archive, pages: dict[str, Release], *, force: bool, now: dt.datetime
-    ) -> None:
-        """Fix files of `archive` from `pages` (the release each file's page holds)."""
+    def __init__(self, archive: Archive, *, force: bool, now: dt.datetime) -> None:
+        """Fix files of `archive`, overwriting hand edits when `force`."""
         self.archive = archive
-        self.pages = pages
         self.force = force
         self.now = now
         #: The URLs written (each release once per run).
         self._written: set[str] = set()
-        self._seen: set[str] = set()
 
-    def fix(self, check: Checked) -> None:
-        """Fix one file if it is fixable; what was done goes to its result's `fixed`."""
+    def fix(self, check: Checked, page: Release | None = None) -> None:
+        """Fix one file if it is fixable, from `page` (the release its page holds) when
+        there is one; what was done goes to its result's `fixed`. A file is fixed once."""
         result = check.result
-        if result.path in self._seen:
+        if result.fixed is not None:
             return
-        self._seen.add(result.path)
         if not FIXABLE & result.kinds.keys() or _HANDS_OFF & result.kinds.keys():
             return
         if "local-edit" in result.kinds and not self.force:
             result.fixed = "kept: edited by hand since this tool wrote it (--force to overwrite)"
             return
-        page = self.pages.get(result.path)
         try:
             if page is not None and _FROM_PAGE & result.kinds.keys():
                 result.fixed = _from_page(self.archive, result.path, page, self.now, self._written)

@@ -52,19 +52,17 @@ class OnlineCheck:
         parse: ParseOptions,
         width: int = 1,
         progress: Progress | None = None,
-        pages: dict[str, Release] | None = None,
-        judged: Callable[[Checked], None] | None = None,
+        judged: Callable[[Checked, Release | None], None] | None = None,
     ) -> None:
         """Fetch through `session`; parse pages with `parse`.
 
-        `pages` receives the release each page holds, by the file's path; `judged` is
-        called with each file as soon as it is judged (--fix fixes it there).
+        `judged` is called with each file as soon as it is judged, and the release its page
+        holds when the page was read (--fix fixes the file there).
         """
         self.session = session
         self.parse = parse
         self.width = width
         self.progress = progress
-        self.pages: dict[str, Release] = {} if pages is None else pages
         self.judged = judged
         #: How many targets were checked (a spent budget or a stop leaves the rest).
         self.done = 0
@@ -81,9 +79,9 @@ class OnlineCheck:
                 self._failed(target, exc)
             else:
                 self.done += 1
-                self._judge(target, self.session.fetched(fetched))
+                page = self._judge(target, self.session.fetched(fetched))
                 if self.judged is not None:
-                    self.judged(target.checked)
+                    self.judged(target.checked, page)
             if self.progress:
                 kinds = ", ".join(target.checked.result.kinds) or "ok"
                 self.progress(self.done, len(targets), target.url, kinds)
@@ -106,24 +104,24 @@ class OnlineCheck:
             result.add("error", str(exc))
             self.session.failed(target.url, exc)
 
-    def _judge(self, target: Target, fetched: Fetched) -> None:
-        """Compare a fetched page with its file."""
+    def _judge(self, target: Target, fetched: Fetched) -> Release | None:
+        """Compare a fetched page with its file; the release the page holds, if read."""
         checked = target.checked
         result = checked.result
         text = result.text
         assert checked.release is not None and text is not None  # only readable files
         if fetched.not_modified:
             result.add("ok", "not modified since this tool wrote it")
-            return
+            return None
         moved_to = canonical_url(fetched.url)
         if moved_to != canonical_url(target.url):
             result.add("moved", f"the page redirects to {moved_to}")
-            return
+            return None
         try:
             page = self._release(fetched, target.fallback)
         except ParseError as exc:
             result.add("error", str(exc))
-            return
+            return None
         expected = dumps(page)
         result.expected = expected
         if not page.body:
@@ -131,13 +129,13 @@ class OnlineCheck:
         if "local-edit" in result.kinds and target.written_sha256 == _sha256(expected):
             # The page is as it was when this tool wrote the file: the hand edit is all.
             result.add("local-edit", "the page is unchanged since")
-            return
+            return page
         old_date = self._old_date(fetched, page, checked.release)
         for kind, detail in compare(checked.release, text, page, old_date).items():
             result.add(kind, detail)
-        self.pages[result.path] = page
         if result.ok:
             self.session.commit(fetched)  # the file is what the page makes: a 304 may answer
+        return page
 
     def _release(self, fetched: Fetched, fallback: dt.date | None, zone: str = "") -> Release:
         """The release a page holds, dated in the archive's zone (or `zone`)."""
