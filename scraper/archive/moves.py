@@ -12,9 +12,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 from scraper.archive.state import Entry
+from scraper.errors import StateError, StoreError
 
 #: State key prefix: a move of a file to a new path, begun and not yet finished.
 MOVE = "move:"
@@ -77,6 +79,18 @@ def unfinished_moves(notes: MoveNotes) -> list[UnfinishedMove]:
     return moves
 
 
+def place(
+    archive: Mover, url: str, current: str, target: str, write_at: Callable[[str], None]
+) -> bool:
+    """Write `url`'s file at `target` (`write_at(target)`) in place of the one at `current`:
+    moved there, as `move_file` does, when the paths differ; whether it moved."""
+    if target == current:
+        write_at(target)
+        return False
+    move_file(archive, url, current, target, partial(write_at, target))
+    return True
+
+
 def move_file(archive: Mover, url: str, old: str, new: str, write_new: Callable[[], None]) -> None:
     """Replace the file at `old` by the one `write_new` writes at `new`, for `url`'s release."""
     archive.put_meta(MOVE + url, json.dumps({"old": old, "new": new}))
@@ -100,6 +114,26 @@ def retire(archive: Mover, relpath: str, url: str) -> None:
     """Remove a file whose release now lives at another path, and the note of its move."""
     archive.remove(relpath)
     archive.delete_meta(MOVE + url)
+
+
+def finish_all(
+    archive: Mover, moves: list[UnfinishedMove]
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """Finish the moves a killed run left: the old paths removed, and (old path, why) of
+    those that could not be finished (their notes stay: the next run tries again)."""
+    removed: list[str] = []
+    left: list[tuple[str, str]] = []
+    for move in moves:
+        try:
+            finish(archive, move)
+        except StateError:
+            raise  # nothing later could be recorded either
+        except StoreError as exc:
+            left.append((move.old, f"a move left unfinished: {exc}"))
+            continue
+        if move.remove_old:
+            removed.append(move.old)
+    return removed, left
 
 
 def finish(archive: Mover, move: UnfinishedMove) -> None:

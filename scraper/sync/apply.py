@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from scraper.archive.document import dumps
 from scraper.archive.identify import identify
-from scraper.archive.moves import finish, move_file, retire
+from scraper.archive.moves import finish_all, place, retire
 from scraper.archive.placing import free_relpath
 from scraper.archive.store import Archive, Entry
 from scraper.errors import BlockedError, FetchError, ScraperError, StateError, StoreError
@@ -70,15 +70,9 @@ class Applier:
     def apply(self, plan: Plan) -> None:
         """Record what was found, finish old moves, fetch and write, re-check, settle."""
         self._record_found(plan.discovery)
-        for move in plan.moves:
-            try:
-                finish(self.archive, move)
-                if move.remove_old:
-                    self.report.removed.append(move.old)
-            except StateError:
-                raise
-            except StoreError as exc:  # the note stays: the next run tries again
-                self.report.failed.append(Failure(move.old, f"a move left unfinished: {exc}"))
+        removed, left = finish_all(self.archive, plan.moves)
+        self.report.removed += removed
+        self.report.failed += [Failure(path, why) for path, why in left]
         self._fetch_all(plan.fetch)
         self._recheck(plan.recheck)
         self._settle(plan.discovery)
@@ -197,13 +191,10 @@ class Applier:
             self.report.removed.append(entry.relpath)
             self.report.updated.append(Written(release.url, held[0].relpath))
             return "updated"
+        # The release's date or address may have changed: its file then moves to the new path.
         relpath = free_relpath(self.archive, kind, release, current=entry.relpath)
-        if relpath == entry.relpath:
-            self._write(relpath, release, fetched)
-        else:
-            # The release's date or address changed: its file moves to the new path.
-            write = partial(self._write, relpath, release, fetched)
-            move_file(self.archive, release.url, entry.relpath, relpath, write)
+        write = partial(self._write, release=release, fetched=fetched)
+        if place(self.archive, release.url, entry.relpath, relpath, write):
             self.report.removed.append(entry.relpath)
         self.report.updated.append(Written(release.url, relpath))
         return "updated"

@@ -15,12 +15,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scraper.archive.moves import finish, unfinished_moves
+from scraper.archive.moves import finish_all, unfinished_moves
 from scraper.archive.runs import recorded_if_stopped
 from scraper.archive.store import SYNC_ONE, Archive, open_archive, require_archive
 from scraper.config import Config
 from scraper.dates import is_placeholder
-from scraper.errors import StateError, StoreError
+from scraper.errors import StateError
 from scraper.net.fetch import Fetcher
 from scraper.net.session import Session, StopCheck, Stopped
 from scraper.net.source import PageSource
@@ -106,13 +106,8 @@ def run_verify(
 
 def _finish_moves(archive: Archive, report: VerifyReport) -> None:
     """Finish the moves a killed run left; one that cannot be finished is only a note."""
-    for move in unfinished_moves(archive):
-        try:
-            finish(archive, move)
-        except StateError:
-            raise
-        except StoreError as exc:  # the note stays: the next run tries again
-            report.notes.append(f"{move.old}: a move left unfinished: {exc}")
+    _, left = finish_all(archive, unfinished_moves(archive))
+    report.notes += [f"{path}: {why}" for path, why in left]
 
 
 def verify_archive(

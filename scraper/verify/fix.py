@@ -10,11 +10,10 @@ are kept unless forced.
 from __future__ import annotations
 
 import datetime as dt
-from functools import partial
 
 from scraper.archive.document import dumps
 from scraper.archive.identify import identify
-from scraper.archive.moves import move_file
+from scraper.archive.moves import place
 from scraper.archive.placing import free_relpath
 from scraper.archive.store import Archive
 from scraper.errors import StateError, StoreError
@@ -82,9 +81,10 @@ def _from_page(
         )
     written.add(page.url)
     target = free_relpath(archive, kind, page, current=relpath)
-    write = partial(archive.write, target, dumps(page), page.url, page.date, now)
-    if target == relpath:
-        write()
-        return "rewritten from the page"
-    move_file(archive, page.url, relpath, target, write)
-    return f"moved to {target}, rewritten from the page"
+
+    def write_at(path: str) -> None:
+        archive.write(path, dumps(page), page.url, page.date, now)
+
+    if place(archive, page.url, relpath, target, write_at):
+        return f"moved to {target}, rewritten from the page"
+    return "rewritten from the page"
