@@ -319,7 +319,11 @@ def test_each_files_latest_findings_are_kept_for_status_and_report(
     assert [f["fixed"] for f in fixed.report["findings"]] == ["rewritten from the page"]
     with Archive.read_only(archive) as state:
         assert edited not in {f.relpath for f in state.findings()}  # mended: nothing to say
+    site.clear_log()
     verify(site, archive, config_file, str(archive / edited))
+    # The page's validators were kept with the fix: the next check is a conditional request.
+    [asked] = [r for r in site.requests if r.target == EDITED]
+    assert "if-none-match" in asked.headers
     with Archive.read_only(archive) as state:
         assert edited not in {f.relpath for f in state.findings()}  # found ok now
 

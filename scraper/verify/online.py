@@ -79,9 +79,12 @@ class OnlineCheck:
                 self._failed(target, exc)
             else:
                 self.done += 1
-                page = self._judge(target, self.session.fetched(fetched))
+                answered = self.session.fetched(fetched)
+                page = self._judge(target, answered)
                 if self.judged is not None:
                     self.judged(target.checked, page)
+                    if target.checked.result.mended:  # now the file is what the page makes
+                        self.session.commit(answered)
             if self.progress:
                 kinds = ", ".join(target.checked.result.kinds) or "ok"
                 self.progress(self.done, len(targets), target.url, kinds)
@@ -111,6 +114,8 @@ class OnlineCheck:
         text = result.text
         assert checked.release is not None and text is not None  # only readable files
         if fetched.not_modified:
+            # The file is what the page makes: a body it lacks, the page lacks too.
+            result.kinds.pop("empty-body", None)
             result.add("ok", "not modified since this tool wrote it")
             return None
         moved_to = canonical_url(fetched.url)
