@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 
 from scraper.errors import BlockPageError, ConfigError, ParseError
-from scraper.site.parse import ParseOptions, Selectors, parse_page, release_from_page
+from scraper.site.parse import (
+    ParseOptions,
+    Selectors,
+    parse_page,
+    release_from_page,
+    stated_date,
+)
 
 BLOCKED = Path(__file__).parent / "fixtures" / "blocked"
 URL = "https://www.beehive.govt.nz/release/x"
@@ -212,3 +218,12 @@ def test_release_from_page_names_the_release_by_the_url_it_came_from() -> None:
     body = _page().encode()
     release = release_from_page(body, "http://mirror:8080/release/x", None, ParseOptions())
     assert release.url == URL
+
+
+def test_the_stated_date_alone_is_read_in_any_zone() -> None:
+    page = _page().encode("utf-8")  # time 2025-12-09T21:37:58Z: 10 December in New Zealand
+    options = ParseOptions()
+    assert stated_date(page, URL, "Pacific/Auckland", options) == dt.date(2025, 12, 10)
+    assert stated_date(page, URL, "UTC", options) == dt.date(2025, 12, 9)
+    undated = _page().replace('datetime="2025-12-09T21:37:58Z"', "").encode("utf-8")
+    assert stated_date(undated, URL, "UTC", options) is None

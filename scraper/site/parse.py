@@ -129,6 +129,13 @@ def release_from_page(
     )
 
 
+def stated_date(body: bytes, url: str, zone: str, options: ParseOptions) -> dt.date | None:
+    """The date a fetched page states, in `zone`, reading nothing else of it (no body)."""
+    tree = LexborHTMLParser(body.decode("utf-8", "replace"))
+    main = tree.css_first(options.selectors.main) or tree.root
+    return None if main is None else _stated_date(main, options.selectors, zone, url)
+
+
 def _title(tree: LexborNode, sel: Selectors, source: str) -> str:
     """The page's release title, stripped; a page without one is no release."""
     node = tree.css_first(sel.title)

@@ -6,7 +6,6 @@ that is down and a spent request budget end the checks the way they end a sync.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 from collections.abc import Callable
@@ -19,7 +18,7 @@ from scraper.models import Release
 from scraper.net.pool import in_order
 from scraper.net.session import GONE, Session
 from scraper.net.source import Fetched
-from scraper.site.parse import ParseOptions, release_from_page
+from scraper.site.parse import ParseOptions, release_from_page, stated_date
 from scraper.site.urls import canonical_url
 from scraper.verify.compare import compare
 from scraper.verify.offline import Checked
@@ -142,16 +141,15 @@ class OnlineCheck:
             self.session.commit(fetched)  # the file is what the page makes: a 304 may answer
         return page
 
-    def _release(self, fetched: Fetched, fallback: dt.date | None, zone: str = "") -> Release:
-        """The release a page holds, dated in the archive's zone (or `zone`)."""
-        options = dataclasses.replace(self.parse, timezone=zone) if zone else self.parse
-        return release_from_page(fetched.body, fetched.url, fallback, options)
+    def _release(self, fetched: Fetched, fallback: dt.date | None) -> Release:
+        """The release a page holds, dated in the archive's zone."""
+        return release_from_page(fetched.body, fetched.url, fallback, self.parse)
 
     def _old_date(self, fetched: Fetched, page: Release, file: Release) -> dt.date | None:
         """The date the old exporter's rule (UTC) gives the page, when the dates differ."""
         if page.date == file.date:
             return None
-        return self._release(fetched, page.date, "UTC").date
+        return stated_date(fetched.body, page.url, "UTC", self.parse) or page.date
 
 
 def _sha256(text: str) -> str:
