@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from scraper.archive.document import dumps
 from scraper.dates import UNDATED
 from scraper.models import Release
 from scraper.site.urls import PUBLIC_SITE, content_type_of, folded_id
@@ -24,13 +23,16 @@ _TABLE_RULE = re.compile(
 _FIELDS = ("title", "ministers", "portfolios", "attachments")
 
 
-def compare(file: Release, text: str, page: Release, old_date: dt.date | None) -> dict[str, str]:
+def compare(
+    file: Release, text: str, page: Release, expected: str, old_date: dt.date | None
+) -> dict[str, str]:
     """The kinds of difference between a file and its page, each with a short detail.
 
-    `text` is the file as it is on disk; `old_date` is the date the old rule gave the page
-    (its UTC date). Identical files are {"ok": ""}.
+    `text` is the file as it is on disk, `expected` the file the page makes (`dumps(page)`);
+    `old_date` is the date the old rule gave the page (its UTC date). Identical files are
+    {"ok": ""}.
     """
-    if text == dumps(page):
+    if text == expected:
         return {"ok": ""}
     kinds: dict[str, str] = {}
     changed: list[str] = []

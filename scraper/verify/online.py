@@ -135,7 +135,7 @@ class OnlineCheck:
             result.add("local-edit", "the page is unchanged since")
             return page
         old_date = self._old_date(fetched, page, checked.release)
-        for kind, detail in compare(checked.release, text, page, old_date).items():
+        for kind, detail in compare(checked.release, text, page, expected, old_date).items():
             result.add(kind, detail)
         if result.ok:
             self.session.commit(fetched)  # the file is what the page makes: a 304 may answer
