@@ -234,9 +234,9 @@ def test_paths_select_their_files_and_the_archive_itself_means_every_file(
         (tmp_path / relpath).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / relpath).write_text("x", encoding="utf-8")
     every = ["releases/2024/01/2024-01-02-a.md", "speeches/2024/02/2024-02-03-b.md"]
-    assert select_files(tmp_path, [], None) == every
-    assert select_files(tmp_path, [tmp_path], None) == every
-    assert select_files(tmp_path, [tmp_path / "speeches"], None) == every[1:]
-    assert select_files(tmp_path, [tmp_path], dt.date(2024, 2, 1)) == every[1:]
+    assert select_files(tmp_path, [], None) == (every, True)
+    assert select_files(tmp_path, [tmp_path], None) == (every, True)
+    assert select_files(tmp_path, [tmp_path / "speeches"], None) == (every[1:], False)
+    assert select_files(tmp_path, [tmp_path], dt.date(2024, 2, 1)) == (every[1:], False)
     with pytest.raises(ConfigError, match="is not inside the archive's"):
         select_files(tmp_path, [tmp_path.parent], None)

@@ -31,7 +31,7 @@ from scraper.verify.memory import drawn_sample, remember, remember_later
 from scraper.verify.offline import Checked
 from scraper.verify.online import OnlineCheck, Progress, Target
 from scraper.verify.report import VerifyReport
-from scraper.verify.select import new_seed, sample, select_files
+from scraper.verify.select import Selection, new_seed, sample, select_files
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def run_verify(
             archive.refresh_index()
             fixer = Fixer(archive, force=options.force, now=now)
         chosen = _choose(archive, options, report)
-        checked = _check_offline(archive, chosen, options)
+        checked = _check_offline(archive, chosen, indexed=fixer is not None)
         report.results = [c.result for c in checked]
         try:
             if source is None:
@@ -162,15 +162,16 @@ def _source(config: Config, archive: Archive, options: VerifyOptions) -> Iterato
         yield fetcher
 
 
-def _choose(archive: Archive, options: VerifyOptions, report: VerifyReport) -> list[str]:
+def _choose(archive: Archive, options: VerifyOptions, report: VerifyReport) -> Selection:
     """The files to check: under the paths, from --since, a sample of them.
 
     A seed given again draws the files it drew before, when the state kept them (which
     files were verified longest ago changes with each run, and with it a fresh draw).
     """
-    relpaths = select_files(archive.root, options.paths, options.since)
+    selected = select_files(archive.root, options.paths, options.since)
     if options.sample is None:
-        return relpaths
+        return selected
+    relpaths = selected.relpaths
     report.seed = options.seed if options.seed is not None else new_seed()
     before = drawn_sample(archive, report.seed) if options.seed is not None else None
     if before is not None:
@@ -179,20 +180,22 @@ def _choose(archive: Archive, options: VerifyOptions, report: VerifyReport) -> l
     else:
         chosen = sample(relpaths, options.sample, report.seed, archive.verified_at())
     report.sampled = chosen
-    return chosen
+    return Selection(chosen, whole=False)
 
 
-def _check_offline(archive: Archive, relpaths: list[str], options: VerifyOptions) -> list[Checked]:
-    """Read and check each file; duplicates among all the archive's files."""
+def _check_offline(archive: Archive, chosen: Selection, *, indexed: bool) -> list[Checked]:
+    """Read and check each file; duplicates among all the archive's files (`indexed`: the
+    archive's index was brought up to date already)."""
     digests = archive.written_digests()
     checked = [
         offline.check_file(relpath, _read(archive, relpath), digests.get(relpath))
-        for relpath in relpaths
+        for relpath in chosen.relpaths
     ]
-    whole = not (options.paths or options.since or options.sample is not None)
-    if whole:
+    if chosen.whole:  # the duplicates are among these; otherwise the index knows them
         offline.mark_duplicates(checked)
     else:
+        if not indexed:
+            archive.refresh_index()
         _mark_duplicates_in_index(archive, checked)
     return checked
 
@@ -207,7 +210,6 @@ def _read(archive: Archive, relpath: str) -> bytes | OSError:
 
 def _mark_duplicates_in_index(archive: Archive, checked: list[Checked]) -> None:
     """For a part of the archive: other files of the whole archive that hold the same url."""
-    archive.refresh_index()
     for check in checked:
         if check.release is None:
             continue

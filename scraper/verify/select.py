@@ -7,13 +7,21 @@ import os
 import random
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from scraper.errors import ConfigError
 from scraper.models import CONTENT_FOLDERS
 
 
-def select_files(root: Path, paths: Sequence[Path], since: dt.date | None) -> list[str]:
-    """The relative paths of the archive files under `paths` (all when none), sorted.
+class Selection(NamedTuple):
+    """The files chosen, relative to the archive, sorted; and whether they are all of them."""
+
+    relpaths: list[str]
+    whole: bool
+
+
+def select_files(root: Path, paths: Sequence[Path], since: dt.date | None) -> Selection:
+    """The archive files under `paths` (all when none, or the archive itself is one).
 
     `since` keeps the files whose name's date (YYYY-MM-DD-…) is on or after it. A path
     outside the archive's content folders is a ConfigError naming it.
@@ -29,7 +37,7 @@ def select_files(root: Path, paths: Sequence[Path], since: dt.date | None) -> li
     relpaths = sorted({relpath for path in wanted for relpath in _relpaths(base, path)})
     if since is not None:
         relpaths = [p for p in relpaths if p.rsplit("/", 1)[-1][:10] >= since.isoformat()]
-    return relpaths
+    return Selection(relpaths, everything and since is None)
 
 
 def _relpaths(base: Path, path: Path) -> list[str]:
