@@ -257,21 +257,17 @@ def _targets(archive: Archive, checked: list[Checked]) -> list[Target]:
     work their way through the archive rather than checking the same files each time.
     """
     learnt = archive.learnt()
-    digests = archive.written_digests()
     verified = archive.verified_at()
     targets = []
     for check in sorted(checked, key=lambda c: verified.get(c.result.path, float("-inf"))):
         if not check.on_site:
             continue
         assert check.release is not None
-        path = check.result.path
-        known = learnt.get(path)
+        known = learnt.get(check.result.path)
         own = None if is_placeholder(check.release.date) else check.release.date
         fallback = own or (known.listed if known else None)
-        written = digests.get(path)
         url = known.url if known else check.release.url
-        ours = written is not None and "local-edit" not in check.result.kinds
-        targets.append(Target(check, url, fallback, ours, written))
+        targets.append(Target(check, url, fallback))
     return targets
 
 

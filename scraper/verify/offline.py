@@ -24,6 +24,8 @@ class Checked:
 
     result: FileResult
     release: Release | None = None
+    #: The digest of the file as this tool last wrote it (None: it did not write it).
+    written_sha256: str | None = None
 
     @property
     def on_site(self) -> bool:
@@ -58,7 +60,7 @@ def check_file(relpath: str, data: bytes | OSError, written_sha256: str | None =
         result.add("empty-body", "no body")
     if (place := _misplaced(relpath, release)) is not None:
         result.add("misplaced", place)
-    return Checked(result, release)
+    return Checked(result, release, written_sha256)
 
 
 def _invalid(release: Release) -> list[str]:

@@ -36,10 +36,12 @@ class Target:
     url: str
     #: The date to give a page that has none (the file's own, or a listing's).
     fallback: dt.date | None
-    #: Whether a 304 can answer (the file is as this tool wrote it from that page).
-    conditional: bool
-    #: The digest of the file as this tool last wrote it, if it did.
-    written_sha256: str | None = None
+
+    @property
+    def conditional(self) -> bool:
+        """Whether a 304 can answer: the file is as this tool wrote it from that page."""
+        wrote = self.checked.written_sha256 is not None
+        return wrote and "local-edit" not in self.checked.result.kinds
 
 
 class OnlineCheck:
@@ -130,7 +132,7 @@ class OnlineCheck:
         result.expected = expected
         if not page.body:
             result.kinds.pop("empty-body", None)  # the page has no text either: faithful
-        if "local-edit" in result.kinds and target.written_sha256 == _sha256(expected):
+        if "local-edit" in result.kinds and checked.written_sha256 == _sha256(expected):
             # The page is as it was when this tool wrote the file: the hand edit is all.
             result.add("local-edit", "the page is unchanged since")
             return page
