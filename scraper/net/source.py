@@ -7,6 +7,9 @@ an argument and never build one themselves.
 
 from __future__ import annotations
 
+import contextlib
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -48,3 +51,24 @@ class PageSource(Protocol):
     def close(self) -> None:
         """Release connections; requests in flight are not retried."""
         ...
+
+
+class Figures(Protocol):
+    """The closing figures a run's report keeps (a sync's, a verify's)."""
+
+    requests: int
+    seconds: float
+    notes: list[str]
+
+
+@contextlib.contextmanager
+def timed(report: Figures, source: PageSource | None) -> Iterator[None]:
+    """Fill in a report's requests, time and the source's notes, however the run ends."""
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        if source is not None:
+            report.requests = source.requests_made
+            report.notes.extend(note for note in source.notes() if note not in report.notes)
+        report.seconds = time.monotonic() - started

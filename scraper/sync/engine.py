@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -24,7 +23,7 @@ from scraper.models import Failure
 from scraper.net.fetch import Fetcher
 from scraper.net.session import Session, StopCheck, Stopped
 from scraper.net.settings import FetchSettings
-from scraper.net.source import PageSource
+from scraper.net.source import PageSource, timed
 from scraper.site.urls import SITE_HOSTS
 from scraper.sync.apply import Applier, Progress
 from scraper.sync.finder import BACKFILL
@@ -181,9 +180,10 @@ def dry_run(
     return result
 
 
-def open_source(config: Config, archive: Archive) -> Fetcher:
-    """The polite HTTP client for the configured site, keeping robots.txt in the archive."""
-    return Fetcher(config.fetch, validators=archive, robots_cache=archive)
+def open_source(config: Config, archive: Archive, budget: int | None = None) -> Fetcher:
+    """The polite HTTP client for the configured site, keeping robots.txt in the archive;
+    `budget`: at most this many page requests."""
+    return Fetcher(config.fetch, validators=archive, robots_cache=archive, budget=budget)
 
 
 def _record(archive: Archive, report: SyncReport, now: dt.datetime) -> None:
@@ -248,13 +248,10 @@ def _source_name(path: str) -> str:
 
 @contextlib.contextmanager
 def _timed(report: SyncReport, archive: Archive, source: PageSource) -> Iterator[None]:
-    """Fill in the report's closing figures however the run ends."""
-    started = time.monotonic()
+    """Fill in the report's closing figures, and how many files the archive holds."""
     try:
-        yield
+        with timed(report, source):
+            yield
     finally:
-        report.requests = source.requests_made
-        report.notes.extend(note for note in source.notes() if note not in report.notes)
-        report.seconds = time.monotonic() - started
         with contextlib.suppress(StoreError):  # a state gone bad must not hide the summary
             report.archive_files = archive.count()

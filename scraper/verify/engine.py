@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,8 +22,9 @@ from scraper.dates import is_placeholder
 from scraper.errors import StateError
 from scraper.net.fetch import Fetcher
 from scraper.net.session import Session, StopCheck, Stopped
-from scraper.net.source import PageSource
+from scraper.net.source import PageSource, timed
 from scraper.site.parse import ParseOptions
+from scraper.sync.engine import open_source
 from scraper.verify import offline
 from scraper.verify.fix import Fixer
 from scraper.verify.memory import drawn_sample, remember, remember_later
@@ -78,7 +78,7 @@ def run_verify(
     judged, so a run cut short keeps what it fixed; what was found is remembered.
     """
     report = VerifyReport()
-    with _timed(report, source):
+    with timed(report, source):
         fixer = None
         if options.fix and archive.writable:
             # Before reading: a move a killed run left must not be undone by rewriting its
@@ -156,9 +156,7 @@ def _source(config: Config, archive: Archive, options: VerifyOptions) -> Iterato
     if options.offline:
         yield None
         return
-    with Fetcher(
-        config.fetch, validators=archive, robots_cache=archive, budget=options.max_requests
-    ) as fetcher:
+    with open_source(config, archive, options.max_requests) as fetcher:
         yield fetcher
 
 
@@ -269,16 +267,3 @@ def _targets(archive: Archive, checked: list[Checked]) -> list[Target]:
         url = known.url if known else check.release.url
         targets.append(Target(check, url, fallback))
     return targets
-
-
-@contextlib.contextmanager
-def _timed(report: VerifyReport, source: PageSource | None) -> Iterator[None]:
-    """Fill in the report's closing figures however the run ends."""
-    started = time.monotonic()
-    try:
-        yield
-    finally:
-        if source is not None:
-            report.requests = source.requests_made
-            report.notes.extend(n for n in source.notes() if n not in report.notes)
-        report.seconds = time.monotonic() - started
