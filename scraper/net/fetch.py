@@ -414,7 +414,7 @@ class Fetcher:
     def _allow_all(self, note: str, *, problem: bool) -> RobotsRules:
         """No rules: every URL allowed, and the report told why."""
         self._note(note, problem=problem)
-        return RobotsRules.allow_all(self._clock(), note if problem else None)
+        return RobotsRules.allow_all(self._clock())
 
     def _note(self, note: str, *, problem: bool) -> None:
         """Keep a note for the run's report (once); log it as a warning if it is a problem."""

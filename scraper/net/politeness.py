@@ -100,7 +100,6 @@ class RobotsRules:
 
     parser: Protego | None
     fetched_at: float
-    problem: str | None = None
 
     @classmethod
     def parse(cls, text: str, fetched_at: float) -> RobotsRules:
@@ -108,9 +107,9 @@ class RobotsRules:
         return cls(Protego.parse(text), fetched_at)
 
     @classmethod
-    def allow_all(cls, fetched_at: float, problem: str | None = None) -> RobotsRules:
-        """Rules that allow every URL, noting why robots.txt could not be used, if it matters."""
-        return cls(None, fetched_at, problem)
+    def allow_all(cls, fetched_at: float) -> RobotsRules:
+        """Rules that allow every URL (robots.txt said nothing, or there is none)."""
+        return cls(None, fetched_at)
 
     def allows(self, url: str, agent: str) -> bool:
         """Return whether `agent` may fetch `url`."""

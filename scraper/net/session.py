@@ -124,10 +124,14 @@ class Session:
 
     def fetched(self, fetched: Fetched) -> Fetched:
         """Note a response that got through (it breaks a run of blocks and failures)."""
+        self.answered()
+        return fetched
+
+    def answered(self) -> None:
+        """Note that the site answered (a page, or a plain 404): no block, not down."""
         with self._lock:
             self._blocks_in_a_row = 0
             self._failures_in_a_row = 0
-        return fetched
 
     def blocked(self, url: str, exc: BlockedError | None = None) -> None:
         """Log a block page; stop the run after too many in a row.

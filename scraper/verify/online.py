@@ -103,7 +103,7 @@ class OnlineCheck:
             self.session.blocked(target.url, exc)
         elif exc.status in GONE:
             result.add("missing", f"HTTP {exc.status} at the source; the file is kept")
-            self.session.fetched(Fetched(target.url, exc.status, b"", None, None))
+            self.session.answered()
         else:
             result.add("error", str(exc))
             self.session.failed(target.url, exc)
