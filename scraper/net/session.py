@@ -88,8 +88,8 @@ class Session:
     ) -> None:
         """Fetch through `source`; stop after `block_limit` blocks or `down_limit` failures.
 
-        `stop`, asked before each request and at each page boundary, gives a reason when
-        the run must end there (a signal, a time limit), or None to go on.
+        `stop`, asked at each page boundary (`check`, and `get` before its request), gives a
+        reason when the run must end there (a signal, a time limit), or None to go on.
         """
         self.source = source
         self.stop = stop

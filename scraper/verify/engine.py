@@ -1,9 +1,10 @@
 """One verify from end to end: choose files, check them on disk and against the source, fix.
 
 `run_verify` takes an open archive and a page source (None: offline), as `run_sync` does;
-`verify_archive` opens both from the settings. Without --fix nothing in the archive is
-written: an archive without a state is opened read-only (its state in memory), and one with
-a state gets only the time each file was checked and a record of the run.
+`verify_archive` opens both from the settings. Without --fix the archive is opened
+read-only (its state read into memory) and no file is written; afterwards, into a state
+that exists, go when each file was compared with its page, what was found, the sample drawn
+and a record of the run (memory.py).
 """
 
 from __future__ import annotations
