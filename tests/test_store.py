@@ -353,3 +353,16 @@ def test_a_look_at_the_lock_for_an_instant_does_not_refuse_a_run(
     with hold_lock(root):
         assert (root / ".scraper" / "lock").read_text() == f"{os.getpid()}\n"
     assert next(looking, "spent") == "spent"
+
+
+def test_an_unreadable_undated_file_is_one_a_release_may_be_held_in(tmp_path: Path) -> None:
+    for name in ("0001/01/0001-01-01-foo.md", "2020/01/2020-01-05-foo.md"):
+        path = tmp_path / "releases" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"\xff not UTF-8")
+    with Archive(tmp_path) as archive:
+        archive.refresh_index()
+        assert archive.unreadable_like("release", "foo", dt.date(2020, 1, 5)) == [
+            "releases/0001/01/0001-01-01-foo.md",
+            "releases/2020/01/2020-01-05-foo.md",
+        ]

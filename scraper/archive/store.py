@@ -323,7 +323,8 @@ class Archive(State):
         The old archive's file may carry the day before (its UTC date) or 0001-01-01.
         """
         folder = CONTENT_FOLDERS[kind]
-        names = {f"{day:%Y-%m-%d}-{folded}" for day in old_archive_dates(date)}
+        # isoformat, not strftime: %Y writes the year 1 as "1", not "0001", on Linux.
+        names = {f"{day.isoformat()}-{folded}" for day in old_archive_dates(date)}
         return [
             relpath
             for relpath, _ in self.unreadable()
