@@ -30,6 +30,11 @@ def archive_relpath(content_type: str, date: dt.date, url: str) -> PurePosixPath
     which day it falls on depends on the time zone. The year is always four digits
     (``0001/01/0001-01-01-…`` for the archive's two undated files).
     """
+    return PurePosixPath(natural_relpath(content_type, date, url))
+
+
+def natural_relpath(content_type: str, date: dt.date, url: str) -> str:
+    """`archive_relpath` as text, made by formatting alone (verify makes 55,000 of them)."""
     if isinstance(date, dt.datetime):
         raise TypeError(
             f"archive_relpath needs a date, not the datetime {date.isoformat()}: "
@@ -40,8 +45,8 @@ def archive_relpath(content_type: str, date: dt.date, url: str) -> PurePosixPath
     except KeyError:
         known = ", ".join(sorted(CONTENT_FOLDERS))
         raise ValueError(f"unknown content type {content_type!r} (known: {known})") from None
-    name = f"{date.year:04d}-{date.month:02d}-{date.day:02d}-{folded_id(url)}.md"
-    return PurePosixPath(folder, f"{date.year:04d}", f"{date.month:02d}", name)
+    day = date.isoformat()  # the year always in four digits, which strftime's %Y is not
+    return f"{folder}/{day[:4]}/{day[5:7]}/{day}-{folded_id(url)}.md"
 
 
 def url_tag(url: str) -> str:
@@ -55,13 +60,14 @@ def candidate_relpaths(content_type: str, date: dt.date, url: str) -> tuple[str,
     The natural name, then the tagged one; only the tagged one, shortened to fit, when the
     natural name is longer than a file system allows.
     """
-    natural = archive_relpath(content_type, date, url)
-    stem = natural.stem
+    natural = natural_relpath(content_type, date, url)
+    folder, name = natural.rsplit("/", 1)
+    stem = name.removesuffix(".md")
     tag = url_tag(url)
-    if len(natural.name.encode("utf-8")) <= NAME_MAX:
-        return (str(natural), str(natural.with_name(f"{stem}--{tag}.md")))
+    if len(name.encode("utf-8")) <= NAME_MAX:
+        return (natural, f"{folder}/{stem}--{tag}.md")
     room = NAME_MAX - len(f"--{tag}.md")
-    return (str(natural.with_name(f"{stem[:room]}--{tag}.md")),)
+    return (f"{folder}/{stem[:room]}--{tag}.md",)
 
 
 def untagged_stem(relpath: str) -> str:

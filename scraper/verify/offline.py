@@ -11,7 +11,7 @@ from scraper.archive.paths import candidate_relpaths
 from scraper.dates import is_placeholder
 from scraper.errors import DocumentError
 from scraper.models import CONTENT_FOLDERS, Release
-from scraper.site.urls import PUBLIC_SITE, content_type_of, folded_id
+from scraper.site.urls import PUBLIC_SITE, content_type_of
 from scraper.verify.report import FileResult
 
 _FOLDER_TYPES = {folder: kind for kind, folder in CONTENT_FOLDERS.items()}
@@ -90,13 +90,8 @@ def _misplaced(relpath: str, release: Release) -> str | None:
     kind = content_type_of(release.url)
     if kind is None:
         return None  # an invalid url says it already
-    day = release.date
-    natural = f"{CONTENT_FOLDERS[kind]}/{day:%Y/%m/%Y-%m-%d}-{folded_id(release.url)}.md"
-    if relpath == natural and day.year >= 1000:
-        return None  # the common case, without building every candidate
-    folder_kind = _FOLDER_TYPES.get(relpath.split("/", 1)[0])
     candidates = candidate_relpaths(kind, release.date, release.url)
-    if folder_kind == kind and relpath in candidates:
+    if relpath in candidates:  # each lies in the content type's own folder
         return None
     return f"its date, type and id put it at {candidates[0]}"
 
