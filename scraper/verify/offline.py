@@ -10,11 +10,10 @@ from scraper.archive.document import decode, dumps, loads
 from scraper.archive.paths import candidate_relpaths
 from scraper.dates import is_placeholder
 from scraper.errors import DocumentError
-from scraper.models import CONTENT_FOLDERS, Release
+from scraper.models import Release
 from scraper.site.urls import PUBLIC_SITE, content_type_of
 from scraper.verify.report import FileResult
 
-_FOLDER_TYPES = {folder: kind for kind, folder in CONTENT_FOLDERS.items()}
 _LISTS = ("ministers", "portfolios", "attachments")
 
 
