@@ -236,14 +236,15 @@ def config_to_toml(config: Config) -> str:
 
 
 def toml_value(value: object) -> str:
-    """One value in TOML: JSON's string escapes are TOML's, and None is the empty string."""
+    """One value in TOML: JSON's string escapes are TOML's (DEL aside), None the empty string."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, tuple):
         return "[" + ", ".join(toml_value(item) for item in value) + "]"
-    return json.dumps("" if value is None else str(value), ensure_ascii=False)
+    text = json.dumps("" if value is None else str(value), ensure_ascii=False)
+    return text.replace("\x7f", "\\u007f")  # DEL: JSON leaves it as it is, TOML forbids it
 
 
 def flat_settings(config: Config) -> dict[str, Any]:

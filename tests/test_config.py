@@ -129,3 +129,12 @@ def test_the_daemons_options_reach_its_settings_whatever_characters_they_hold(
     daemon = config_from_options({**opts, "assignments": _assignments(opts)}).daemon
     assert daemon.log_file == odd and daemon.sync_every == 90.5 and daemon.git_commit
     assert daemon.verify_cron == "0 4 * * 7"
+
+
+def test_settings_with_control_characters_are_written_as_toml_that_reads_back(
+    tmp_path: Path,
+) -> None:
+    odd = Config(archive=tmp_path / 'ar\x7fch\x01ive "q" \\')
+    written = tmp_path / "odd.toml"
+    written.write_text(config_to_toml(odd), encoding="utf-8")
+    assert load_config(written).archive == odd.archive
