@@ -478,6 +478,10 @@ def test_a_file_that_cannot_be_read_is_reported_and_not_duplicated(
     assert run.exit_code == EXIT_FAILED
     why = reasons(run.failed)
     assert "archive file cannot be read" in why and "fix or remove that file" in why
+    relpath = broken.relative_to(archive).as_posix()
+    [unreadable] = [f.reason for f in run.failed if f.url == relpath]
+    # The path once (the failure's own), then what cannot be done, then why.
+    assert unreadable == "archive file cannot be read: not UTF-8 (byte 0xff at offset 0)"
     assert not any("te-huia" in p and "--" in p for p in files(archive))
     assert broken.read_bytes() == b"\xff not an archive file"
 

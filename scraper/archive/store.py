@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO
 
 from scraper.archive.atomic import atomic_write
-from scraper.archive.document import decode, loads
+from scraper.archive.document import decode, error_reason, loads
 from scraper.archive.opening import BUSY_TIMEOUT, open_read_only, open_state
 from scraper.archive.paths import untagged_stem
 from scraper.archive.schema import SCHEMA_VERSION
@@ -190,9 +190,10 @@ class Archive(State):
         """What the index keeps of a file: its row, or why it cannot be read."""
         kind = _FOLDER_TYPES[relpath.split("/", 1)[0]]
         try:
-            release = loads(read_archive_file(self.root / relpath), source=relpath)
+            release = loads(read_archive_file(self.root / relpath, relpath), source=relpath)
         except DocumentError as exc:
-            return (relpath, str(exc), size, stamp)
+            # Phrased as the folder reasons of _walk are: what cannot be done, then why.
+            return (relpath, f"file cannot be read: {error_reason(exc, relpath)}", size, stamp)
         return (
             relpath,
             kind,
@@ -408,15 +409,19 @@ def require_archive(root: Path, init: bool, how: str) -> bool:
     return True
 
 
-def read_archive_file(path: Path) -> str:
-    """The text of an archive file, or DocumentError with the reason (strict UTF-8)."""
+def read_archive_file(path: Path, source: str | None = None) -> str:
+    """The text of an archive file, or DocumentError with the reason (strict UTF-8).
+
+    `source` names the file in the error (the path relative to the archive), else `path`.
+    """
+    name = source or str(path)
     try:
         data = path.read_bytes()
     except IsADirectoryError as exc:
-        raise DocumentError(f"{path}: a folder that could not be listed") from exc
+        raise DocumentError(f"{name}: a folder that could not be listed") from exc
     except OSError as exc:
-        raise DocumentError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
-    return decode(data, str(path))
+        raise DocumentError(f"{name}: cannot be read ({exc.strerror or exc})") from exc
+    return decode(data, name)
 
 
 def _acquire(

@@ -223,8 +223,7 @@ def _note_archive_state(archive: Archive, report: SyncReport) -> None:
     """Index the archive; report unreadable files and a state that had to be rebuilt."""
     stats = archive.refresh_index()
     for relpath, reason in stats.unreadable:
-        what = "archive" if reason.startswith("folder ") else "archive file cannot be read:"
-        report.failed.append(Failure(relpath, f"{what} {reason}"))
+        report.failed.append(Failure(relpath, f"archive {reason}"))
     if archive.state_problem:
         report.notes.append(archive.state_problem)
 
