@@ -182,15 +182,22 @@ class Archive(State):
         for folder in CONTENT_FOLDERS.values():
             yield from _walk(self.root / folder, folder, hidden, tidy=self.writable)
 
-    def _index_file(self, db: sqlite3.Connection, relpath: str, size: int, stamp: str) -> None:
-        """Index one file's front matter in `db`'s write transaction, or note why it can't be."""
-        self._put_indexed(db, self._read_entry(relpath, size, stamp))
+    def _index_file(
+        self, db: sqlite3.Connection, relpath: str, size: int, stamp: str, text: str
+    ) -> None:
+        """Index a file just written with `text`, in `db`'s write transaction."""
+        self._put_indexed(db, self._read_entry(relpath, size, stamp, text))
 
-    def _read_entry(self, relpath: str, size: int, stamp: str) -> _Indexed:
-        """What the index keeps of a file: its row, or why it cannot be read."""
+    def _read_entry(self, relpath: str, size: int, stamp: str, text: str | None = None) -> _Indexed:
+        """What the index keeps of a file: its row, or why it cannot be read.
+
+        `text`: the file's text, when the caller has just written it (nothing is read).
+        """
         kind = _FOLDER_TYPES[relpath.split("/", 1)[0]]
         try:
-            release = loads(read_archive_file(self.root / relpath, relpath), source=relpath)
+            if text is None:
+                text = read_archive_file(self.root / relpath, relpath)
+            release = loads(text, source=relpath)
         except DocumentError as exc:
             # Phrased as the folder reasons of _walk are: what cannot be done, then why.
             return (relpath, f"file cannot be read: {error_reason(exc, relpath)}", size, stamp)
@@ -236,7 +243,7 @@ class Archive(State):
             ) from exc
         try:
             with self._writing() as db:
-                self._index_file(db, relpath, stat.st_size, _stamp(stat))
+                self._index_file(db, relpath, stat.st_size, _stamp(stat), text)
                 sha256 = hashlib.sha256(data).hexdigest()
                 self._put_written(db, (url, relpath, sha256, published, now))
         except StoreError as exc:
@@ -264,7 +271,7 @@ class Archive(State):
         try:
             stat = path.stat()
             with self._writing() as db:
-                self._index_file(db, relpath, stat.st_size, _stamp(stat))
+                self._index_file(db, relpath, stat.st_size, _stamp(stat), text)
                 self._rehash_written(db, relpath, hashlib.sha256(data).hexdigest())
         except (OSError, StoreError) as exc:
             raise StateError(
@@ -278,13 +285,16 @@ class Archive(State):
         except DocumentError:
             return False
 
-    def edited(self, relpath: str) -> bool:
-        """Whether a file this tool wrote has changed on disk since (edited by hand)."""
+    def edited(self, relpath: str, text: str | None = None) -> bool:
+        """Whether a file this tool wrote has changed on disk since (edited by hand).
+
+        `text`: the file as the caller just read it (strict UTF-8: the same bytes).
+        """
         sha256 = self._written_sha256(relpath)
         if sha256 is None:
             return False
         try:
-            data = (self.root / relpath).read_bytes()
+            data = (self.root / relpath).read_bytes() if text is None else text.encode("utf-8")
         except OSError:
             return True
         return hashlib.sha256(data).hexdigest() != sha256

@@ -174,12 +174,15 @@ class Applier:
         text = dumps(release)
         if (what := learnt(entry, release.url, release.date)) is not None:
             self.archive.put_learnt({entry.relpath: what})
-        if not entry.ours or text == self.archive.read_text(entry.relpath):
-            if entry.ours:
-                self.session.commit(fetched)
+        if not entry.ours:
             self.report.unchanged += 1
             return "unchanged"
-        if self.archive.edited(entry.relpath):
+        on_disk = self.archive.read_text(entry.relpath)
+        if text == on_disk:
+            self.session.commit(fetched)
+            self.report.unchanged += 1
+            return "unchanged"
+        if self.archive.edited(entry.relpath, on_disk):
             reason = "changed by hand since this tool wrote it; not overwritten"
             self.report.kept.append(Failure(entry.relpath, reason))
             return "kept"
