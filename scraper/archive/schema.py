@@ -246,7 +246,7 @@ def check(db: sqlite3.Connection, path: Path, thorough: bool = True) -> int:
     Thorough is integrity_check: a damaged index passes quick_check, then fails the first
     write to its table or, worse, hides rows from lookups, and a sync writes a file twice.
     It costs several times as much, so the caller asks for it unless the file is as scraper
-    last left it (see state.py). Neither finds values of the wrong type or shape, nor text
+    last left it (see opening.py). Neither finds values of the wrong type or shape, nor text
     that is not UTF-8 (which Python cannot read back): every row is checked here every time.
     """
     version = int(db.execute("PRAGMA user_version").fetchone()[0])

@@ -121,7 +121,7 @@ class Archive(State):
         Nothing is created or changed on disk: not the folder, `.scraper/`, the lock, nor
         the state. The state is copied into memory (empty when there is none, or when it is
         damaged: `state_problem` says so), so queries and even meta writes work, and are
-        forgotten on close. `write` and `remove` raise StoreError; `locked` takes no lock.
+        forgotten on close. `write`, `rewrite` and `remove` raise StoreError; no lock is taken.
         """
         return cls(root, writable=False)
 
@@ -341,8 +341,6 @@ class Archive(State):
             for relpath, _ in self.unreadable()
             if relpath.startswith(folder + "/") and untagged_stem(relpath) in names
         ]
-
-    # -- the lock --------------------------------------------------------------------------
 
 
 @contextlib.contextmanager

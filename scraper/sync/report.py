@@ -40,7 +40,8 @@ class SyncReport:
     added: list[Written] = field(default_factory=list)
     updated: list[Written] = field(default_factory=list)
     unchanged: int = 0
-    #: Files removed because their release moved to another path (in `updated`).
+    #: Files removed because their release moved to another path (the new one is in
+    #: `updated`, except for a move a killed run left, finished by this one).
     removed: list[str] = field(default_factory=list)
     failed: list[Failure] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
@@ -52,7 +53,7 @@ class SyncReport:
     requests: int = 0
     seconds: float = 0.0
     #: Why the run ended early, and the kind of reason ("blocked", "unreachable", "down",
-    #: "state"), or None.
+    #: "state", "cancelled", "time-limit"), or None.
     stopped: str | None = None
     stop_kind: str | None = None
     #: Readable files in the archive when the run ended.
