@@ -38,7 +38,7 @@ def report_command(output: Path, **opts: Any) -> None:
     census = report.census
     span = f", {census.months[0][0]} to {census.months[-1][0]}" if census.months else ""
     click.echo(
-        f"wrote {output}: {census.files:,} file{'' if census.files == 1 else 's'}{span},"
+        f"wrote {output}: {plural(census.files, 'file')}{span},"
         f" {plural(len(census.unreadable), 'unreadable file')}; open it in a browser",
         err=True,
     )

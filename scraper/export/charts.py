@@ -11,6 +11,8 @@ import math
 from collections import Counter
 from html import escape
 
+from scraper.wording import plural
+
 __all__ = ["COLOURS", "bar", "month_chart", "nice_step", "stacked_bars"]
 
 #: One colour per content type, and the colour of a gap (a month with no file).
@@ -73,7 +75,7 @@ def _month_bar(
     """One month's group: its tooltip, a segment per type, or the red mark of a gap."""
     total = sum(counts.values())
     year, number = month.split("-")
-    said = ", ".join(f"{counts[t]} {t}{'' if counts[t] == 1 else 's'}" for t in types if counts[t])
+    said = ", ".join(plural(counts[t], t) for t in types if counts[t])
     tip = f"{_MONTH_NAMES[int(number) - 1]} {year}: {said or 'nothing'}"
     parts = [f'<g class="month" data-month="{month}" data-total="{total}"><title>{tip}</title>']
     y = base
