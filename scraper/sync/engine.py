@@ -26,7 +26,7 @@ from scraper.net.settings import FetchSettings
 from scraper.net.source import PageSource, timed
 from scraper.site.urls import SITE_HOSTS
 from scraper.sync.apply import Applier, Progress
-from scraper.sync.finder import BACKFILL
+from scraper.sync.finder import BACKFILL, FEED_PATH
 from scraper.sync.options import SyncOptions
 from scraper.sync.plan import Plan, make_plan
 from scraper.sync.report import SyncReport
@@ -242,7 +242,7 @@ def _listing(progress: Progress | None) -> Callable[[str, int], None] | None:
 
 def _source_name(path: str) -> str:
     """What a discovery page is, for the progress display."""
-    return "feed" if path == "/rss.xml" else "listing"
+    return "feed" if path == FEED_PATH else "listing"
 
 
 @contextlib.contextmanager
