@@ -4,37 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from scraper.cli.app import echo_summary, main, run, run_job
-from scraper.cli.options import config_from_options
+from scraper.cli.options import archive_options, config_from_options
 from scraper.cli.progress import Progress
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def archive_options(command: F) -> F:
-    """--archive and --config: the archive to read, named or from the settings file."""
-    command = click.option(
-        "--archive",
-        type=click.Path(file_okay=False, path_type=Path),
-        help="Archive folder. [default: seeds, or the settings file's]",
-    )(command)
-    return click.option(
-        "--config",
-        "config_file",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="Settings file (TOML) whose archive to read. [default: none]",
-    )(command)
-
-
-def archive_from_options(opts: dict[str, Any], as_json: bool = False) -> Path:
-    """The archive folder the options name (through the settings file, if one is given)."""
-    return run(lambda: config_from_options(opts), as_json).archive
 
 
 @main.command("export")
@@ -55,7 +32,7 @@ def export_command(database: Path, **opts: Any) -> None:
     from scraper.export.summary import report_dict, report_lines
 
     as_json = bool(opts["as_json"])
-    archive = archive_from_options(opts, as_json)
+    archive = run(lambda: config_from_options(opts), as_json).archive
     progress = Progress(enabled=not as_json and sys.stderr.isatty(), quiet=True)
     report = run_job(
         lambda: export_sqlite(

@@ -23,21 +23,34 @@ def default_help(value: object) -> str:
     return f" [default: {value}, or the settings file's]"
 
 
+#: --config and --archive: which settings file, and which archive (every command's).
+_WHICH = [
+    click.option(
+        "--config",
+        "config_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Settings file (TOML); see config/scraper.toml. [default: none]",
+    ),
+    click.option(
+        "--archive",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Archive folder." + default_help(DEFAULTS.archive),
+    ),
+]
+
+
+def archive_options(command: F) -> F:
+    """Add --config and --archive alone: for the commands that only read an archive."""
+    for decorator in reversed(_WHICH):
+        command = decorator(command)
+    return command
+
+
 def settings_options(command: F) -> F:
     """Add the options that override the settings file (--config, --archive, --base-url, …)."""
     fetch = DEFAULTS.fetch
     decorators = [
-        click.option(
-            "--config",
-            "config_file",
-            type=click.Path(dir_okay=False, path_type=Path),
-            help="Settings file (TOML); see config/scraper.toml. [default: none]",
-        ),
-        click.option(
-            "--archive",
-            type=click.Path(file_okay=False, path_type=Path),
-            help="Archive folder." + default_help(DEFAULTS.archive),
-        ),
+        *_WHICH,
         click.option(
             "--base-url",
             help="Where requests go (a mirror); files keep the public URL."

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from scraper.cli.app import main, run
-from scraper.cli.export import archive_from_options, archive_options
+from scraper.cli.options import archive_options, config_from_options
 from scraper.wording import plural
 
 
@@ -27,7 +27,7 @@ def report_command(output: Path, **opts: Any) -> None:
     """Write a one-page HTML report of the archive."""
     from scraper.export.report import make_report
 
-    archive = archive_from_options(opts)
+    archive = run(lambda: config_from_options(opts)).archive
     to_stdout = str(output) == "-"
     report = run(
         lambda: make_report(archive, None if to_stdout else output, dt.datetime.now(dt.UTC))
