@@ -59,19 +59,24 @@ def load_config(path: Path | None, sets: Sequence[str] = ()) -> Config:
 
     Every error names the file, or the --set, and the key.
     """
-    data: dict[str, Any] = {}
-    if path is not None:
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ConfigError(f"cannot read the settings file {path}: {exc.strerror}") from exc
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    data = read_settings(path)
     for assignment in sets:
         _assign(data, assignment)
     named = [str(path)] if path is not None else []
     source = " and ".join(named + (["the command line"] if sets else [])) or "the defaults"
     return config_from_mapping(data, source)
+
+
+def read_settings(path: Path | None) -> dict[str, Any]:
+    """A settings file as parsed TOML (None: no file, so nothing set); ConfigError naming it."""
+    if path is None:
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read the settings file {path}: {exc.strerror}") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
 
 
 def _assign(data: dict[str, Any], assignment: str) -> None:

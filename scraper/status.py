@@ -7,14 +7,13 @@ state copied into memory), and nothing is created or changed on disk.
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from scraper.archive.state import STATE_FILE
 from scraper.archive.store import STATE_DIR, Archive, lock_holder
-from scraper.config import Config, flat_settings, flatten_toml
+from scraper.config import Config, flat_settings
 from scraper.daemon.runfile import read_info, running
 from scraper.models import CONTENT_FOLDERS
 from scraper.wording import plural
@@ -112,16 +111,6 @@ def settings_sources(
             source = "default"
         rows.append({"key": key, "value": value, "source": source})
     return rows
-
-
-def file_keys(path: Path | None) -> set[str]:
-    """The keys a settings file sets (table.key), read as TOML; none without a file."""
-    if path is None:
-        return set()
-    try:
-        return set(flatten_toml(tomllib.loads(path.read_text(encoding="utf-8"))))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
-        return set()  # load_config has said what is wrong with it already
 
 
 def _iso(date: dt.date | None) -> str | None:
