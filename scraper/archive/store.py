@@ -29,7 +29,7 @@ from scraper.archive.schema import SCHEMA_VERSION
 from scraper.archive.state import STATE_FILE, Entry, RunRecord, State
 from scraper.dates import old_archive_dates
 from scraper.errors import ConfigError, DocumentError, LockedError, StateError, StoreError
-from scraper.models import CONTENT_FOLDERS
+from scraper.models import CONTENT_FOLDERS, Release
 from scraper.site.urls import folded_id
 
 __all__ = [
@@ -415,6 +415,11 @@ def require_archive(root: Path, init: bool, how: str) -> bool:
         folders = ", ".join(f"{name}/" for name in (*CONTENT_FOLDERS.values(), STATE_DIR))
         raise ConfigError(f"there is no archive at {root} (none of {folders} in it): {how}")
     return True
+
+
+def read_release(root: Path, relpath: str) -> Release:
+    """The release in an archive file; DocumentError, naming `relpath`, when it cannot be."""
+    return loads(read_archive_file(root / relpath, relpath), source=relpath)
 
 
 def read_archive_file(path: Path, source: str | None = None) -> str:

@@ -12,11 +12,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scraper.archive.document import loads
 from scraper.archive.state import Finding, RunRecord, Stamped
-from scraper.archive.store import SYNC_ONE, Archive, read_archive_file, require_archive
+from scraper.archive.store import SYNC_ONE, Archive, read_release, require_archive
+from scraper.dates import UNDATED, is_placeholder
 from scraper.errors import DocumentError
-from scraper.export.governments import GOVERNMENTS, UNDATED, Government, government_of
+from scraper.export.governments import GOVERNMENTS, Government, government_of
 from scraper.models import CONTENT_FOLDERS
 from scraper.verify.report import KINDS
 
@@ -116,7 +116,7 @@ def gather(root: Path, now: dt.datetime) -> Census:
     census.files = len(files)
     census.by_type = Counter(f.kind for f in files)
     census.types = tuple(kind for kind in CONTENT_FOLDERS if census.by_type[kind])
-    dated = [f for f in files if f.date != UNDATED]
+    dated = [f for f in files if not is_placeholder(f.date)]
     census.undated = len(files) - len(dated)
     census.months = _months(dated)
     census.governments = _governments(dated)
@@ -183,13 +183,13 @@ def _ministers(root: Path, files: list[Stamped], census: Census) -> list[Ministe
     last: dict[str, dt.date] = {}
     for file in files:
         try:
-            release = loads(read_archive_file(root / file.relpath), source=file.relpath)
+            release = read_release(root, file.relpath)
         except DocumentError as exc:  # changed since the index read it
             census.unreadable.append((file.relpath, str(exc)))
             continue
         for name in dict.fromkeys(minister_name(m) for m in release.ministers):
             count[name] += 1
-            if file.date != UNDATED:
+            if not is_placeholder(file.date):
                 first[name] = min(first.get(name, file.date), file.date)
                 last[name] = max(last.get(name, file.date), file.date)
     return [

@@ -12,10 +12,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-__all__ = ["GOVERNMENTS", "UNDATED", "Government", "government_of"]
+from scraper.dates import UNDATED
+
+__all__ = ["GOVERNMENTS", "Government", "government_of"]
 
 #: The old exporter's date for a page that had none: it says nothing of the government.
-UNDATED = dt.date(1, 1, 1)
 
 
 @dataclass(frozen=True)

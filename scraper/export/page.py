@@ -12,9 +12,9 @@ from html import escape
 from urllib.parse import quote
 
 from scraper.archive.state import Finding, RunRecord
+from scraper.dates import UNDATED
 from scraper.export.census import Census, MinisterCount
 from scraper.export.charts import COLOURS, GAP, bar, month_chart, stacked_bars
-from scraper.export.governments import UNDATED
 from scraper.export.metadata import LICENCE, SOURCE, SOURCE_URL
 from scraper.wording import plural
 

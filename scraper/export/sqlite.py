@@ -23,9 +23,8 @@ from typing import Any
 from sqlite_utils import Database
 
 from scraper.archive.atomic import atomic_write
-from scraper.archive.document import loads
 from scraper.archive.state import Stamped
-from scraper.archive.store import SYNC_ONE, Archive, read_archive_file, require_archive
+from scraper.archive.store import SYNC_ONE, Archive, read_release, require_archive
 from scraper.errors import DocumentError, StoreError
 from scraper.exitcodes import EXIT_FAILED, EXIT_OK
 from scraper.export.governments import Government, government_of
@@ -226,7 +225,7 @@ def _write(
 def _read(root: Path, file: Stamped, report: ExportReport) -> Release | None:
     """The release in a file, or None (and the reason in the report) when it cannot be read."""
     try:
-        release = loads(read_archive_file(root / file.relpath), source=file.relpath)
+        release = read_release(root, file.relpath)
     except DocumentError as exc:
         report.unreadable.append(Skipped(file.relpath, str(exc)))
         return None
