@@ -173,6 +173,24 @@ def test_once_runs_a_verify_after_the_sync_unless_the_site_stopped_it(
     assert any(event == "verify skipped" for event, _ in logged) == (not verifies)
 
 
+def test_a_bug_in_a_job_is_a_log_line_and_the_schedule_goes_on(
+    settings: Path, clock: Clock
+) -> None:
+    daemon, scheduler, script, logged = make(settings, clock)
+
+    def bug(stop: StopCheck) -> None:
+        raise RuntimeError("a bug")
+
+    script.during = bug
+    for _ in range(2):
+        scheduler.tick()
+        clock.advance(60)
+    assert runs(script, "sync") == [0, 60]  # the first run's bug did not end the schedule
+    failed = [fields for event, fields in logged if event == "sync failed"]
+    assert failed == [{"error": "unexpected RuntimeError: a bug (please report)"}] * 2
+    assert daemon.once().exit_code == 1  # --once: the same, as an exit code
+
+
 def test_missed_runs_are_coalesced_into_one(settings: Path, clock: Clock) -> None:
     _, scheduler, script, _ = make(settings, clock)
     scheduler.tick()

@@ -96,11 +96,6 @@ class Runner:
         self.log(f"{job} failed", error=str(exc))
         return Outcome(job, exit_code_for(exc))
 
-    def _crashed(self, job: str, exc: Exception) -> Outcome:
-        """A run that raised what nothing expected: one log line, and the daemon goes on."""
-        self.log(f"{job} failed", error=f"unexpected {type(exc).__name__}: {exc} (please report)")
-        return Outcome(job, EXIT_FAILED)
-
     def _commit(self, root: Path, paths: list[str], counts: dict[str, int]) -> bool:
         """Commit the run's files, when there are any and the archive is a git work tree;
         whether nothing went wrong."""

@@ -37,7 +37,7 @@ from scraper.daemon.logs import EventLog
 from scraper.daemon.pace import TROUBLE, Pace
 from scraper.daemon.runfile import DaemonInfo, write_info
 from scraper.errors import ConfigError, ScraperError
-from scraper.exitcodes import EXIT_INTERRUPTED
+from scraper.exitcodes import EXIT_FAILED, EXIT_INTERRUPTED
 from scraper.net.session import StopRequest
 from scraper.net.source import PageSource
 
@@ -183,7 +183,12 @@ class Daemon:
         try:
             if self._stopping is not None:
                 return Outcome(job, 0, "cancelled", skipped=True)
-            outcome = run(self.config, self._stop_check, self._hold_source)
+            try:
+                outcome = run(self.config, self._stop_check, self._hold_source)
+            except Exception as exc:  # a bug in a job: one log line, and the daemon goes on
+                error = f"unexpected {type(exc).__name__}: {exc} (please report)"
+                self.log(f"{job} failed", error=error)
+                outcome = Outcome(job, EXIT_FAILED)
             self.runs[job] += not outcome.skipped
             return outcome
         finally:
