@@ -1,7 +1,8 @@
 """The command line: the only code that prints, reads argv or exits.
 
 `app.py` holds the command group and error handling, `options.py` the options shared by the
-commands that read the settings; each other module holds a command or two.
+commands that read the settings, `progress.py` the progress display; each other module
+holds a command or two.
 """
 
 from scraper.cli import daemon, export, files, report, settings, status, sync, verify

@@ -53,7 +53,7 @@ class _Group(click.Group):
             sys.exit(exc.exit_code)
         except click.exceptions.Abort:
             click.echo("interrupted", err=True)
-            sys.exit(130)
+            sys.exit(EXIT_INTERRUPTED)
         except OSError as exc:
             if exc.errno not in _OUTPUT_ERRORS:
                 raise
@@ -89,7 +89,7 @@ def run_job(
     try:
         with terminated_as_interrupt(), progress:
             return run(action, as_json)
-    except (KeyboardInterrupt, Terminated) as stop:
+    except KeyboardInterrupt as stop:  # Terminated (SIGTERM) is one too
         interrupted(stop, kept, as_json)
 
 
@@ -112,12 +112,17 @@ def echo_summary(
         click.echo(line, err=True)
 
 
+def _echo_error_json(code: int, message: str) -> None:
+    """The one JSON object on stdout of a --json run that ends without its report."""
+    click.echo(json.dumps({"ok": False, "exit": code, "error": message}, ensure_ascii=False))
+
+
 def fail(
     message: str, code: int, as_json: bool = False, usage: click.UsageError | None = None
 ) -> NoReturn:
     """End the command with an error: on stderr, and with --json also as JSON on stdout."""
     if as_json:
-        click.echo(json.dumps({"ok": False, "exit": code, "error": message}, ensure_ascii=False))
+        _echo_error_json(code, message)
     if usage is not None:
         usage.show()
     else:
@@ -155,7 +160,7 @@ def interrupted(stop: BaseException, message: str, as_json: bool = False) -> NoR
     line = f"{'terminated' if terminated else 'interrupted'}: {message}"
     if as_json:
         with contextlib.suppress(OSError):
-            click.echo(json.dumps({"ok": False, "exit": code, "error": line}, ensure_ascii=False))
+            _echo_error_json(code, line)
             sys.stdout.flush()
     click.echo(line, err=True)
     sys.stderr.flush()

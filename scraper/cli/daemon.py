@@ -19,8 +19,7 @@ from scraper.cli.app import fail, main, run
 from scraper.cli.options import DEFAULTS, config_from_options, default_help, settings_options
 from scraper.config import Config, toml_value
 from scraper.daemon.settings import LOG_FORMATS
-from scraper.errors import ScraperError
-from scraper.exitcodes import exit_code_for
+from scraper.exitcodes import EXIT_USAGE
 
 #: Seconds a stop waits for the job in hand, in all: it must exit within 5 s.
 STOP_WAIT = 4.5
@@ -94,11 +93,12 @@ def daemon_command(**opts: Any) -> None:
         _library_warnings_to(log)
         daemon = Daemon(load, log, settings_file=_named(opts.get("config_file")))
         run(daemon.install)
-        try:
+
+        def serve() -> int:
             with holding(config.archive):
-                code = _serve(daemon, once=opts["once"])
-        except ScraperError as exc:
-            fail(str(exc), exit_code_for(exc))
+                return _serve(daemon, once=opts["once"])
+
+        code = run(serve)
         stream.flush()
     # Threads a stop abandoned (a fetch in a long wait) must not hold the process open.
     sys.stderr.flush()
@@ -179,6 +179,6 @@ def _log_stream(path: Path | None) -> Iterator[TextIO]:
     try:
         stream = path.open("a", encoding="utf-8", buffering=1)
     except OSError as exc:
-        fail(f"cannot open the log file {path}: {exc.strerror or exc}", 2)
+        fail(f"cannot open the log file {path}: {exc.strerror or exc}", EXIT_USAGE)
     with stream:
         yield stream

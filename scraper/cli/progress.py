@@ -1,4 +1,4 @@
-"""A progress bar on a terminal, plain log lines otherwise (sync and verify)."""
+"""A progress bar on a terminal, plain log lines otherwise (sync, verify and export)."""
 
 from __future__ import annotations
 
@@ -54,5 +54,5 @@ class Progress:
         if self._task is None:
             if self._finding is not None:
                 self._bar.remove_task(self._finding)
-            self._task = self._bar.add_task("syncing", total=total)
+            self._task = self._bar.add_task("working", total=total)
         self._bar.update(self._task, completed=done, description=outcome)

@@ -14,12 +14,13 @@ from scraper.cli.options import config_from_options, settings_options
 @settings_options
 def settings_command(**opts: Any) -> None:
     """Print the settings in effect, and where the archive is."""
+    from scraper.archive.state import STATE_FILE
     from scraper.archive.store import STATE_DIR, is_archive
     from scraper.config import config_to_toml
 
     config = run(lambda: config_from_options(opts))
     root = config.archive.resolve()
-    state = root / STATE_DIR / "state.db"
+    state = root / STATE_DIR / STATE_FILE
     kind = "an archive" if is_archive(root) else "no archive yet: sync --init starts one"
     click.echo(f"# archive folder: {root} ({kind})")
     click.echo(f"# state: {state}{'' if state.exists() else ' (not made yet)'}")

@@ -81,7 +81,7 @@ def _print(report: VerifyReport, as_json: bool, diff: bool) -> None:
     if as_json:
         data = report_dict(report)
         if diff:
-            diffs = {r.path: _diff(r.path, r.text, r.expected) for r in report.results}
+            diffs = {r.path: _diff(r.path, r.text, r.expected) for r in report.results if not r.ok}
             for finding in data["findings"]:
                 finding["diff"] = diffs.get(finding["path"], "")
         echo_json(data)
