@@ -376,7 +376,7 @@ def test_a_cron_line_that_is_wrong_is_a_settings_error(settings: Path, clock: Cl
     settings.write_text(
         settings.read_text().replace("verify_every = 600.0", 'verify_cron = "61 3 * * *"')
     )
-    with pytest.raises(Exception, match=r"daemon\.verify_cron '61 3 \* \* \*' is not a crontab"):
+    with pytest.raises(ConfigError, match=r"daemon\.verify_cron '61 3 \* \* \*' is not a crontab"):
         make(settings, clock)
 
 
