@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from scraper.archive.atomic import atomic_write
+from scraper.archive.confine import check_state_folder
 from scraper.archive.store import STATE_DIR, hold_lock, lock_holder
 from scraper.errors import LockedError
 
@@ -58,6 +59,7 @@ def holding(root: Path) -> Iterator[None]:
 def write_info(root: Path, info: DaemonInfo) -> None:
     """Say, atomically, what the daemon is and when it runs next."""
     text = json.dumps(asdict(info), indent=2, sort_keys=True)
+    check_state_folder(root, root / STATE_DIR)  # a link there would lead the write out
     atomic_write(root / STATE_DIR / INFO, (text + "\n").encode("utf-8"))
 
 
