@@ -16,17 +16,26 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-from scraper.archive import atomic, store
+from scraper.archive import store
+from scraper.archive.atomic import atomic_write
 from scraper.archive.document import dumps
 from scraper.archive.paths import NAME_MAX, candidate_relpaths, portable_name
 from scraper.archive.placing import free_relpath
 from scraper.archive.reformat import format_paths
 from scraper.archive.store import STATE_DIR, Archive, hold_lock, open_archive
+from scraper.cli import EXIT_FAILED, EXIT_OK, main
 from scraper.daemon.runfile import DaemonInfo, write_info
 from scraper.errors import LockedError, StoreError
 from scraper.models import Release
+from scraper.net.fetch import Fetcher
+from scraper.sync import SyncOptions, run_sync
+from scraper.sync.report import SyncReport
+from tests.standin import StandIn
+from tests.standin.transport import mock_transport
 from tests.state_support import NOW, SEED, SEED_FILE, snapshot
+from tests.support import MOCK_FETCH
 from tests.tally import tally
 
 PUBLIC = "https://www.beehive.govt.nz"
@@ -218,9 +227,10 @@ def test_a_run_whose_lock_file_was_deleted_writes_no_more(root: Path) -> None:
     with open_archive(root) as archive:
         archive.refresh_index()
         (root / STATE_DIR / "lock").unlink()
-        with hold_lock(root):  # a second run takes a new lock file: both think they hold it
-            with pytest.raises(LockedError, match=r"lock.*(deleted|replaced)"):
-                write(archive, free_relpath(archive, "release", item), item)
+        # A second run takes a new lock file: both think they hold the archive.
+        refused = pytest.raises(LockedError, match=r"lock.*(deleted|replaced)")
+        with hold_lock(root), refused:
+            write(archive, free_relpath(archive, "release", item), item)
     assert not list(root.glob("releases/2026/09/*"))
 
 
@@ -264,11 +274,28 @@ def test_the_lock_holder_clears_even_fresh_litter(root: Path) -> None:
 
 
 def test_format_clears_litter_and_check_reports_it(root: Path) -> None:
+    Archive(root).close()  # an archive: format takes its lock, so no write can be alive
     temp = _litter(root)
     report = format_paths([root], check=True)
     assert report.litter == (temp,) and temp.exists()
     report = format_paths([root], check=False)
     assert report.litter == (temp,) and not temp.exists()
+
+
+def test_format_outside_an_archive_keeps_fresh_litter(root: Path) -> None:
+    temp = _litter(root)
+    old = temp.with_name(".y.md.4567cdef.tmp")
+    old.write_text("half")
+    os.utime(old, (1, 1))
+    assert format_paths([root], check=False).litter == (old,)
+    assert temp.exists() and not old.exists()
+
+
+def test_format_check_fails_on_litter(root: Path) -> None:
+    _litter(root)
+    run = CliRunner().invoke(main, ["format", "--check", str(root)])
+    assert run.exit_code == EXIT_FAILED
+    assert "temporary file left by a killed write" in run.stderr
 
 
 # -- hostile files and folders -------------------------------------------------------------
@@ -316,7 +343,7 @@ def test_a_folder_that_cannot_be_listed_is_reported_and_kept(
             raise PermissionError(errno.EACCES, "Permission denied", path)
         return real_scandir(path)
 
-    monkeypatch.setattr(store.os, "scandir", scandir)
+    monkeypatch.setattr(os, "scandir", scandir)  # the walk's, for this one folder
     with open_archive(root) as archive:
         stats = archive.refresh_index()
         assert stats.unreadable == (("releases/2007/11", stats.unreadable[0][1]),)
@@ -340,7 +367,7 @@ def test_a_full_disk_fails_the_write_cleanly(
         def full(_fd: int, _data: object) -> int:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-        monkeypatch.setattr(atomic.os, "write", full)
+        monkeypatch.setattr(os, "write", full)  # atomic_write's, until undone
         changed = Release(item.title, item.date, item.url, body="Changed.")
         with pytest.raises(StoreError, match=r"full-disk.*(space|room)"):
             write(archive, relpath, changed)
@@ -431,3 +458,70 @@ def test_two_releases_with_unportable_names_never_share_a_file(root: Path) -> No
     assert first != second
     assert (root / first).read_text() == dumps(one)
     assert (root / second).read_text() == dumps(two)
+
+
+# -- whole syncs ---------------------------------------------------------------------------
+
+COPY_OF = "/release/district-court-judge-appointed-28"
+
+
+def _sync_under_lock(model: StandIn, root: Path) -> SyncReport:
+    """Run the sync engine against the stand-in as `scraper sync` does: under the lock."""
+    with (
+        open_archive(root) as archive,
+        Fetcher(
+            MOCK_FETCH,
+            transport=mock_transport(model),
+            validators=archive,
+            robots_cache=archive,
+            sleep=lambda _seconds: None,
+        ) as source,
+    ):
+        return run_sync(archive, source, SyncOptions(), now=dt.datetime.now(dt.UTC))
+
+
+def test_a_full_disk_fails_one_page_and_the_next_sync_writes_it(
+    root: Path, sentinel: Sentinel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = StandIn()
+    item = model.publish("disk-full-today", copy_of=COPY_OF)
+    real = atomic_write
+
+    def full_for_one(path: Path, data: bytes) -> None:
+        if "disk-full-today" not in path.name:
+            real(path, data)
+            return
+
+        def enospc(_fd: int, _data: object) -> int:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        with monkeypatch.context() as patched:
+            patched.setattr(os, "write", enospc)  # atomic_write's, for this one file
+            real(path, data)
+
+    monkeypatch.setattr(store, "atomic_write", full_for_one)
+    run = _sync_under_lock(model, root)
+    assert run.exit_code == EXIT_FAILED
+    assert [f.url for f in run.failed] == [item.public_url]
+    assert "room" in run.failed[0].reason
+    assert run.added and not list(root.rglob("*.tmp"))
+    assert not list(root.rglob("*disk-full-today*"))
+    monkeypatch.undo()
+    again = _sync_under_lock(model, root)
+    assert again.exit_code == EXIT_OK, again.failed
+    assert [w.url for w in again.added] == [item.public_url]
+    assert sentinel.writes() == 0
+
+
+def test_a_sync_whose_lock_file_is_deleted_stops_writing(root: Path) -> None:
+    model = StandIn()
+    lock = root / STATE_DIR / "lock"
+
+    def delete_the_lock(target: str) -> None:
+        if target.startswith("/release/"):
+            lock.unlink(missing_ok=True)
+
+    model.on_request = delete_the_lock
+    with pytest.raises(LockedError, match="deleted or replaced"):
+        _sync_under_lock(model, root)
+    assert len(list(root.rglob("*.md"))) == 1  # the seed alone

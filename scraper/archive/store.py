@@ -14,14 +14,13 @@ import fcntl
 import functools
 import hashlib
 import os
-import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from scraper.archive.atomic import atomic_write
+from scraper.archive.atomic import TEMP_MD, atomic_write
 from scraper.archive.confine import check_inside, check_state_folder
 from scraper.archive.document import decode, error_reason, loads
 from scraper.archive.opening import BUSY_TIMEOUT, open_read_only, open_state
@@ -50,8 +49,8 @@ LOCK = "lock"
 _LOOK_TRIES = 10
 _LOOK_GAP = 0.02
 #: Temporary files of atomic writes (archive/atomic.py), and how old one must be to be litter.
-_TEMP = re.compile(r"\..+\.md\.[0-9a-f]+\.tmp")
-_STALE_SECONDS = 600.0
+_TEMP = TEMP_MD
+STALE_SECONDS = 600.0
 _FOLDER_TYPES = {folder: kind for kind, folder in CONTENT_FOLDERS.items()}
 #: What the index stores as the stamp of a folder it could not list (a file's is never empty).
 _FOLDER_STAMP = ""
@@ -186,7 +185,7 @@ class Archive(State):
     def _scan(self, hidden: list[tuple[str, str]]) -> Iterator[tuple[str, int, str]]:
         """Every archive file under the content folders: relative path, size, stamp."""
         # Under the lock no write is in progress, so any litter is a killed write's.
-        tidy = (0.0 if self._held else _STALE_SECONDS) if self.writable else None
+        tidy = (0.0 if self._held else STALE_SECONDS) if self.writable else None
         for folder in CONTENT_FOLDERS.values():
             yield from _walk(self.root / folder, folder, hidden, tidy)
 
