@@ -26,7 +26,7 @@ from scraper.archive.placing import free_relpath
 from scraper.archive.reformat import format_paths
 from scraper.archive.store import STATE_DIR, Archive, hold_lock, open_archive
 from scraper.cli import EXIT_FAILED, EXIT_OK, main
-from scraper.daemon.runfile import DaemonInfo, write_info
+from scraper.daemon.runfile import DaemonInfo, holding, write_info
 from scraper.errors import LockedError, StoreError
 from scraper.models import Release
 from scraper.net.fetch import Fetcher
@@ -256,6 +256,13 @@ def test_a_lock_file_replaced_while_waiting_is_not_taken(root: Path) -> None:
         os.close(third[0])
 
 
+def test_a_lock_that_is_not_a_plain_file_is_refused(root: Path) -> None:
+    (root / STATE_DIR).mkdir()
+    os.mkfifo(root / STATE_DIR / "lock")  # opening it to read and write would once block
+    with pytest.raises(StoreError, match="not a plain file"), hold_lock(root):
+        pass
+
+
 # -- litter of killed writes -------------------------------------------------------------
 
 
@@ -296,6 +303,14 @@ def test_format_check_fails_on_litter(root: Path) -> None:
     run = CliRunner().invoke(main, ["format", "--check", str(root)])
     assert run.exit_code == EXIT_FAILED
     assert "temporary file left by a killed write" in run.stderr
+
+
+def test_the_daemon_clears_the_litter_of_its_info_file(root: Path) -> None:
+    Archive(root).close()
+    temp = root / STATE_DIR / ".daemon.json.0123abcd.tmp"
+    temp.write_text("{")
+    with holding(root):
+        assert not temp.exists()
 
 
 # -- hostile files and folders -------------------------------------------------------------

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISREG
 
 from scraper.archive.atomic import TEMP_MD, atomic_write
 from scraper.archive.confine import check_inside, check_state_folder
@@ -457,8 +458,8 @@ def _open_lock(root: Path, path: Path) -> int:
     """Open (creating) a lock file, never through a symbolic link."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
-        return os.open(path, flags, 0o666)
+        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+        fd = os.open(path, flags, 0o666)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             check_state_folder(root, path.parent)  # names the link, says what to do
@@ -466,6 +467,10 @@ def _open_lock(root: Path, path: Path) -> int:
             f"cannot lock the archive at {root}: {exc.strerror or exc}; check the path and"
             " its permissions"
         ) from exc
+    if not S_ISREG(os.fstat(fd).st_mode):  # a FIFO or device planted there
+        os.close(fd)
+        raise StoreError(f"{path} is not a plain file; remove it, then run again")
+    return fd
 
 
 def is_archive(root: Path) -> bool:

@@ -48,12 +48,20 @@ def holding(root: Path) -> Iterator[None]:
             raise LockedError(
                 f"a daemon ({who}) already keeps the archive {root}; stop it first"
             ) from None
+        _clear_litter(root / STATE_DIR)
         try:
             yield
         finally:
             # Only the daemon that held the lock may take its info file away.
             with contextlib.suppress(OSError):
                 (root / STATE_DIR / INFO).unlink()
+
+
+def _clear_litter(state: Path) -> None:
+    """Remove the temporary files of info files a killed daemon was writing (none is alive)."""
+    for temp in state.glob(f".{INFO}.*.tmp"):
+        with contextlib.suppress(OSError):
+            temp.unlink()
 
 
 def write_info(root: Path, info: DaemonInfo) -> None:
