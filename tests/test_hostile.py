@@ -207,7 +207,9 @@ def test_daemon_info_is_not_written_through_a_linked_state_folder(
     assert sentinel.writes() == 0
 
 
-def test_an_archive_reached_through_a_link_is_used_as_usual(tmp_path: Path) -> None:
+def test_an_archive_reached_through_a_link_is_used_as_usual(
+    tmp_path: Path, sentinel: Sentinel
+) -> None:
     real = tmp_path / "data" / "archive"
     shutil.copytree(SEED / "releases", real / "releases")
     (tmp_path / "archive").symlink_to(real, target_is_directory=True)
@@ -217,12 +219,13 @@ def test_an_archive_reached_through_a_link_is_used_as_usual(tmp_path: Path) -> N
         relpath = free_relpath(archive, "release", item)
         write(archive, relpath, item)
     assert (real / relpath).read_text() == dumps(item)
+    assert sentinel.writes() == 0
 
 
 # -- the lock --------------------------------------------------------------------------
 
 
-def test_a_run_whose_lock_file_was_deleted_writes_no_more(root: Path) -> None:
+def test_a_run_whose_lock_file_was_deleted_writes_no_more(root: Path, sentinel: Sentinel) -> None:
     item = release("after-the-lock-went")
     with open_archive(root) as archive:
         archive.refresh_index()
@@ -232,9 +235,10 @@ def test_a_run_whose_lock_file_was_deleted_writes_no_more(root: Path) -> None:
         with hold_lock(root), refused:
             write(archive, free_relpath(archive, "release", item), item)
     assert not list(root.glob("releases/2026/09/*"))
+    assert sentinel.writes() == 0
 
 
-def test_a_lock_file_replaced_while_waiting_is_not_taken(root: Path) -> None:
+def test_a_lock_file_replaced_while_waiting_is_not_taken(root: Path, sentinel: Sentinel) -> None:
     lock = root / STATE_DIR / "lock"
     first = hold_lock(root)
     first.__enter__()
@@ -254,13 +258,15 @@ def test_a_lock_file_replaced_while_waiting_is_not_taken(root: Path) -> None:
             pass
     finally:
         os.close(third[0])
+    assert sentinel.writes() == 0
 
 
-def test_a_lock_that_is_not_a_plain_file_is_refused(root: Path) -> None:
+def test_a_lock_that_is_not_a_plain_file_is_refused(root: Path, sentinel: Sentinel) -> None:
     (root / STATE_DIR).mkdir()
     os.mkfifo(root / STATE_DIR / "lock")  # opening it to read and write would once block
     with pytest.raises(StoreError, match="not a plain file"), hold_lock(root):
         pass
+    assert sentinel.writes() == 0
 
 
 # -- litter of killed writes -------------------------------------------------------------
@@ -273,44 +279,49 @@ def _litter(root: Path) -> Path:
     return temp
 
 
-def test_the_lock_holder_clears_even_fresh_litter(root: Path) -> None:
+def test_the_lock_holder_clears_even_fresh_litter(root: Path, sentinel: Sentinel) -> None:
     temp = _litter(root)
     with open_archive(root) as archive:
         archive.refresh_index()
     assert not temp.exists()
+    assert sentinel.writes() == 0
 
 
-def test_format_clears_litter_and_check_reports_it(root: Path) -> None:
+def test_format_clears_litter_and_check_reports_it(root: Path, sentinel: Sentinel) -> None:
     Archive(root).close()  # an archive: format takes its lock, so no write can be alive
     temp = _litter(root)
     report = format_paths([root], check=True)
     assert report.litter == (temp,) and temp.exists()
     report = format_paths([root], check=False)
     assert report.litter == (temp,) and not temp.exists()
+    assert sentinel.writes() == 0
 
 
-def test_format_outside_an_archive_keeps_fresh_litter(root: Path) -> None:
+def test_format_outside_an_archive_keeps_fresh_litter(root: Path, sentinel: Sentinel) -> None:
     temp = _litter(root)
     old = temp.with_name(".y.md.4567cdef.tmp")
     old.write_text("half")
     os.utime(old, (1, 1))
     assert format_paths([root], check=False).litter == (old,)
     assert temp.exists() and not old.exists()
+    assert sentinel.writes() == 0
 
 
-def test_format_check_fails_on_litter(root: Path) -> None:
+def test_format_check_fails_on_litter(root: Path, sentinel: Sentinel) -> None:
     _litter(root)
     run = CliRunner().invoke(main, ["format", "--check", str(root)])
     assert run.exit_code == EXIT_FAILED
     assert "temporary file left by a killed write" in run.stderr
+    assert sentinel.writes() == 0
 
 
-def test_the_daemon_clears_the_litter_of_its_info_file(root: Path) -> None:
+def test_the_daemon_clears_the_litter_of_its_info_file(root: Path, sentinel: Sentinel) -> None:
     Archive(root).close()
     temp = root / STATE_DIR / ".daemon.json.0123abcd.tmp"
     temp.write_text("{")
     with holding(root):
         assert not temp.exists()
+    assert sentinel.writes() == 0
 
 
 # -- hostile files and folders -------------------------------------------------------------
@@ -364,6 +375,26 @@ def test_a_folder_that_cannot_be_listed_is_reported_and_kept(
         assert stats.unreadable == (("releases/2007/11", stats.unreadable[0][1]),)
         assert "permissions" in stats.unreadable[0][1]
         assert archive.count() == 1  # out of sight, not gone
+    assert sentinel.writes() == 0
+
+
+def test_no_file_goes_into_a_folder_that_cannot_be_listed(
+    root: Path, sentinel: Sentinel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    item = release("unlisted-month")
+    (root / "releases/2026/09").mkdir(parents=True)
+    real_listdir = os.listdir
+
+    def listdir(path: str) -> list[str]:
+        if str(path).endswith("2026/09"):
+            raise PermissionError(errno.EACCES, "Permission denied", path)
+        return real_listdir(path)
+
+    with open_archive(root) as archive:
+        archive.refresh_index()
+        monkeypatch.setattr(os, "listdir", listdir)  # the check for names alike, this folder
+        with pytest.raises(StoreError, match=r"cannot list .*2026/09"):
+            free_relpath(archive, "release", item)
     assert sentinel.writes() == 0
 
 
@@ -462,7 +493,9 @@ def test_portable_names_are_told_from_the_others() -> None:
         assert portable_name(good), good
 
 
-def test_two_releases_with_unportable_names_never_share_a_file(root: Path) -> None:
+def test_two_releases_with_unportable_names_never_share_a_file(
+    root: Path, sentinel: Sentinel
+) -> None:
     one, two = release("what%3F"), release("what%2A")
     with open_archive(root) as archive:
         archive.refresh_index()
@@ -473,6 +506,7 @@ def test_two_releases_with_unportable_names_never_share_a_file(root: Path) -> No
     assert first != second
     assert (root / first).read_text() == dumps(one)
     assert (root / second).read_text() == dumps(two)
+    assert sentinel.writes() == 0
 
 
 # -- whole syncs ---------------------------------------------------------------------------
@@ -528,7 +562,7 @@ def test_a_full_disk_fails_one_page_and_the_next_sync_writes_it(
     assert sentinel.writes() == 0
 
 
-def test_a_sync_whose_lock_file_is_deleted_stops_writing(root: Path) -> None:
+def test_a_sync_whose_lock_file_is_deleted_stops_writing(root: Path, sentinel: Sentinel) -> None:
     model = StandIn()
     lock = root / STATE_DIR / "lock"
 
@@ -540,3 +574,4 @@ def test_a_sync_whose_lock_file_is_deleted_stops_writing(root: Path) -> None:
     with pytest.raises(LockedError, match="deleted or replaced"):
         _sync_under_lock(model, root)
     assert len(list(root.rglob("*.md"))) == 1  # the seed alone
+    assert sentinel.writes() == 0

@@ -46,7 +46,9 @@ def _clashes(path: Path) -> bool:
     except FileNotFoundError:
         return False
     except OSError as exc:
-        raise StoreError(f"cannot list {path.parent}: {exc.strerror or exc}") from exc
+        raise StoreError(
+            f"cannot list {path.parent}: {exc.strerror or exc}; check its permissions"
+        ) from exc
     key = name_key(path.name)
     return any(name != path.name and name_key(name) == key for name in names)
 
