@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import stat
 from pathlib import Path
 
 from scraper.errors import StoreError
 
-__all__ = ["atomic_write"]
+__all__ = ["TEMP_MD", "atomic_write"]
+
+#: The name of an archive file's temporary file while `atomic_write` writes it.
+TEMP_MD = re.compile(r"\..+\.md\.[0-9a-f]+\.tmp")
 
 
 def atomic_write(path: Path, data: bytes) -> None:

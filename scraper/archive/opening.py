@@ -321,7 +321,11 @@ def write_seal(path: Path, checked_at: float) -> None:
     if looks is not None:
         with contextlib.suppress(OSError):  # only a saving of time: without it, a full check
             text = f"{looks} {checked_at!r}\n"
-            path.with_name(path.name + SEAL_SUFFIX).write_text(text, encoding="utf-8")
+            # Not through a link: the seal is the one file here written without SQLite.
+            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
+            fd = os.open(path.with_name(path.name + SEAL_SUFFIX), flags, 0o666)
+            with os.fdopen(fd, "w", encoding="utf-8") as seal:
+                seal.write(text)
 
 
 def _is_damage(exc: BaseException) -> bool:

@@ -1,9 +1,11 @@
 """Where a release's file goes: the archive's naming rule and its deterministic variants.
 
 The natural name is ``<folder>/YYYY/MM/YYYY-MM-DD-<folded id>.md`` (the existing archive's
-rule). When another release holds that name, or the name is too long for a file system,
-the file is named with a tag: the start of the SHA-256 of the release's real URL,
-``YYYY-MM-DD-<id>--<8 hex>.md``, stable from run to run.
+rule). When another release holds that name (or one differing from it only by case or
+Unicode normalisation, which macOS and Windows take for the same), or the name is too long
+for a file system, or not valid on one (Windows forbids ``<>:"|?*``), the file is named with
+a tag: the start of the SHA-256 of the release's real URL, ``YYYY-MM-DD-<id>--<8 hex>.md``,
+stable from run to run (a character Windows forbids becomes ``_`` in such a name).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import unicodedata
 from pathlib import PurePosixPath
 
 from scraper.models import CONTENT_FOLDERS
@@ -20,6 +23,13 @@ from scraper.site.urls import folded_id
 #: temporary file of an atomic write adds around it (``.<name>.<8 hex>.tmp``).
 NAME_MAX = 255 - len("." + ".01234567.tmp")
 _TAG = re.compile(r"--[0-9a-f]{8}$")
+#: Characters no name may hold on Linux, macOS or Windows (and controls, which none likes).
+_FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
+#: Windows' device names: no name may be one, whatever extension follows.
+_RESERVED = frozenset(
+    ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"]
+    + [f"{dev}{n}" for dev in ("COM", "LPT") for n in (*"123456789", "\u00b9", "\u00b2", "\u00b3")]
+)
 
 
 def archive_relpath(content_type: str, date: dt.date, url: str) -> PurePosixPath:
@@ -64,10 +74,31 @@ def candidate_relpaths(content_type: str, date: dt.date, url: str) -> tuple[str,
     folder, name = natural.rsplit("/", 1)
     stem = name.removesuffix(".md")
     tag = url_tag(url)
-    if len(name.encode("utf-8")) <= NAME_MAX:
+    if portable_name(name):
         return (natural, f"{folder}/{stem}--{tag}.md")
+    # The tag keeps apart the releases whose names the shortening or the mending made alike.
     room = NAME_MAX - len(f"--{tag}.md")
-    return (f"{folder}/{stem[:room]}--{tag}.md",)
+    mended = _FORBIDDEN.sub("_", stem).encode("utf-8")[:room].decode("utf-8", "ignore")
+    return (f"{folder}/{mended}--{tag}.md",)
+
+
+def portable_name(name: str) -> bool:
+    """Whether a file name is valid on Linux, macOS and Windows alike, and fits `NAME_MAX`.
+
+    Not empty, ``.`` or ``..``; no forbidden character; no trailing dot or space (Windows
+    drops them); not a device name (``CON``, ``nul.md``, ``LPT1.txt``); at most `NAME_MAX`
+    bytes in UTF-8, also decomposed (macOS stores names in NFD, which may be longer).
+    """
+    if name in ("", ".", "..") or _FORBIDDEN.search(name) or name[-1] in ". ":
+        return False
+    if name.split(".", 1)[0].rstrip(" ").upper() in _RESERVED:
+        return False
+    return len(unicodedata.normalize("NFD", name).encode("utf-8")) <= NAME_MAX
+
+
+def name_key(name: str) -> str:
+    """What a case-insensitive, normalising file system (macOS, Windows) compares of a name."""
+    return unicodedata.normalize("NFC", name).casefold()
 
 
 def untagged_stem(relpath: str) -> str:

@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import fcntl
 import functools
 import hashlib
 import os
-import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from stat import S_ISREG
 
-from scraper.archive.atomic import atomic_write
+from scraper.archive.atomic import TEMP_MD, atomic_write
+from scraper.archive.confine import check_inside, check_state_folder
 from scraper.archive.document import decode, error_reason, loads
 from scraper.archive.opening import BUSY_TIMEOUT, open_read_only, open_state
 from scraper.archive.paths import untagged_stem
@@ -49,8 +50,8 @@ LOCK = "lock"
 _LOOK_TRIES = 10
 _LOOK_GAP = 0.02
 #: Temporary files of atomic writes (archive/atomic.py), and how old one must be to be litter.
-_TEMP = re.compile(r"\..+\.md\.[0-9a-f]+\.tmp")
-_STALE_SECONDS = 600.0
+_TEMP = TEMP_MD
+STALE_SECONDS = 600.0
 _FOLDER_TYPES = {folder: kind for kind, folder in CONTENT_FOLDERS.items()}
 #: What the index stores as the stamp of a folder it could not list (a file's is never empty).
 _FOLDER_STAMP = ""
@@ -85,17 +86,22 @@ class Archive(State):
         busy_timeout: float = BUSY_TIMEOUT,
         writable: bool = True,
         held: bool = False,
+        lock: HeldLock | None = None,
     ) -> None:
         """Open the archive at `root`; `writable=False` is what `read_only` does.
 
         Opening takes no lock. `held`: the caller holds it already (see `open_archive`),
-        so a busy state is nobody else's doing.
+        so a busy state is nobody else's doing, and litter of killed writes is nobody's
+        write in progress. `lock`: that lock, checked before every write.
         """
         self.root = root
         #: False for an archive opened read-only: its state lives in memory, files stay put.
         self.writable = writable
+        self._held = held or lock is not None
+        self._lock = lock
         state = root / STATE_DIR
         if writable:
+            check_state_folder(root, state)
             try:
                 state.mkdir(parents=True, exist_ok=True)
                 ignore = state / ".gitignore"
@@ -108,7 +114,7 @@ class Archive(State):
                     " and its permissions"
                 ) from exc
             # Under our own lock nobody else can be using it; otherwise ask who is.
-            holder = _nobody if held else functools.partial(_lock_holder, state / LOCK)
+            holder = _nobody if self._held else functools.partial(_lock_holder, state / LOCK)
             opened = open_state(state / STATE_FILE, busy_timeout, holder)
         else:
             opened = open_read_only(state / STATE_FILE)
@@ -179,8 +185,10 @@ class Archive(State):
 
     def _scan(self, hidden: list[tuple[str, str]]) -> Iterator[tuple[str, int, str]]:
         """Every archive file under the content folders: relative path, size, stamp."""
+        # Under the lock no write is in progress, so any litter is a killed write's.
+        tidy = (0.0 if self._held else STALE_SECONDS) if self.writable else None
         for folder in CONTENT_FOLDERS.values():
-            yield from _walk(self.root / folder, folder, hidden, tidy=self.writable)
+            yield from _walk(self.root / folder, folder, hidden, tidy)
 
     def _index_file(
         self, db: sqlite3.Connection, relpath: str, size: int, stamp: str, text: str
@@ -320,13 +328,17 @@ class Archive(State):
             folder = folder.parent
 
     def _must_be_writable(self, path: Path, done: str) -> None:
-        """StoreError unless the archive was opened to be changed."""
+        """StoreError unless the archive was opened to be changed, its lock is still ours,
+        and the path leads nowhere outside it."""
         if not self.writable:
             raise StoreError(
                 f"{path} was not {done}: the archive {self.root} is open read-only (a dry run"
                 " or an offline check changes no file); run without --dry-run/--offline to"
                 " change it"
             )
+        if self._lock is not None:
+            self._lock.check()
+        check_inside(self.root, path)
 
     def unreadable_like(self, kind: str, folded: str, date: dt.date) -> list[str]:
         """Unreadable files whose names say they may hold a release of this id and date.
@@ -356,8 +368,38 @@ def open_archive(
     The lock comes first, so a second run waits for (or is refused by) the first before it
     touches the state at all.
     """
-    with hold_lock(root, wait, sleep, poll), Archive(root, held=True) as archive:
+    with hold_lock(root, wait, sleep, poll) as lock, Archive(root, lock=lock) as archive:
         yield archive
+
+
+class HeldLock:
+    """An archive's lock file, flocked by this process, and a check that it is still so."""
+
+    def __init__(self, path: Path, fd: int) -> None:
+        """Keep the lock file's path and the open descriptor holding its flock."""
+        self.path = path
+        self.fd = fd
+
+    def names_us(self) -> bool:
+        """Whether the lock file's path still names the file this process has flocked."""
+        try:
+            ours, there = os.fstat(self.fd), os.lstat(self.path)
+        except OSError:
+            return False
+        return (ours.st_dev, ours.st_ino) == (there.st_dev, there.st_ino)
+
+    def check(self) -> None:
+        """LockedError when the lock file was deleted or replaced since it was taken.
+
+        A flock lives on the file, not its name: once the name leads elsewhere, a second
+        run takes a lock of its own, and this one must write no more.
+        """
+        if not self.names_us():
+            raise LockedError(
+                f"the archive's lock file {self.path} was deleted or replaced during this run,"
+                " so another run may be writing to the archive too; nothing more was written:"
+                " run again (and leave .scraper/lock alone while a run holds it)"
+            )
 
 
 @contextlib.contextmanager
@@ -367,29 +409,68 @@ def hold_lock(
     sleep: Callable[[float], None] | None = None,
     poll: float = 1.0,
     name: str = LOCK,
-) -> Iterator[None]:
+) -> Iterator[HeldLock]:
     """Hold an archive's lock; wait up to `wait` seconds for another holder to finish.
 
     `name`: another lock of the archive's (the daemon's, which one daemon holds throughout).
+    The lock file is opened without following a link, and once flocked it must still be
+    the file its path names (else it was deleted or replaced meanwhile: taken again).
     """
     state = root / STATE_DIR
+    check_state_folder(root, state)
+    path = state / name
+    held = _take_lock(root, path, wait, sleep or time.sleep, poll)
     try:
-        state.mkdir(parents=True, exist_ok=True)
-        handle = (state / name).open("a+", encoding="utf-8")
+        os.ftruncate(held.fd, 0)
+        os.pwrite(held.fd, f"{os.getpid()}\n".encode(), 0)
+        yield held
+    finally:
+        os.close(held.fd)  # closing releases the flock
+
+
+#: How often a lock file found deleted or replaced once flocked is opened again.
+_REOPENS = 5
+
+
+def _take_lock(
+    root: Path, path: Path, wait: float, sleep: Callable[[float], None], poll: float
+) -> HeldLock:
+    """Open and flock the lock file, again while its path turns out to name another file."""
+    waited = 0.0
+    for _ in range(_REOPENS):
+        fd = _open_lock(root, path)
+        try:
+            waited = _acquire(fd, path, wait, waited, sleep, poll)
+        except BaseException:
+            os.close(fd)
+            raise
+        held = HeldLock(path, fd)
+        if held.names_us():
+            return held
+        os.close(fd)
+    raise LockedError(
+        f"the archive's lock file {path} was deleted or replaced each time it was taken;"
+        " stop whatever keeps removing it, then run again"
+    )
+
+
+def _open_lock(root: Path, path: Path) -> int:
+    """Open (creating) a lock file, never through a symbolic link."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+        fd = os.open(path, flags, 0o666)
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            check_state_folder(root, path.parent)  # names the link, says what to do
         raise StoreError(
             f"cannot lock the archive at {root}: {exc.strerror or exc}; check the path and"
             " its permissions"
         ) from exc
-    try:
-        _acquire(handle, state / name, wait, sleep, poll)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
-        yield
-    finally:
-        handle.close()  # closing releases the flock
+    if not S_ISREG(os.fstat(fd).st_mode):  # a FIFO or device planted there
+        os.close(fd)
+        raise StoreError(f"{path} is not a plain file; remove it, then run again")
+    return fd
 
 
 def is_archive(root: Path) -> bool:
@@ -438,16 +519,16 @@ def read_archive_file(path: Path, source: str | None = None) -> str:
 
 
 def _acquire(
-    handle: IO[str], path: Path, wait: float, sleep: Callable[[float], None] | None, poll: float
-) -> None:
-    """Take an exclusive flock, polling until `wait` seconds have been spent waiting."""
-    pause = sleep or time.sleep
-    waited = 0.0
-    fd = handle.fileno()
+    fd: int, path: Path, wait: float, waited: float, pause: Callable[[float], None], poll: float
+) -> float:
+    """Take an exclusive flock, polling until `wait` seconds have been spent waiting.
+
+    `waited`: seconds already spent waiting for an earlier lock file; returns the new total.
+    """
     while not _take(fd):
         if waited >= wait:
             if _take_after_a_look(fd):
-                return
+                return waited
             holder = path.read_text(encoding="utf-8").strip() or "another process"
             advice = (
                 f"waited {waited:g} s; wait longer with --wait SECONDS, or try later"
@@ -460,6 +541,7 @@ def _acquire(
             )
         pause(poll)
         waited += poll
+    return waited
 
 
 def _take(fd: int) -> bool:
@@ -510,10 +592,13 @@ def _lock_holder(path: Path) -> str | None:
     return None
 
 
-def _remove_stale(path: Path) -> None:
-    """Delete a temporary file left by a write that was killed (not one being written now)."""
+def _remove_stale(path: Path, age: float) -> None:
+    """Delete a temporary file left by a write that was killed, if older than `age` seconds.
+
+    Under the archive's lock `age` is 0: no write of the archive's can be in progress.
+    """
     with contextlib.suppress(OSError):
-        if time.time() - path.stat().st_mtime > _STALE_SECONDS:
+        if age <= 0 or time.time() - path.lstat().st_mtime > age:
             path.unlink()
 
 
@@ -532,12 +617,12 @@ def _under(relpath: str, hidden: list[tuple[str, str]]) -> bool:
 
 
 def _walk(
-    folder: Path, rel: str, hidden: list[tuple[str, str]], tidy: bool
+    folder: Path, rel: str, hidden: list[tuple[str, str]], tidy: float | None
 ) -> Iterator[tuple[str, int, str]]:
     """Recursively list *.md files under a folder as (relative path, size, stamp).
 
     A folder or file that cannot be looked at goes to `hidden` with the reason; `tidy`
-    deletes the litter of killed writes on the way.
+    (unless None) deletes on the way the litter of killed writes older than that many seconds.
     """
     try:
         entries = list(os.scandir(folder))
@@ -559,8 +644,8 @@ def _walk(
                 hidden.append((name, f"file cannot be looked at: {_reason(exc)}"))
                 continue
             yield name, stat.st_size, _stamp(stat)
-        elif tidy and _TEMP.fullmatch(entry.name):
-            _remove_stale(Path(entry.path))
+        elif tidy is not None and _TEMP.fullmatch(entry.name):
+            _remove_stale(Path(entry.path), tidy)
 
 
 def _reason(exc: OSError) -> str:

@@ -27,13 +27,16 @@ def format_command(check: bool, paths: tuple[Path, ...]) -> None:
         click.echo(str(path))
     for problem in report.unreadable:
         click.echo(f"unreadable: {problem.path}: {problem.reason}", err=True)
+    litter_verb = "left by a killed write" if check else "removed: left by a killed write"
+    for temp in report.litter:
+        click.echo(f"temporary file {litter_verb}: {temp}", err=True)
     verb = "not canonical" if check else "rewritten"
     click.echo(
         f"{plural(report.checked, 'file')} checked, {len(listed)} {verb},"
         f" {len(report.unreadable)} unreadable",
         err=True,
     )
-    if report.unreadable or (check and report.not_canonical):
+    if report.unreadable or (check and (report.not_canonical or report.litter)):
         sys.exit(EXIT_FAILED)
 
 

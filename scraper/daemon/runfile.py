@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from scraper.archive.atomic import atomic_write
+from scraper.archive.confine import check_state_folder
 from scraper.archive.store import STATE_DIR, hold_lock, lock_holder
 from scraper.errors import LockedError
 
@@ -47,6 +48,7 @@ def holding(root: Path) -> Iterator[None]:
             raise LockedError(
                 f"a daemon ({who}) already keeps the archive {root}; stop it first"
             ) from None
+        _clear_litter(root / STATE_DIR)
         try:
             yield
         finally:
@@ -55,9 +57,17 @@ def holding(root: Path) -> Iterator[None]:
                 (root / STATE_DIR / INFO).unlink()
 
 
+def _clear_litter(state: Path) -> None:
+    """Remove the temporary files of info files a killed daemon was writing (none is alive)."""
+    for temp in state.glob(f".{INFO}.*.tmp"):
+        with contextlib.suppress(OSError):
+            temp.unlink()
+
+
 def write_info(root: Path, info: DaemonInfo) -> None:
     """Say, atomically, what the daemon is and when it runs next."""
     text = json.dumps(asdict(info), indent=2, sort_keys=True)
+    check_state_folder(root, root / STATE_DIR)  # a link there would lead the write out
     atomic_write(root / STATE_DIR / INFO, (text + "\n").encode("utf-8"))
 
 

@@ -17,7 +17,14 @@ from scraper.archive.identify import identify
 from scraper.archive.moves import finish_all, place, retire
 from scraper.archive.placing import free_relpath
 from scraper.archive.store import Archive, Entry
-from scraper.errors import BlockedError, FetchError, ScraperError, StateError, StoreError
+from scraper.errors import (
+    BlockedError,
+    FetchError,
+    LockedError,
+    ScraperError,
+    StateError,
+    StoreError,
+)
 from scraper.models import Failure, Release
 from scraper.net.pool import in_order
 from scraper.net.session import GONE, Session
@@ -138,8 +145,9 @@ class Applier:
         """Parse and write one page; any failure is that page's alone: ("failed", url)."""
         try:
             return write()
-        except StateError:
-            raise  # the state cannot be written: no later page could be recorded either
+        except (StateError, LockedError):
+            # The state cannot be written, or the lock is lost: no later page could be either.
+            raise
         except ScraperError as exc:
             self.report.failed.append(Failure(url, str(exc)))
         except Exception as exc:  # a bug with this one page must not lose the others

@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from scraper.archive.document import decode, dumps, loads
-from scraper.archive.paths import candidate_relpaths
+from scraper.archive.paths import candidate_relpaths, natural_relpath
 from scraper.dates import is_placeholder
 from scraper.errors import DocumentError
 from scraper.models import Release
@@ -90,7 +90,9 @@ def _misplaced(relpath: str, release: Release) -> str | None:
     if kind is None:
         return None  # an invalid url says it already
     candidates = candidate_relpaths(kind, release.date, release.url)
-    if relpath in candidates:  # each lies in the content type's own folder
+    # Each lies in the content type's own folder. The natural name is right even where it is
+    # not portable (an old exporter's `what?.md`): only new files get the mended one.
+    if relpath in candidates or relpath == natural_relpath(kind, release.date, release.url):
         return None
     return f"its date, type and id put it at {candidates[0]}"
 
