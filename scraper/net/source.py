@@ -25,6 +25,8 @@ class Fetched:
     last_modified: str | None
     #: The URL as requested, before redirects: the key its validators are stored under.
     requested: str = ""
+    #: The response's headers as served, in order (kept with the page in its WARC record).
+    headers: tuple[tuple[str, str], ...] = ()
 
     @property
     def not_modified(self) -> bool:
