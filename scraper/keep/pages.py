@@ -23,6 +23,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from scraper.archive.state import State
+from scraper.archive.store import STATE_DIR, Archive
 from scraper.errors import StoreError
 from scraper.keep import index
 from scraper.keep.index import PageRecord
@@ -187,3 +188,36 @@ def read_payload(path: Path, at: int) -> bytes:
     except OSError as exc:
         raise StoreError(f"cannot read the kept page in {path}: {exc.strerror or exc}") from exc
     raise StoreError(f"{path} holds no record at offset {at}: the WARC file was changed")
+
+
+class Keeping:
+    """A job's keeping of pages: off when the settings say so or the archive is read-only;
+    a failure to keep is one note, and keeping stops for the run (the files come first)."""
+
+    def __init__(self, keeper: PageKeeper | None, notes: list[str]) -> None:
+        """Keep through `keeper` (None: keep nothing); say a failure in `notes`."""
+        self.keeper = keeper
+        self.notes = notes
+
+    def __call__(self, fetched: Fetched, listed: dt.date | None) -> None:
+        """Keep one fetched page."""
+        if self.keeper is None:
+            return
+        try:
+            self.keeper.keep(fetched, listed)
+        except StoreError as exc:
+            self.keeper = None
+            self.notes.append(f"pages are no longer kept in this run: {exc}")
+
+
+def keeping(archive: Archive, settings: KeepSettings, notes: list[str]) -> Keeping:
+    """The keeping of pages of a job on an archive (one open to change: under its lock)."""
+    keeper = None
+    if settings.pages and archive.writable:
+        keeper = PageKeeper(archive, archive_warc(archive), settings)
+    return Keeping(keeper, notes)
+
+
+def archive_warc(archive: Archive) -> Path:
+    """The WARC folder of an open archive."""
+    return warc_folder(archive.root / STATE_DIR)
