@@ -125,9 +125,7 @@ def rebuild(
     written = archive.written_since(_EVER)
     ours = {relpath for _, relpath in written}
     report.not_ours = [
-        e.relpath
-        for e in archive.stamped()
-        if e.relpath not in ours and _under(e.relpath, wanted)
+        e.relpath for e in archive.stamped() if e.relpath not in ours and _under(e.relpath, wanted)
     ]
     for url, relpath in sorted(written, key=lambda pair: pair[1]):
         if _under(relpath, wanted):
