@@ -110,10 +110,16 @@ class WarcFolder:
             raise StoreError(f"cannot keep a page in {path}: {exc.strerror or exc}") from exc
         return name, offset
 
-    def _target(self, size: int) -> str:
-        """The file the next records go to: the newest, mended, unless it is full."""
+    def mend(self) -> int:
+        """Cut off a torn end of the newest file (done before the first append): bytes cut."""
         if self._current is None:
             self._current = self._open_newest()
+        return self.cut
+
+    def _target(self, size: int) -> str:
+        """The file the next records go to: the newest, mended, unless it is full."""
+        self.mend()
+        assert self._current is not None
         path = self.folder / self._current
         used = path.stat().st_size if path.exists() else 0
         if used and used + size > self.max_bytes:
