@@ -13,6 +13,7 @@ from typing import Any
 from scraper.daemon.settings import DaemonSettings
 from scraper.dates import time_zone
 from scraper.errors import ConfigError, ScraperError
+from scraper.keep.settings import KeepSettings
 from scraper.models import CONTENT_FOLDERS
 from scraper.net.settings import FetchSettings
 from scraper.site.parse import ParseOptions, Selectors
@@ -38,6 +39,7 @@ class Config:
     sync: SyncSettings = field(default_factory=SyncSettings)
     daemon: DaemonSettings = field(default_factory=DaemonSettings)
     selectors: Selectors = field(default_factory=Selectors)
+    keep: KeepSettings = field(default_factory=KeepSettings)
 
     def parse_options(self) -> ParseOptions:
         """The parser's options under these settings."""
@@ -50,6 +52,7 @@ _TABLES: dict[str, type[Any]] = {
     "sync": SyncSettings,
     "daemon": DaemonSettings,
     "selectors": Selectors,
+    "keep": KeepSettings,
 }
 _TOP = {"archive", "date_timezone"}
 

@@ -10,6 +10,9 @@ from pathlib import Path
 
 from scraper.archive.state import Finding, Learnt
 from scraper.archive.store import Archive, RunRecord
+from scraper.keep.pages import keeping
+from scraper.keep.settings import KeepSettings
+from scraper.net.source import Fetched
 
 SEED = Path(__file__).parent.parent / "seeds"
 SEED_FILE = "releases/2007/11/2007-11-20-north-korea-leads-peters-talks-washington.md"
@@ -51,6 +54,8 @@ def synced_archive(root: Path) -> Path:
             [],
             NOW.timestamp(),
         )
+        page = Fetched(WRITTEN_URL, 200, b"<html></html>", None, None, WRITTEN_URL)
+        keeping(archive, KeepSettings(), [])(page, NOW.date())
     return root
 
 

@@ -77,8 +77,11 @@ def test_text_that_is_not_utf8_is_damage(tmp_path: Path) -> None:
         ("UPDATE runs SET seconds = -1", "runs.seconds in row 1 is not a number"),
         ("UPDATE runs SET seconds = 1e999", "runs.seconds in row 1 is not a number"),
         ("UPDATE runs SET seconds = 'one'", "runs.seconds in row 1 is not a number"),
-        ("DROP INDEX files_title", "its tables are not those of schema version 4 (files_title)"),
-        ("CREATE TABLE extra (x)", "its tables are not those of schema version 4 (extra)"),
+        ("UPDATE pages SET record = 'metadata'", "pages.record in row 1 is not response or"),
+        ("UPDATE pages SET listed = 'soon'", "pages.listed in row 1 is not a date"),
+        ("UPDATE pages SET at = 'x'", "pages.at in row 1 is not an integer"),
+        ("DROP INDEX files_title", "its tables are not those of schema version 5 (files_title)"),
+        ("CREATE TABLE extra (x)", "its tables are not those of schema version 5 (extra)"),
     ],
 )
 def test_values_of_the_wrong_type_or_shape_are_damage(tmp_path: Path, sql: str, says: str) -> None:
@@ -144,6 +147,7 @@ def test_a_damaged_state_is_set_aside_with_its_wal_and_shm(tmp_path: Path) -> No
             "state.db.damaged",
             "state.db.damaged-shm",
             "state.db.damaged-wal",
+            "warc",
         ]
         # The three stay together: the set-aside state reads back whole, WAL and all.
         kept = sqlite3.connect(f"file:{folder / 'state.db.damaged'}?mode=ro", uri=True)
@@ -183,6 +187,7 @@ def test_an_older_set_aside_wal_does_not_pair_with_a_new_one(tmp_path: Path) -> 
         "state.db",
         "state.db.checked",
         "state.db.damaged",
+        "warc",
     ]
 
 

@@ -73,8 +73,22 @@ CREATE TABLE findings (
 );
 """
 
+# Version 5: where each kept page is in the WARC files (`.scraper/warc/`): one row per
+# response or revisit record, so reading a page back is a seek. `at` is the offset of the
+# record's gzip member (its request's member comes before it, from `start`); `listed` is the
+# date the listing gave the page, which the parser falls back on.
+_V5 = """
+CREATE TABLE pages (
+    id INTEGER PRIMARY KEY, url TEXT NOT NULL, record TEXT NOT NULL, record_id TEXT NOT NULL,
+    file TEXT NOT NULL, start INTEGER NOT NULL, at INTEGER NOT NULL, size INTEGER NOT NULL,
+    digest TEXT NOT NULL, fetched TEXT NOT NULL, listed TEXT
+);
+CREATE UNIQUE INDEX pages_at ON pages (file, at);
+CREATE INDEX pages_url ON pages (url, id);
+"""
+
 #: Step N takes a database from version N to N + 1 (PRAGMA user_version). Append; never edit.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -189,6 +203,19 @@ _SHAPES: dict[str, dict[str, _Rule]] = {
         "kinds": _TEXT,
         "detail": _TEXT,
         "at": _SECONDS,
+    },
+    "pages": {
+        "id": _INTEGER,
+        "url": _TEXT,
+        "record": _Rule("{c} IN ('response', 'revisit')", "response or revisit", False),
+        "record_id": _TEXT,
+        "file": _TEXT,
+        "start": _INTEGER,
+        "at": _INTEGER,
+        "size": _INTEGER,
+        "digest": _TEXT,
+        "fetched": _TEXT,
+        "listed": _DATE_OR_NULL,
     },
 }
 _IN_FOLDER = " ".join(

@@ -5,7 +5,17 @@ commands that read the settings, `progress.py` the progress display; each other 
 holds a command or two.
 """
 
-from scraper.cli import daemon, export, files, report, settings, status, sync, verify
+from scraper.cli import (
+    daemon,
+    export,
+    files,
+    rebuild,
+    report,
+    settings,
+    status,
+    sync,
+    verify,
+)
 from scraper.cli.app import main
 from scraper.exitcodes import (
     EXIT_BLOCKED,
@@ -29,6 +39,7 @@ __all__ = [
     "export",
     "files",
     "main",
+    "rebuild",
     "report",
     "settings",
     "status",

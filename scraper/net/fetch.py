@@ -258,7 +258,15 @@ class Fetcher:
             return Fetched(
                 str(final), 304, b"", etag or old_etag, last_modified or old_modified, key
             )
-        return Fetched(str(final), response.status, response.body, etag, last_modified, key)
+        return Fetched(
+            str(final),
+            response.status,
+            response.body,
+            etag,
+            last_modified,
+            key,
+            tuple(response.headers.multi_items()),
+        )
 
     def close(self) -> None:
         """Close the HTTP client and its connections; requests in flight are not retried."""

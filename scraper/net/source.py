@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 
@@ -25,6 +25,9 @@ class Fetched:
     last_modified: str | None
     #: The URL as requested, before redirects: the key its validators are stored under.
     requested: str = ""
+    #: The response's headers as served, in order (kept with the page in its WARC record);
+    #: not part of equality, which says whether two responses carry the same page.
+    headers: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     @property
     def not_modified(self) -> bool:

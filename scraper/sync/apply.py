@@ -25,6 +25,7 @@ from scraper.errors import (
     StateError,
     StoreError,
 )
+from scraper.keep.pages import keeping
 from scraper.models import Failure, Release
 from scraper.net.pool import in_order
 from scraper.net.session import GONE, Session
@@ -73,6 +74,7 @@ class Applier:
         self.now = now
         self.progress = progress
         self._written: set[str] = set()
+        self._keep = keeping(archive, options.keep, report.notes)
 
     def apply(self, plan: Plan) -> None:
         """Record what was found, finish old moves, fetch and write, re-check, settle."""
@@ -136,6 +138,7 @@ class Applier:
                 )
             self.session.failed(item.url, exc)
             return "failed", item.url
+        self._keep(fetched, listed_date(item, self.options.timezone))
         outcome, url = self._guarded(item.url, lambda: self._store(item, fetched))
         if outcome != "ambiguous" and outcome != "failed":
             self.archive.done_pending(item.url)
@@ -242,6 +245,7 @@ class Applier:
             if fetched is None or fetched.not_modified:
                 self.report.unchanged += fetched is not None
                 continue
+            self._keep(fetched, entry.date)
             self._guarded(url, partial(self._recheck_one, entry, fetched))
 
     def _recheck_one(self, entry: Entry, fetched: Fetched) -> tuple[str, str]:

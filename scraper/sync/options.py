@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from scraper.config import Config
+from scraper.keep.settings import KeepSettings
 from scraper.site.parse import ParseOptions
 from scraper.site.urls import SITE_HOSTS, site_hosts
 
@@ -26,6 +27,8 @@ class SyncOptions:
     #: Hosts whose absolute links are the site's (the public ones and a mirror's).
     hosts: frozenset[str] = SITE_HOSTS
     max_listing_pages: int = 5000
+    #: Whether (and how) fetched pages are kept in WARC files.
+    keep: KeepSettings = field(default_factory=KeepSettings)
 
     @property
     def timezone(self) -> str:
@@ -53,4 +56,5 @@ class SyncOptions:
             concurrency=config.fetch.concurrency,
             parse=config.parse_options(),
             hosts=site_hosts(config.fetch.base_url),
+            keep=config.keep,
         )

@@ -21,6 +21,7 @@ from scraper.archive.store import SYNC_ONE, Archive, open_archive, require_archi
 from scraper.config import Config
 from scraper.dates import is_placeholder
 from scraper.errors import StateError
+from scraper.keep.stale import mark_stale
 from scraper.net.fetch import Fetcher
 from scraper.net.session import Session, StopCheck, Stopped
 from scraper.net.source import PageSource, timed
@@ -93,6 +94,7 @@ def run_verify(
         try:
             if source is None:
                 report.unchecked = None
+                mark_stale(archive, checked, options.parse)
             else:
                 _check_online(archive, source, checked, options, report, progress, stop, fixer)
             if fixer is not None:

@@ -24,6 +24,7 @@ OFFLINE_KINDS = (
     "misplaced",
     "duplicate",
     "local-edit",
+    "stale-render",
 )
 #: Kinds found against the source.
 ONLINE_KINDS = (

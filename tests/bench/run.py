@@ -14,7 +14,15 @@ if not __package__:  # run as a script: import `tests.*` from the repository roo
 
 def main() -> None:
     """Run every benchmark in turn and print its figures."""
-    from tests.bench import adoption, export_speed, format_speed, parse_speed, soak, sync_speed
+    from tests.bench import (
+        adoption,
+        export_speed,
+        format_speed,
+        keep_speed,
+        parse_speed,
+        soak,
+        sync_speed,
+    )
     from tests.bench.archive_data import extracted_archive, tarball
     from tests.bench.common import BUILD, heading, show
 
@@ -48,6 +56,7 @@ def main() -> None:
         heading("5. export --sqlite and report over the existing archive")
         show("skipped", f"tarball not found at {source}")
     soak.run()
+    keep_speed.run()
     print(f"\nbench done in {time.perf_counter() - started:.0f} s")
 
 

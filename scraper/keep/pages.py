@@ -1,0 +1,223 @@
+"""Keeping fetched pages: a request and a response record each (a revisit when unchanged).
+
+The Fetcher hands over the decoded payload (httpx undoes Content-Encoding), so the stored
+response has its headers made to agree: no Content-Encoding or Transfer-Encoding, and the
+Content-Length of the bytes stored. The WARC-Target-URI is the public URL, whatever
+`base_url` the page came from, as the archive's files name it.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import http
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from scraper.archive.state import State
+from scraper.archive.store import STATE_DIR, Archive
+from scraper.errors import StoreError
+from scraper.keep import index
+from scraper.keep.index import PageRecord
+from scraper.keep.settings import KeepSettings
+from scraper.keep.warcfiles import WARC_DIR, WarcFolder
+from scraper.net.source import Fetched
+from scraper.site.urls import canonical_url
+
+#: Headers that described the bytes as sent, not as stored (decoded, whole).
+_DROPPED = frozenset({"content-encoding", "transfer-encoding", "content-length"})
+
+
+@dataclass(frozen=True)
+class StoredPage:
+    """A page read back from the WARC files: its public URL, bytes and listing's date."""
+
+    url: str
+    body: bytes
+    listed: dt.date | None
+    fetched: str
+
+
+def warc_folder(state_dir: Path) -> Path:
+    """Where an archive keeps its WARC files: `<archive>/.scraper/warc/`."""
+    return state_dir / WARC_DIR
+
+
+def payload_digest(body: bytes) -> str:
+    """A WARC-Payload-Digest as warcio writes it: SHA-1 in base 32."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
+
+
+def _utc_now() -> dt.datetime:
+    """The wall clock in UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+class PageKeeper:
+    """Appends fetched pages to the archive's WARC files and indexes them in its state.
+
+    Called on the thread that writes files, under the archive's lock.
+    """
+
+    def __init__(
+        self,
+        state: State,
+        folder: Path,
+        settings: KeepSettings,
+        agent: str = "",
+        clock: Callable[[], dt.datetime] = _utc_now,
+    ) -> None:
+        """Keep into `folder` (see `warc_folder`), indexing in `state`."""
+        self.state = state
+        self.agent = agent
+        self.clock = clock
+        self.files = WarcFolder(
+            folder, settings.max_bytes, lambda name: index.indexed_end(state, name)
+        )
+
+    def keep(self, fetched: Fetched, listed: dt.date | None = None) -> str | None:
+        """Keep a page's response: "response", "revisit" (bytes as last kept), None (a 304)."""
+        if fetched.not_modified:
+            return None
+        url = canonical_url(fetched.url)
+        digest = payload_digest(fetched.body)
+        when = self.clock().astimezone(dt.UTC).isoformat(timespec="microseconds")
+        when = when.replace("+00:00", "Z")
+        last = index.newest_record(self.state, url)
+        data, at, record_id = self._records(url, fetched, when, digest, last)
+        file, start = self.files.append(data)
+        kind = "revisit" if _same(last, digest) else "response"
+        row = PageRecord(
+            url, kind, record_id, file, start, start + at, len(data) - at, digest, when, listed
+        )
+        index.put_record(self.state, row)
+        return kind
+
+    def _records(
+        self, url: str, fetched: Fetched, when: str, digest: str, last: PageRecord | None
+    ) -> tuple[bytes, int, str]:
+        """The request and response (or revisit) members: (bytes, response offset, its id)."""
+        out = io.BytesIO()
+        writer = WARCWriter(out, gzip=True, warc_version="1.1")
+        request = writer.create_warc_record(
+            url,
+            "request",
+            payload=io.BytesIO(b""),
+            length=0,
+            http_headers=self._request_headers(url),
+            warc_headers_dict={"WARC-Date": when},
+        )
+        writer.write_record(request)
+        at = out.tell()
+        headers = _response_headers(fetched)
+        dated = {"WARC-Date": when, "WARC-Concurrent-To": _id(request)}
+        if last is not None and _same(last, digest):
+            record = writer.create_revisit_record(
+                url, digest, last.url, last.fetched, http_headers=headers, warc_headers_dict=dated
+            )
+        else:
+            record = writer.create_warc_record(
+                url,
+                "response",
+                payload=io.BytesIO(fetched.body),
+                length=len(fetched.body),
+                http_headers=headers,
+                warc_headers_dict=dated,
+            )
+        writer.write_record(record)
+        return out.getvalue(), at, _id(record)
+
+    def _request_headers(self, url: str) -> StatusAndHeaders:
+        """The request as sent, in the public site's terms."""
+        parts = urlsplit(url)
+        headers = [("Host", parts.netloc)]
+        if self.agent:
+            headers.append(("User-Agent", self.agent))
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        return StatusAndHeaders(f"GET {target} HTTP/1.1", headers, is_http_request=True)
+
+
+def _same(last: PageRecord | None, digest: str) -> bool:
+    """Whether the page's bytes are those last kept for it."""
+    return last is not None and last.digest == digest
+
+
+def _id(record: object) -> str:
+    """A record's WARC-Record-ID."""
+    return str(record.rec_headers.get_header("WARC-Record-ID"))  # type: ignore[attr-defined]
+
+
+def _response_headers(fetched: Fetched) -> StatusAndHeaders:
+    """The response's status and headers, made to agree with the decoded bytes stored."""
+    try:
+        phrase = http.HTTPStatus(fetched.status).phrase
+    except ValueError:
+        phrase = "Unknown"
+    headers = [(k, v) for k, v in fetched.headers if k.lower() not in _DROPPED]
+    headers.append(("Content-Length", str(len(fetched.body))))
+    return StatusAndHeaders(f"{fetched.status} {phrase}", headers, protocol="HTTP/1.1")
+
+
+def read_page(state: State, folder: Path, url: str) -> StoredPage | None:
+    """The newest page kept for a URL, read with one seek (None: none is kept)."""
+    last = index.newest_record(state, url)
+    if last is None:
+        return None
+    record = last if last.record == "response" else index.newest_response(state, url, last.digest)
+    if record is None:
+        return None  # a revisit whose response is gone: nothing to read
+    body = read_payload(folder / record.file, record.at)
+    return StoredPage(url, body, last.listed, last.fetched)
+
+
+def read_payload(path: Path, at: int) -> bytes:
+    """The HTTP payload of the record whose member starts at `at`."""
+    try:
+        with path.open("rb") as stream:
+            stream.seek(at)
+            for record in ArchiveIterator(stream):
+                return bytes(record.raw_stream.read())
+    except OSError as exc:
+        raise StoreError(f"cannot read the kept page in {path}: {exc.strerror or exc}") from exc
+    raise StoreError(f"{path} holds no record at offset {at}: the WARC file was changed")
+
+
+class Keeping:
+    """A job's keeping of pages: off when the settings say so or the archive is read-only;
+    a failure to keep is one note, and keeping stops for the run (the files come first)."""
+
+    def __init__(self, keeper: PageKeeper | None, notes: list[str]) -> None:
+        """Keep through `keeper` (None: keep nothing); say a failure in `notes`."""
+        self.keeper = keeper
+        self.notes = notes
+
+    def __call__(self, fetched: Fetched, listed: dt.date | None) -> None:
+        """Keep one fetched page."""
+        if self.keeper is None:
+            return
+        try:
+            self.keeper.keep(fetched, listed)
+        except StoreError as exc:
+            self.keeper = None
+            self.notes.append(f"pages are no longer kept in this run: {exc}")
+
+
+def keeping(archive: Archive, settings: KeepSettings, notes: list[str]) -> Keeping:
+    """The keeping of pages of a job on an archive (one open to change: under its lock)."""
+    keeper = None
+    if settings.pages and archive.writable:
+        keeper = PageKeeper(archive, archive_warc(archive), settings)
+    return Keeping(keeper, notes)
+
+
+def archive_warc(archive: Archive) -> Path:
+    """The WARC folder of an open archive."""
+    return warc_folder(archive.root / STATE_DIR)
