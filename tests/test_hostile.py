@@ -28,8 +28,12 @@ from scraper.archive.store import STATE_DIR, Archive, hold_lock, open_archive
 from scraper.cli import EXIT_FAILED, EXIT_OK, main
 from scraper.daemon.runfile import DaemonInfo, holding, write_info
 from scraper.errors import LockedError, StoreError
+from scraper.keep.pages import PageKeeper, warc_folder
+from scraper.keep.settings import KeepSettings
+from scraper.keep.warcfiles import file_name
 from scraper.models import Release
 from scraper.net.fetch import Fetcher
+from scraper.net.source import Fetched
 from scraper.sync import SyncOptions, run_sync
 from scraper.sync.report import SyncReport
 from tests.standin import StandIn
@@ -574,4 +578,16 @@ def test_a_sync_whose_lock_file_is_deleted_stops_writing(root: Path, sentinel: S
     with pytest.raises(LockedError, match="deleted or replaced"):
         _sync_under_lock(model, root)
     assert len(list(root.rglob("*.md"))) == 1  # the seed alone
+    assert sentinel.writes() == 0
+
+
+def test_a_kept_pages_file_linked_outside_is_not_written_through(
+    root: Path, outside: Path, sentinel: Sentinel
+) -> None:
+    folder = warc_folder(root / STATE_DIR)
+    folder.mkdir(parents=True)
+    (folder / file_name(1)).symlink_to(outside / "bashrc")
+    page = Fetched(f"{PUBLIC}/release/x", 200, b"<p>one</p>", None, None)
+    with Archive(root) as archive, pytest.raises(StoreError, match="symbolic link"):
+        PageKeeper(archive, folder, KeepSettings()).keep(page)
     assert sentinel.writes() == 0

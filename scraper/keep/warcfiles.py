@@ -15,6 +15,7 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
+from scraper.archive.confine import check_inside
 from scraper.errors import StoreError
 
 #: The folder of WARC files in the archive's state folder.
@@ -135,6 +136,8 @@ class WarcFolder:
             if not names:
                 return file_name(1)
             newest = names[-1]
+            # The folder itself is checked with the state folder; a file in it may be a link.
+            check_inside(self.folder, self.folder / newest)
             self.cut = cut_torn_end(self.folder / newest, self._indexed_end(newest))
         except OSError as exc:
             raise StoreError(
