@@ -81,7 +81,7 @@ def test_the_daemon_syncs_picks_up_news_says_so_in_status_and_stops_on_sigterm(
     last = next(run for run in status["runs"] if run["job"] == "sync")
     assert last["exit"] == 0 and "requests" in last["counts"]
     process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=5) == 0
+    assert process.wait(timeout=60) == 0
     assert not list(archive.rglob("*.tmp")) and not (archive / ".scraper" / "daemon.json").exists()
     assert "daemon stopped" in log.read_text(encoding="utf-8")
 
@@ -125,7 +125,7 @@ def test_a_one_off_sync_while_the_daemon_syncs_waits_or_says_in_use(
     finally:
         held.set()
         daemon.send_signal(signal.SIGTERM)
-        assert daemon.wait(timeout=5) == 0
+        assert daemon.wait(timeout=60) == 0
 
 
 def test_git_commit_commits_exactly_each_changing_runs_files(
@@ -208,7 +208,7 @@ def test_sighup_reloads_the_settings_file_and_refuses_a_bad_one(
         assert daemon.poll() is None and says_seven()  # still running, on the old settings
     finally:
         daemon.send_signal(signal.SIGTERM)
-        assert daemon.wait(timeout=5) == 0
+        assert daemon.wait(timeout=60) == 0
 
 
 def test_sigterm_while_a_request_hangs_stops_the_daemon_and_records_the_cut_off_sync(

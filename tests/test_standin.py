@@ -574,7 +574,7 @@ def test_down_silent_until_the_server_stops(site: StandIn) -> None:
 
     thread = threading.Thread(target=fetch)
     thread.start()
-    assert arrived.wait(5)
+    assert arrived.wait(60)
     site.stop()
     thread.join(10)
     assert not thread.is_alive()
