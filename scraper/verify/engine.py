@@ -21,7 +21,6 @@ from scraper.archive.store import SYNC_ONE, Archive, open_archive, require_archi
 from scraper.config import Config
 from scraper.dates import is_placeholder
 from scraper.errors import StateError
-from scraper.net.fetch import Fetcher
 from scraper.net.session import Session, StopCheck, Stopped
 from scraper.net.source import PageSource, timed
 from scraper.site.parse import ParseOptions
@@ -152,7 +151,9 @@ def _opened(root: Path, options: VerifyOptions, lock_wait: float) -> Iterator[Ar
 
 
 @contextlib.contextmanager
-def _source(config: Config, archive: Archive, options: VerifyOptions) -> Iterator[Fetcher | None]:
+def _source(
+    config: Config, archive: Archive, options: VerifyOptions
+) -> Iterator[PageSource | None]:
     """The site's polite client, with the request budget; None offline."""
     if options.offline:
         yield None
