@@ -14,10 +14,11 @@ import pytest
 
 from scraper.cli import EXIT_BLOCKED, EXIT_OK, EXIT_USAGE
 from scraper.config import Config, with_overrides
-from scraper.errors import ConfigError
+from scraper.errors import BudgetError, ConfigError, FetchError, RobotsError
 from scraper.net.browser import find_browser, require_playwright
-from scraper.net.cookies import load_cookies
+from scraper.net.cookies import SiteCookie, load_cookies
 from scraper.site.blockpage import is_block_page
+from tests.fakesite import SITE, FakeTime, Site, make, reply
 from tests.standin import StandIn
 from tests.standin.clearance import COOKIE, token
 from tests.support import files, sync
@@ -176,3 +177,38 @@ def test_a_missing_playwright_names_the_extra(monkeypatch: pytest.MonkeyPatch) -
 def test_the_browser_is_off_by_default_and_a_setting() -> None:
     assert Config().fetch.browser == ""
     assert with_overrides(Config(), browser="auto").fetch.browser == "auto"
+
+
+# -- the gate every browser request goes through -----------------------------------------------
+
+
+def test_pace_holds_another_clients_request_to_the_fetchers_rules() -> None:
+    robots = b"User-agent: *\nDisallow: /private/\n"
+    site = Site({"/robots.txt": [reply(body=robots)], "/release/a": [reply()]})
+    time = FakeTime()
+    with make(site, time, budget=2, interval=5.0) as fetcher:
+        fetcher.get("/release/a")  # robots.txt, then the page: 5 s apart
+        fetcher.pace(f"{SITE}/_Incapsula_Resource?x=1")  # the browser's: 5 s later again
+        with pytest.raises(RobotsError):
+            fetcher.pace(f"{SITE}/private/x")
+        with pytest.raises(FetchError, match="not on the configured site"):
+            fetcher.pace("https://elsewhere.test/script.js")
+        with pytest.raises(BudgetError):
+            fetcher.pace(f"{SITE}/release/b")  # the page budget of 2 is spent
+        assert fetcher.requests_made == 3
+    assert time.sleeps == [5.0, 5.0]
+    assert site.paths() == ["/robots.txt", "/release/a"]  # pace sends nothing itself
+
+
+def test_cookies_taken_from_the_browser_are_the_sites_only() -> None:
+    site = Site({"/robots.txt": [reply(body=b"")], "/release/a": [reply()]})
+    with make(site) as fetcher:
+        fetcher.take_cookies(
+            [
+                SiteCookie("clearance", "1", "mirror.test", host_only=True),
+                SiteCookie("tracker", "2", ".ads.example"),
+            ],
+            "the browser",
+        )
+        fetcher.get("/release/a")
+    assert site.requests[-1].headers["Cookie"] == "clearance=1"

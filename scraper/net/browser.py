@@ -123,6 +123,7 @@ class BrowserSource:
         # One page opened at a time; `_cleared` counts cookies taken, so a thread that was
         # blocked while another cleared the check tries the new cookies before the browser.
         self._open_lock = threading.Lock()
+        self._state_lock = threading.Lock()  # for the figures: never held while browsing
         self._cleared = 0
         self._opened: list[str] = []
         self._passed: list[str] = []
@@ -141,7 +142,7 @@ class BrowserSource:
     @property
     def opened(self) -> tuple[str, ...]:
         """The URLs the browser opened, in order (one per blocked page it was asked to clear)."""
-        with self._open_lock:
+        with self._state_lock:
             return tuple(self._opened)
 
     @property
@@ -156,7 +157,7 @@ class BrowserSource:
 
     def notes(self) -> tuple[str, ...]:
         """The Fetcher's notes, and what the browser did."""
-        with self._open_lock:
+        with self._state_lock:
             opened, passed = len(self._opened), len(self._passed)
         notes = list(self._fetcher.notes())
         if passed:
@@ -168,7 +169,7 @@ class BrowserSource:
 
     def get(self, path_or_url: str, *, conditional: bool = False) -> Fetched:
         """Fetch over HTTP; when blocked, clear the check in the browser and fetch again."""
-        with self._open_lock:
+        with self._state_lock:
             seen = self._cleared
         try:
             return self._fetcher.get(path_or_url, conditional=conditional)
@@ -208,17 +209,19 @@ class BrowserSource:
     def _clear(self, blocked: BlockedError, seen: int) -> bool:
         """Whether cookies that may pass the check are in the jar now (new since `seen`)."""
         with self._open_lock:
-            if self._cleared != seen:
-                return True  # another thread's page cleared it meanwhile: try those first
-            if self._closing.is_set():
-                return False
-            self._opened.append(blocked.url)
+            with self._state_lock:
+                if self._cleared != seen:
+                    return True  # another thread's page cleared it meanwhile: try those first
+                if self._closing.is_set():
+                    return False
+                self._opened.append(blocked.url)
             cookies = self._on_worker(self._open_page, blocked.url)
             if cookies is None:
                 return False
-            self._passed.append(blocked.url)
             self._fetcher.take_cookies(cookies, "the browser")
-            self._cleared += 1
+            with self._state_lock:
+                self._passed.append(blocked.url)
+                self._cleared += 1
             return True
 
     def _on_worker(self, task: Callable[..., T], *args: Any) -> T:
