@@ -5,10 +5,13 @@ Slow (a Chromium each), so few: each scenario runs once and asserts all it can s
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import os
 import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from scraper.archive.store import Archive
-from scraper.cli import EXIT_OK
+from scraper.cli import EXIT_INTERRUPTED, EXIT_OK
 from scraper.errors import BlockedError
 from scraper.net.browser import BrowserSource
 from scraper.net.fetch import Fetcher
@@ -26,15 +29,15 @@ from tests.browser import INSTALL_HINT, find_chromium
 from tests.fakesite import FakeTime
 from tests.standin import StandIn
 from tests.standin.server import LoggedRequest
-from tests.support import files, sync
+from tests.support import files, sync, sync_argv
 
 CHROMIUM = find_chromium()
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason=f"no Chromium found: {INSTALL_HINT}")
 AGENT = "scraper-tests/1.0 (+tests)"
 
 
-def descendants() -> set[int]:
-    """The live (not zombie) processes whose parent chain includes this one."""
+def descendants(root: int | None = None) -> set[int]:
+    """The live (not zombie) processes whose parent chain includes `root` (this one)."""
     parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -46,7 +49,7 @@ def descendants() -> set[int]:
         state, parent = stat.rsplit(")", 1)[1].split()[:2]
         if state != "Z":
             parents[int(entry.name)] = int(parent)
-    mine, found = os.getpid(), set()
+    mine, found = root or os.getpid(), set()
     for pid in parents:
         current = pid
         while current in parents and current not in (0, 1):
@@ -171,3 +174,49 @@ def test_sync_with_browser_end_to_end_opens_the_browser_once(
     assert [r.target for r in site.challenged if not from_browser(r)] == ["/releases?page=0"]
     agents = {r.headers.get("user-agent") for r in site.requests}
     assert agents == {AGENT}  # one honest identity, the browser's included
+
+
+def test_ctrl_c_of_sync_browser_closes_the_browser(
+    browser_site: StandIn, tmp_path: Path, config_file: Path
+) -> None:
+    """The real command, interrupted while its browser asks for a page: no process left."""
+    site = browser_site
+    site.require_clearance()
+    argv = [*sync_argv(site, tmp_path / "archive", config_file), "--browser", str(CHROMIUM)]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scraper", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    browsing: set[int] = set()
+    arrived = threading.Event()
+
+    def seen(target: str) -> None:
+        # Challenged once already: this request for the page is the browser's.
+        if target == "/releases?page=0" and site.challenges and not arrived.is_set():
+            browsing.update(descendants(process.pid))
+            arrived.set()
+
+    site.on_request = seen
+    try:
+        assert arrived.wait(timeout=120)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == EXIT_INTERRUPTED, err
+    assert browsing and not browsing & alive()
+
+
+def alive() -> set[int]:
+    """Every process running now (zombies are not)."""
+    running = set()
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError, IndexError):
+            if (
+                entry.name.isdigit()
+                and (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+            ):
+                running.add(int(entry.name))
+    return running
