@@ -12,12 +12,15 @@ from pathlib import Path
 import httpx
 import pytest
 
+from scraper.archive.store import Archive
 from scraper.cli import EXIT_BLOCKED, EXIT_OK, EXIT_USAGE
 from scraper.config import Config, with_overrides
 from scraper.errors import BudgetError, ConfigError, FetchError, RobotsError
-from scraper.net.browser import find_browser, require_playwright
+from scraper.net.browser import BrowserSource, find_browser, require_playwright
 from scraper.net.cookies import SiteCookie, load_cookies
+from scraper.net.fetch import Fetcher
 from scraper.site.blockpage import is_block_page
+from scraper.sync.engine import open_source
 from tests.fakesite import SITE, FakeTime, Site, make, reply
 from tests.standin import StandIn
 from tests.standin.clearance import COOKIE, token
@@ -212,3 +215,18 @@ def test_cookies_taken_from_the_browser_are_the_sites_only() -> None:
         )
         fetcher.get("/release/a")
     assert site.requests[-1].headers["Cookie"] == "clearance=1"
+
+
+def test_sync_verify_and_the_daemon_get_the_browser_from_open_source(tmp_path: Path) -> None:
+    """open_source (which sync, verify and the daemon's jobs build theirs with) wraps the
+    Fetcher when a browser is set, and starts nothing until a page is blocked."""
+    program = tmp_path / "chromium"
+    program.write_text("#!/bin/sh\n")
+    program.chmod(0o755)
+    config = with_overrides(Config(archive=tmp_path), browser=str(program))
+    with Archive(tmp_path) as archive:
+        source = open_source(config, archive)
+        with source:
+            assert isinstance(source, BrowserSource) and source.pages_opened == 0
+        with open_source(Config(archive=tmp_path), archive) as plain:
+            assert isinstance(plain, Fetcher)
