@@ -20,7 +20,7 @@ import pytest
 
 from scraper.archive.store import Archive
 from scraper.cli import EXIT_INTERRUPTED, EXIT_OK
-from scraper.errors import BlockedError
+from scraper.errors import BlockedError, BudgetError
 from scraper.net.browser import BrowserSource
 from scraper.net.fetch import Fetcher
 from scraper.net.settings import FetchSettings
@@ -73,7 +73,11 @@ def browser_site() -> Iterator[StandIn]:
 
 
 def open_source(
-    site: StandIn, time: FakeTime | None = None, wait: float = 10.0, **settings: object
+    site: StandIn,
+    time: FakeTime | None = None,
+    wait: float = 10.0,
+    budget: int | None = None,
+    **settings: object,
 ) -> BrowserSource:
     """The browser fetcher on the stand-in, its Fetcher on a fake clock."""
     clock = time or FakeTime()
@@ -81,7 +85,7 @@ def open_source(
         base_url=site.base_url,
         **{"interval": 0.0, "user_agent": AGENT, "max_attempts": 1, **settings},  # type: ignore[arg-type]
     )
-    fetcher = Fetcher(fetch, sleep=clock.sleep, clock=clock.clock)
+    fetcher = Fetcher(fetch, sleep=clock.sleep, clock=clock.clock, budget=budget)
     assert CHROMIUM is not None
     return BrowserSource(fetcher, CHROMIUM, wait=wait)
 
@@ -132,6 +136,17 @@ def test_a_page_the_browser_cannot_clear_stays_blocked(browser_site: StandIn) ->
             source.get("/releases?page=0")
         assert source.pages_opened == 1
         assert "the browser could not pass the site's check on 1 page" in source.notes()
+
+
+def test_the_browser_keeps_to_the_page_budget(browser_site: StandIn) -> None:
+    """Budget of one page request, spent by HTTP: the browser's page is never requested."""
+    site = browser_site
+    site.require_clearance()
+    with open_source(site, budget=1) as source:
+        with pytest.raises(BudgetError):
+            source.get("/releases?page=0")
+        assert source.pages_opened == 1 and source.requests_made == 2  # robots.txt, the page
+    assert [r.target for r in site.requests] == ["/robots.txt", "/releases?page=0"]
 
 
 def test_ctrl_c_while_the_browser_works_leaves_no_process(browser_site: StandIn) -> None:

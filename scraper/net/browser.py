@@ -51,6 +51,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+#: A browser request not let out: its resource type ("document", "script"...) and why.
+Refusal = tuple[str, FetchError]
 
 #: Names an installed Chromium or Chrome goes by, tried in turn on PATH for "auto".
 CANDIDATES = (
@@ -239,14 +241,14 @@ class BrowserSource:
         from playwright.sync_api import Error as PlaywrightError
 
         context = self._ensure_context()
-        refused: list[FetchError] = []
+        refused: list[Refusal] = []
         page = context.new_page()
         page.route("**/*", lambda route: self._route(route, refused))
         try:
             log.info("%s: blocked; opening it in the browser", url)
             with contextlib.suppress(PlaywrightError):
                 page.goto(url, wait_until="commit", timeout=self._wait * 1000)
-            if not self._passes(page):
+            if not self._passes(page, refused):
                 _raise_refusal(refused)
                 log.warning("%s: the browser did not get past the site's check", url)
                 return None
@@ -255,12 +257,15 @@ class BrowserSource:
             with contextlib.suppress(PlaywrightError):
                 page.close()
 
-    def _passes(self, page: Page) -> bool:
-        """Wait (at most `wait` seconds) until the page is no longer the block page."""
+    def _passes(self, page: Page, refused: list[Refusal]) -> bool:
+        """Wait (at most `wait` seconds) until the page is no longer the block page; give up
+        at once when a page it leads to was not let out (robots.txt, the budget, a stop)."""
         from playwright.sync_api import Error as PlaywrightError
 
         deadline = time.monotonic() + self._wait
         while not self._closing.is_set() and time.monotonic() < deadline:
+            if any(kind == "document" for kind, _ in refused):
+                return False
             try:
                 # A reload by the check's script may be under way: read the page it leads to.
                 page.wait_for_load_state("domcontentloaded", timeout=_POLL * 1000)
@@ -276,7 +281,7 @@ class BrowserSource:
         root = str(self._fetcher.site).rstrip("/")
         return url == root or url.startswith(root + "/")
 
-    def _route(self, route: Route, refused: list[FetchError]) -> None:
+    def _route(self, route: Route, refused: list[Refusal]) -> None:
         """Let a browser request go out only as the Fetcher would let its own."""
         request = route.request
         if request.resource_type not in _NEEDED:
@@ -286,7 +291,7 @@ class BrowserSource:
             self._fetcher.pace(request.url)
         except FetchError as exc:
             log.info("browser request %s not sent: %s", request.url, exc)
-            refused.append(exc)
+            refused.append((request.resource_type, exc))
             route.abort()
             return
         route.continue_()
@@ -327,9 +332,9 @@ class BrowserSource:
         self._context = self._browser = self._playwright = None
 
 
-def _raise_refusal(refused: list[FetchError]) -> None:
+def _raise_refusal(refused: list[Refusal]) -> None:
     """Say why the check could not pass when it was our own limit (budget, robots.txt)."""
-    for exc in refused:
+    for _, exc in refused:
         if isinstance(exc, BudgetError | RobotsError):
             raise exc
 
