@@ -43,7 +43,7 @@ def main() -> int:
         print("\nRun `make demo` again: the sync finds nothing new, with one request.")
     print(
         "\nTo keep an archive of the real site: .venv/bin/scraper sync --init --archive DIR"
-        " (README: Quick start, and 'When the site blocks you')."
+        " (README: Quick start, and 'When the site blocks plain HTTP clients')."
         f"\nTo start the demo afresh: rm -r {ARCHIVE}"
     )
     return code

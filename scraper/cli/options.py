@@ -77,7 +77,16 @@ def settings_options(command: F) -> F:
         click.option(
             "--cookies",
             type=click.Path(exists=True, dir_okay=False, path_type=Path),
-            help="Netscape cookies.txt from a browser that passed the site's bot check.",
+            help="Cookies from a browser that passed the site's bot check: Netscape"
+            " cookies.txt or a JSON export; only the site's are sent.",
+        ),
+        click.option(
+            "--browser",
+            metavar="[auto|PATH]",
+            is_flag=False,
+            flag_value="auto",
+            help="Open pages the bot check blocks in this Chromium/Chrome (alone or auto: the"
+            " one on PATH); needs pip install 'scraper[browser]'. [default: off]",
         ),
         click.option(
             "--user-agent",
@@ -122,6 +131,7 @@ def config_from_options(opts: dict[str, Any]) -> Config:
         concurrency=opts.get("concurrency"),
         cookies_file=opts.get("cookies"),
         user_agent=opts.get("user_agent"),
+        browser=opts.get("browser"),
     )
 
 

@@ -62,7 +62,7 @@ from scraper.errors import (
     UnavailableError,
     UnreachableError,
 )
-from scraper.net.cookies import load_cookies
+from scraper.net.cookies import SiteCookie, for_site, load_cookies
 from scraper.net.politeness import RateLimiter, RobotsRules, parse_retry_after, product_token
 from scraper.net.settings import DEFAULT_PORTS as _DEFAULT_PORTS
 from scraper.net.settings import FetchSettings, parse_url
@@ -220,7 +220,7 @@ class Fetcher:
             min=settings.backoff_initial,
         )
         # Cookies first: a bad file must not leave an open client behind.
-        cookies = load_cookies(settings.cookies_file)
+        cookies = load_cookies(settings.cookies_file, self._site.host)
         self._client = httpx.Client(
             headers={"User-Agent": settings.user_agent},
             cookies=cookies,
@@ -267,6 +267,30 @@ class Fetcher:
             key,
             tuple(response.headers.multi_items()),
         )
+
+    @property
+    def site(self) -> httpx.URL:
+        """The configured site's root (base_url)."""
+        return self._site
+
+    @property
+    def user_agent(self) -> str:
+        """The User-Agent every request of this run goes with."""
+        return self._settings.user_agent
+
+    def pace(self, url: str) -> None:
+        """Let another client's request for `url` (the browser's) go out as one of ours would:
+        on the site, allowed by robots.txt, within the budget, after the interval, counted.
+        Raises FetchError (RobotsError, BudgetError, ...) when it must not go out."""
+        target = self._resolve(url)
+        if self._settings.obey_robots:
+            self._check_robots(target)
+        self._claim(target, robots=False)
+
+    def take_cookies(self, cookies: list[SiteCookie], source: str) -> None:
+        """Send these cookies (only those for the site's host) with every later request."""
+        for cookie in for_site(cookies, self._site.host, source):
+            self._client.cookies.jar.set_cookie(cookie.to_cookie())
 
     def close(self) -> None:
         """Close the HTTP client and its connections; requests in flight are not retried."""
@@ -523,25 +547,29 @@ class Fetcher:
             url, status, response_headers, body, conditional=bool(headers), robots=robots
         )
 
+    def _claim(self, url: httpx.URL, *, robots: bool) -> None:
+        """Claim one request: within the budget, after the interval, counted; or raise."""
+        if self._closed.is_set():
+            # A wait just ended by close(): no request may go out after it.
+            raise FetchError(f"{url}: the run was stopped", url=str(url))
+        with self._count_lock:
+            if not robots and self._budget is not None and self._page_requests >= self._budget:
+                raise BudgetError(
+                    f"{url}: not requested, the budget of {self._budget} requests is spent",
+                    url=str(url),
+                )
+            self._page_requests += not robots
+        self._limiter.wait()
+        if self._closed.is_set():
+            raise FetchError(f"{url}: the run was stopped", url=str(url))
+        with self._count_lock:
+            self._requests += 1
+
     def _send(
         self, url: httpx.URL, headers: dict[str, str], *, robots: bool
     ) -> tuple[int, httpx.Headers, bytes]:
         with self._slots:
-            if self._closed.is_set():
-                # A wait just ended by close(): no request may go out after it.
-                raise FetchError(f"{url}: the run was stopped", url=str(url))
-            with self._count_lock:
-                if not robots and self._budget is not None and self._page_requests >= self._budget:
-                    raise BudgetError(
-                        f"{url}: not requested, the budget of {self._budget} requests is spent",
-                        url=str(url),
-                    )
-                self._page_requests += not robots
-            self._limiter.wait()
-            if self._closed.is_set():
-                raise FetchError(f"{url}: the run was stopped", url=str(url))
-            with self._count_lock:
-                self._requests += 1
+            self._claim(url, robots=robots)
             request = self._client.build_request("GET", url, headers=headers)
             response = self._client.send(request, stream=True)
             try:

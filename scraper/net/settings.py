@@ -49,7 +49,10 @@ class FetchSettings:
     max_body_bytes: int = 10 * 1024 * 1024  # decoded bytes; more is an error, not a truncation
     robots_ttl: float = 86400.0
     obey_robots: bool = True
-    cookies_file: Path | None = None  # Netscape cookies.txt from a browser that passed the check
+    # Cookies from a browser that passed the check: Netscape cookies.txt or a JSON export.
+    cookies_file: Path | None = None
+    # A real browser for pages the bot check blocks: "" off, "auto" (found on PATH) or a path.
+    browser: str = ""
 
     def __post_init__(self) -> None:
         """Refuse a value out of its range, naming the setting and the range."""

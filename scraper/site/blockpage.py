@@ -29,8 +29,9 @@ _CONTENT = re.compile(
 
 #: What to tell a user whose requests met the site's bot protection.
 BLOCK_ADVICE = (
-    "wait and try again later, raise --interval, or pass --cookies FILE with cookies"
-    " exported from a browser that can see the site"
+    "wait and try again later, raise --interval, pass --cookies FILE with cookies"
+    " exported from a browser that can see the site, or let a real browser clear the check"
+    " (--browser, with pip install 'scraper[browser]')"
 )
 
 

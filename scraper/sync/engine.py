@@ -20,6 +20,7 @@ from scraper.config import Config
 from scraper.dates import local_date
 from scraper.errors import StateError, StoreError
 from scraper.models import Failure
+from scraper.net.browser import BrowserSource, find_browser, require_playwright
 from scraper.net.fetch import Fetcher
 from scraper.net.session import Session, StopCheck, Stopped
 from scraper.net.settings import FetchSettings
@@ -180,10 +181,17 @@ def dry_run(
     return result
 
 
-def open_source(config: Config, archive: Archive, budget: int | None = None) -> Fetcher:
+def open_source(
+    config: Config, archive: Archive, budget: int | None = None
+) -> Fetcher | BrowserSource:
     """The polite HTTP client for the configured site, keeping robots.txt in the archive;
-    `budget`: at most this many page requests."""
-    return Fetcher(config.fetch, validators=archive, robots_cache=archive, budget=budget)
+    `budget`: at most this many page requests. With `fetch.browser` set, wrapped in the
+    browser that clears the pages the bot check blocks (sync, verify and the daemon alike)."""
+    executable = find_browser(config.fetch.browser) if config.fetch.browser else None
+    if executable is not None:
+        require_playwright()  # before the client opens, so a missing one leaves nothing open
+    fetcher = Fetcher(config.fetch, validators=archive, robots_cache=archive, budget=budget)
+    return fetcher if executable is None else BrowserSource(fetcher, executable)
 
 
 def _record(archive: Archive, report: SyncReport, now: dt.datetime) -> None:

@@ -22,7 +22,6 @@ from scraper.config import Config
 from scraper.dates import is_placeholder
 from scraper.errors import StateError
 from scraper.keep.stale import mark_stale
-from scraper.net.fetch import Fetcher
 from scraper.net.session import Session, StopCheck, Stopped
 from scraper.net.source import PageSource, timed
 from scraper.site.parse import ParseOptions
@@ -154,7 +153,9 @@ def _opened(root: Path, options: VerifyOptions, lock_wait: float) -> Iterator[Ar
 
 
 @contextlib.contextmanager
-def _source(config: Config, archive: Archive, options: VerifyOptions) -> Iterator[Fetcher | None]:
+def _source(
+    config: Config, archive: Archive, options: VerifyOptions
+) -> Iterator[PageSource | None]:
     """The site's polite client, with the request budget; None offline."""
     if options.offline:
         yield None

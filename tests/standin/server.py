@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import unquote
 
+from tests.standin.clearance import Clearance
 from tests.standin.clock import as_utc, utc_now
 from tests.standin.conditional import with_validators
 from tests.standin.editing import Draft, drafted, edited, encode_slug
@@ -59,7 +60,9 @@ class StandIn:
         self._site = Site.of(build_items(Path(pages_dir) if pages_dir else None, with_derived))
         self._settings = Settings(listing_size, search_size, robots_txt(crawl_delay))
         self._faults = FaultBook()
+        self._clearance: Clearance | None = None
         self._log: list[LoggedRequest] = []
+        self._challenged: list[LoggedRequest] = []
         self._last_change = max((i.changed for i in self._site.items), default=utc_now())
         self._stopping = threading.Event()
         self._server: Server | None = None
@@ -121,8 +124,31 @@ class StandIn:
         return self._faults.add(path, kind, times, dict(opts))
 
     def clear_faults(self) -> None:
-        """Remove every fault rule."""
+        """Remove every fault rule, and the clearance check."""
         self._faults.clear()
+        self._clearance = None
+
+    def require_clearance(self, valid_for: int | None = None) -> None:
+        """Serve every page (robots.txt, /rss.xml aside) without a valid clearance cookie the
+        block page whose script earns one; a cookie admits `valid_for` pages (None: all)."""
+        self._clearance = Clearance(valid_for)
+
+    def clearance_cookie(self) -> tuple[str, str]:
+        """A valid clearance cookie (name, value), as a browser that ran the check holds."""
+        if self._clearance is None:
+            raise RuntimeError("no clearance check: call require_clearance() first")
+        return self._clearance.cookie()
+
+    @property
+    def challenges(self) -> dict[str, int]:
+        """Block pages the clearance check served, by target (path and query)."""
+        return {} if self._clearance is None else dict(self._clearance.served)
+
+    @property
+    def challenged(self) -> list[LoggedRequest]:
+        """The requests the clearance check answered with its block page, oldest first."""
+        with self._lock:
+            return list(self._challenged)
 
     @property
     def faults(self) -> list[Fault]:
@@ -219,7 +245,7 @@ class StandIn:
         fault = self._faults.take(target)
         delay = self.latency
         if fault is None:
-            return Plan(self._respond(target, headers), delay)
+            return Plan(self._checked(method, target, headers), delay)
         if fault.kind == "reset":
             return Plan(None, delay, hard_reset=bool(fault.opts["hard"]))
         if fault.kind == "silent":
@@ -239,6 +265,16 @@ class StandIn:
     def wait(self, seconds: float | None) -> bool:
         """Sleep unless the server stops meanwhile (None: until it stops); True if not stopped."""
         return not self._stopping.wait(seconds)
+
+    def _checked(self, method: str, target: str, headers: Mapping[str, str]) -> Response:
+        """The answer, unless the clearance check wants its block page served instead."""
+        clearance = self._clearance
+        path = target.split("?", 1)[0]
+        if clearance is None or clearance.admits(path, headers):
+            return self._respond(target, headers)
+        with self._lock:
+            self._challenged.append(LoggedRequest(method, target, dict(headers)))
+        return clearance.challenge(target)
 
     def _respond(self, target: str, headers: Mapping[str, str]) -> Response:
         """Route a request against the current snapshot and apply conditional headers."""
