@@ -200,6 +200,6 @@ def test_verify_fix_completes_an_incomplete_file_from_its_page(
 def test_the_feed_text_becomes_paragraphs_with_markdown_escaped() -> None:
     text = "First line.&nbsp;Still first.\n\n  \n*Not emphasis* and 1. no list\n# no heading"
     assert feed_body(text) == (
-        "First line.\xa0Still first.\n\n\\*Not emphasis\\* and 1. no list\n\n\\# no heading"
+        "First line.\xa0Still first.\n\n\\*Not emphasis* and 1. no list\n\n\\# no heading"
     )
     assert feed_body("") == ""

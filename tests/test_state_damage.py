@@ -77,8 +77,8 @@ def test_text_that_is_not_utf8_is_damage(tmp_path: Path) -> None:
         ("UPDATE runs SET seconds = -1", "runs.seconds in row 1 is not a number"),
         ("UPDATE runs SET seconds = 1e999", "runs.seconds in row 1 is not a number"),
         ("UPDATE runs SET seconds = 'one'", "runs.seconds in row 1 is not a number"),
-        ("DROP INDEX files_title", "its tables are not those of schema version 4 (files_title)"),
-        ("CREATE TABLE extra (x)", "its tables are not those of schema version 4 (extra)"),
+        ("DROP INDEX files_title", "its tables are not those of schema version 5 (files_title)"),
+        ("CREATE TABLE extra (x)", "its tables are not those of schema version 5 (extra)"),
     ],
 )
 def test_values_of_the_wrong_type_or_shape_are_damage(tmp_path: Path, sql: str, says: str) -> None:

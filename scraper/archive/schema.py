@@ -73,8 +73,15 @@ CREATE TABLE findings (
 );
 """
 
+# Version 5: files written from the feed alone (`sync --feed-only`), by the release's URL:
+# they lack ministers, portfolios and attachments until a sync that reaches the page
+# rewrites them. An older state simply has none.
+_V5 = """
+CREATE TABLE incomplete (url TEXT PRIMARY KEY, relpath TEXT NOT NULL);
+"""
+
 #: Step N takes a database from version N to N + 1 (PRAGMA user_version). Append; never edit.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -190,6 +197,7 @@ _SHAPES: dict[str, dict[str, _Rule]] = {
         "detail": _TEXT,
         "at": _SECONDS,
     },
+    "incomplete": {"url": _TEXT, "relpath": _TEXT},
 }
 _IN_FOLDER = " ".join(
     f"WHEN '{kind}' THEN substr(relpath, 1, {len(folder) + 1}) = '{folder}/'"
