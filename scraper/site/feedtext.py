@@ -21,9 +21,7 @@ _ASCII_SPACE = " \t\r\n\f\v"
 def feed_body(text: str) -> str:
     """The Markdown body of a release whose feed item gives `text` (empty: empty)."""
     paragraphs = [
-        line.replace("&nbsp;", "\xa0")
-        for line in text.splitlines()
-        if line.strip(_ASCII_SPACE)
+        line.replace("&nbsp;", "\xa0") for line in text.splitlines() if line.strip(_ASCII_SPACE)
     ]
     fragment = "".join(f"<p>{html.escape(p, quote=False)}</p>" for p in paragraphs)
     return html_to_markdown(fragment) if fragment else ""

@@ -26,6 +26,8 @@ class SyncOptions:
     #: Hosts whose absolute links are the site's (the public ones and a mirror's).
     hosts: frozenset[str] = SITE_HOSTS
     max_listing_pages: int = 5000
+    #: Read only the feed and write new releases from its text, marked incomplete.
+    feed_only: bool = False
 
     @property
     def timezone(self) -> str:
@@ -40,6 +42,7 @@ class SyncOptions:
         since: dt.date | None = None,
         full: bool = False,
         limit: int | None = None,
+        feed_only: bool = False,
     ) -> SyncOptions:
         """A run under these settings; the content types come from the settings too."""
         return cls(
@@ -47,6 +50,7 @@ class SyncOptions:
             since=since,
             full=full,
             limit=limit,
+            feed_only=feed_only,
             recheck_days=config.sync.recheck_days,
             block_limit=config.sync.block_limit,
             down_limit=config.sync.down_limit,
