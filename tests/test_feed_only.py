@@ -19,9 +19,10 @@ import httpx
 
 from scraper.archive.document import loads
 from scraper.archive.store import Archive
-from scraper.cli import EXIT_BLOCKED, EXIT_OK
+from scraper.cli import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK
 from scraper.site.feedtext import feed_body
 from tests.standin import StandIn
+from tests.standin.markup import synthesize
 from tests.support import Run, invoke, paths, sync
 
 NZ = ZoneInfo("Pacific/Auckland")
@@ -203,3 +204,38 @@ def test_the_feed_text_becomes_paragraphs_with_markdown_escaped() -> None:
         "First line.\xa0Still first.\n\n\\*Not emphasis* and 1. no list\n\n\\# no heading"
     )
     assert feed_body("") == ""
+
+
+def test_a_feed_item_without_text_is_not_written_and_stays_pending(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    assert sync(site, archive, config_file).code == EXIT_OK
+    now = dt.datetime.now(dt.UTC)
+    site.publish("feed-only-empty", html=synthesize("Nothing to say", now, ""), when=now)
+    block_pages(site)
+    before = every_file(archive)
+    run = sync(site, archive, config_file, "--feed-only")
+    assert run.code == EXIT_FAILED
+    [failure] = run.report["failed"]
+    assert failure["url"].endswith("/release/feed-only-empty")
+    assert "no text" in failure["reason"] and run.report["pending"] == 1
+    assert every_file(archive) == before and marks(archive) == []
+
+
+def test_a_feed_only_file_edited_by_hand_keeps_its_mark_and_the_dry_run_lists_its_page(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    assert sync(site, archive, config_file).code == EXIT_OK
+    site.publish("feed-only-edited", title="Edited by hand")
+    block_pages(site)
+    [new] = paths(sync(site, archive, config_file, "--feed-only").report["added"])
+    site.clear_faults()
+    [(url, _)] = marks(archive)
+    plan = sync(site, archive, config_file, "--dry-run")
+    assert plan.report["complete"] == [{"url": url, "path": new}]
+    edited = (archive / new).read_bytes() + b"\n\nA note added by hand."
+    (archive / new).write_bytes(edited)
+    run = sync(site, archive, config_file)
+    assert run.code == EXIT_OK, run.stdout
+    assert [k["path"] for k in run.report["kept"]] == [new]
+    assert (archive / new).read_bytes() == edited and marks(archive) == [(url, new)]
