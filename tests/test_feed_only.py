@@ -38,16 +38,23 @@ def block_pages(site: StandIn) -> None:
 
 
 def publish_three(site: StandIn) -> None:
-    """Three new releases, with ministers and portfolios (and one with an attachment)."""
+    """Three new releases, with ministers and portfolios (and one with an attachment).
+
+    Two are backdated past the days within which a sync re-checks what it wrote, so only
+    the completion of incomplete files fetches their pages again.
+    """
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     site.publish("feed-only-first", title="First new release", when=now)
     site.publish(
         "feed-only-second",
         title="Second *new* release: [draft] & more",
-        when=now - dt.timedelta(hours=1),
+        when=now - dt.timedelta(days=10),
         attachments=["/sites/default/files/2026-01/feed-only.pdf"],
     )
-    site.publish("feed-only-third", copy_of="/release/te-huia-service-extension-welcomed", when=now)
+    third = now - dt.timedelta(days=40)
+    site.publish(
+        "feed-only-third", copy_of="/release/te-huia-service-extension-welcomed", when=third
+    )
 
 
 def every_file(archive: Path) -> dict[str, bytes]:
@@ -239,3 +246,21 @@ def test_a_feed_only_file_edited_by_hand_keeps_its_mark_and_the_dry_run_lists_it
     assert run.code == EXIT_OK, run.stdout
     assert [k["path"] for k in run.report["kept"]] == [new]
     assert (archive / new).read_bytes() == edited and marks(archive) == [(url, new)]
+
+
+def test_a_feed_only_file_removed_by_hand_is_written_whole_by_the_sync_that_completes_it(
+    site: StandIn, tmp_path: Path, config_file: Path
+) -> None:
+    archive, unblocked = tmp_path / "archive", tmp_path / "unblocked"
+    assert sync(site, archive, config_file).code == EXIT_OK
+    site.publish("feed-only-removed", title="Removed by hand")
+    block_pages(site)
+    [new] = paths(sync(site, archive, config_file, "--feed-only").report["added"])
+    (archive / new).unlink()
+    site.clear_faults()
+    assert sync(site, unblocked, config_file).code == EXIT_OK
+    run = sync(site, archive, config_file)
+    assert run.code == EXIT_OK, run.stdout
+    assert paths(run.report["added"]) == [new]
+    assert (archive / new).read_bytes() == (unblocked / new).read_bytes()
+    assert marks(archive) == []

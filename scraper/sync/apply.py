@@ -248,8 +248,11 @@ class Applier:
         """Write a feed-only file as its page makes it (its moves and hand edits as `_update`)."""
         entry = self.archive.at(relpath)
         release = self._release(fetched, entry.date if entry is not None else None)
-        item = Discovered(url, content_type_of(url), None, None)
-        outcome = self._store_release(item, release, fetched)
+        if entry is not None and entry.url == url:
+            outcome = self._update(entry, release, fetched)  # moved if its date or address did
+        else:  # the file is gone (or was changed by hand): written anew, as if found
+            item = Discovered(release.url, content_type_of(release.url), None, None)
+            outcome = self._store_release(item, release, fetched)
         if outcome == "unchanged":
             self.archive.clear_incomplete(url)  # the page says no more than the feed did
         return outcome, release.url
