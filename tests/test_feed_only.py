@@ -19,11 +19,11 @@ import httpx
 
 from scraper.archive.document import loads
 from scraper.archive.store import Archive
-from scraper.cli import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK
+from scraper.cli import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from scraper.site.feedtext import feed_body
 from tests.standin import StandIn
 from tests.standin.markup import synthesize
-from tests.support import Run, invoke, paths, sync
+from tests.support import Run, invoke, paths, sync, sync_argv
 
 NZ = ZoneInfo("Pacific/Auckland")
 #: What the site's bot protection answers: release pages, listings and search, not the feed.
@@ -264,3 +264,9 @@ def test_a_feed_only_file_removed_by_hand_is_written_whole_by_the_sync_that_comp
     assert paths(run.report["added"]) == [new]
     assert (archive / new).read_bytes() == (unblocked / new).read_bytes()
     assert marks(archive) == []
+
+
+def test_feed_only_is_refused_with_full(site: StandIn, archive: Path, config_file: Path) -> None:
+    run = invoke(*sync_argv(site, archive, config_file), "--feed-only", "--full")
+    assert run.code == EXIT_USAGE
+    assert "--feed-only reads the feed alone" in run.stderr and not archive.exists()
