@@ -18,6 +18,9 @@ from scraper.daemon.runfile import read_info, running
 from scraper.models import CONTENT_FOLDERS
 from scraper.wording import plural
 
+#: Incomplete files the plain output names (--json lists them all).
+INCOMPLETE_SHOWN = 10
+
 
 def archive_status(config: Config, file_config: Config, file_keys: set[str]) -> dict[str, Any]:
     """Everything status shows, as plain data.
@@ -58,6 +61,8 @@ def _state(root: Path, archive: Archive, config: Config) -> dict[str, Any]:
         "schema_version": archive.schema_version() if path.is_file() else None,
         "problem": archive.state_problem,
         "pending": len(archive.pending(tuple(CONTENT_FOLDERS))),
+        # Files written from the feed alone (sync --feed-only), until a sync completes them.
+        "incomplete": [relpath for _, relpath in archive.incomplete()],
         "robots_txt": (
             f"kept {kept[1] / 3600:.1f} h ago" if kept is not None else "not fetched yet"
         ),
@@ -138,6 +143,7 @@ def status_lines(status: dict[str, Any]) -> list[str]:
             f"  schema version {state['schema_version']}; {state['pending']} releases pending;"
             f" robots.txt of {state['robots_txt_of']} {state['robots_txt']}"
         )
+        lines += _incomplete_lines(state["incomplete"])
     if state["problem"]:
         lines.append(f"  note: {state['problem']}")
     lines.append(_daemon_line(daemon))
@@ -158,6 +164,20 @@ def status_lines(status: dict[str, Any]) -> list[str]:
     lines += [f"  {row['key']} = {row['value']!r}  ({row['source']})" for row in changed]
     if not changed:
         lines.append("  all at their defaults")
+    return lines
+
+
+def _incomplete_lines(relpaths: list[str]) -> list[str]:
+    """The files written from the feed alone: how many, and the first few of them."""
+    if not relpaths:
+        return []
+    lines = [
+        f"  incomplete (written from the feed alone): {plural(len(relpaths), 'file')};"
+        " the next sync that reaches their pages completes them"
+    ]
+    lines += [f"    {relpath}" for relpath in relpaths[:INCOMPLETE_SHOWN]]
+    if len(relpaths) > INCOMPLETE_SHOWN:
+        lines.append(f"    … and {len(relpaths) - INCOMPLETE_SHOWN} more (--json lists all)")
     return lines
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from scraper.archive.store import STATE_DIR
+from scraper.archive.document import loads
+from scraper.archive.store import STATE_DIR, Archive
 from scraper.errors import ConfigError
 from scraper.export.census import gather, minister_name, month_span
 from scraper.export.charts import month_chart, nice_step
@@ -49,6 +50,22 @@ def test_the_census_reads_runs_findings_and_pending_from_the_state(tmp_path: Pat
     assert census.incomplete == []
 
 
+def test_the_report_lists_the_files_written_from_the_feed_alone(tmp_path: Path) -> None:
+    root = with_state(tmp_path / "archive")
+    text = (root / RAIL).read_text(encoding="utf-8")
+    release = loads(text, RAIL)
+    with Archive(root) as archive:
+        archive.refresh_index()
+        archive.write(RAIL, text, release.url, release.date, NOW, incomplete=True)
+    census = gather(root, NOW)
+    assert [(i.url, i.kind, i.published, i.title) for i in census.incomplete] == [
+        (release.url, "release", release.date, release.title)
+    ]
+    html = make_report(root, None, NOW).html
+    section = html.split("Incomplete (feed-only) releases", 1)[1]
+    assert f"href='{release.url}'" in section and "No release is held only" not in html
+
+
 def test_the_page_shows_it_all_and_links_to_the_files(tmp_path: Path) -> None:
     root = with_state(tmp_path / "archive")
     out = tmp_path / "site" / "report.html"
@@ -63,7 +80,7 @@ def test_the_page_shows_it_all_and_links_to_the_files(tmp_path: Path) -> None:
     printed = make_report(root, None, NOW).html
     assert f"href='{root.resolve().as_uri()}/{RAIL}'" in printed, "or absolute, when printed"
     assert "Late &lt;b&gt;news&lt;/b&gt;" in html and "<b>news" not in html
-    assert "the state does not yet record releases known only from the feed" in html
+    assert "No release is held only as the feed gave it." in html
     for job in ("sync", "verify", "daemon"):
         assert f"<h3>{job}</h3>" in html
     assert "<span class='bad'>blocked 3</span>" in html

@@ -87,8 +87,15 @@ CREATE UNIQUE INDEX pages_at ON pages (file, at);
 CREATE INDEX pages_url ON pages (url, id);
 """
 
+# Version 6: files written from the feed alone (`sync --feed-only`), by the release's URL:
+# they lack ministers, portfolios and attachments until a sync that reaches the page
+# rewrites them. An older state simply has none.
+_V6 = """
+CREATE TABLE incomplete (url TEXT PRIMARY KEY, relpath TEXT NOT NULL);
+"""
+
 #: Step N takes a database from version N to N + 1 (PRAGMA user_version). Append; never edit.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -217,6 +224,7 @@ _SHAPES: dict[str, dict[str, _Rule]] = {
         "fetched": _TEXT,
         "listed": _DATE_OR_NULL,
     },
+    "incomplete": {"url": _TEXT, "relpath": _TEXT},
 }
 _IN_FOLDER = " ".join(
     f"WHEN '{kind}' THEN substr(relpath, 1, {len(folder) + 1}) = '{folder}/'"

@@ -319,8 +319,29 @@ class State:
     def _forget_file(self, relpath: str) -> None:
         """Forget a removed file: in the index, what this tool wrote, its alias, its check."""
         with self._writing() as db:
-            for table in ("files", "written", "learnt", "verified", "findings"):
+            for table in ("files", "written", "learnt", "verified", "findings", "incomplete"):
                 db.execute(f"DELETE FROM {table} WHERE relpath = ?", (relpath,))
+
+    # -- files written from the feed alone (sync --feed-only) -------------------------------
+
+    @staticmethod
+    def _mark_incomplete(db: sqlite3.Connection, url: str, relpath: str, incomplete: bool) -> None:
+        """Mark a release's file as written from the feed alone, or (False) clear the mark."""
+        if incomplete:
+            db.execute("INSERT OR REPLACE INTO incomplete VALUES (?, ?)", (url, relpath))
+        else:
+            db.execute("DELETE FROM incomplete WHERE url = ?", (url,))
+
+    def incomplete(self) -> list[tuple[str, str]]:
+        """(url, relpath) of the files written from the feed alone, by path."""
+        with self._reading() as db:
+            rows = db.execute("SELECT url, relpath FROM incomplete ORDER BY relpath, url")
+            return [(str(u), str(p)) for u, p in rows.fetchall()]
+
+    def clear_incomplete(self, url: str) -> None:
+        """Forget that a release's file is incomplete: its page says no more than it does."""
+        with self._writing() as db:
+            self._mark_incomplete(db, url, "", False)
 
     # -- HTTP validators and node redirects ------------------------------------------------
 

@@ -235,9 +235,20 @@ class Archive(State):
         return read_archive_file(self.root / relpath)
 
     def write(
-        self, relpath: str, text: str, url: str, published: dt.date, now: dt.datetime
+        self,
+        relpath: str,
+        text: str,
+        url: str,
+        published: dt.date,
+        now: dt.datetime,
+        *,
+        incomplete: bool = False,
     ) -> None:
-        """Write one file atomically, then record it in the index and the sync state."""
+        """Write one file atomically, then record it in the index and the sync state.
+
+        `incomplete`: it was made from the feed alone (sync --feed-only) and is marked so;
+        any other write of the release, made from its page, clears the mark.
+        """
         path = self.root / relpath
         self._must_be_writable(path, "written")
         data = text.encode("utf-8")
@@ -254,6 +265,7 @@ class Archive(State):
                 self._index_file(db, relpath, stat.st_size, _stamp(stat), text)
                 sha256 = hashlib.sha256(data).hexdigest()
                 self._put_written(db, (url, relpath, sha256, published, now))
+                self._mark_incomplete(db, url, relpath, incomplete)
         except StoreError as exc:
             raise StateError(
                 f"{path} was written, but the state could not record it: {exc}; then sync again"

@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 @click.option("--full", is_flag=True, help="Walk every government's search pages (a backfill).")
 @click.option("--limit", type=click.IntRange(min=1), metavar="N", help="Fetch at most N new pages.")
 @click.option(
+    "--feed-only",
+    is_flag=True,
+    help="Read only the feed; write new releases from its text, marked incomplete.",
+)
+@click.option(
     "--dry-run", is_flag=True, help="Print the URLs a sync would fetch; create and write nothing."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary (or plan) as JSON.")
@@ -33,9 +38,13 @@ def sync_command(**opts: Any) -> None:
     from scraper.sync.report import report_dict, report_lines
 
     as_json = bool(opts["as_json"])
+    if opts["feed_only"] and opts["full"]:
+        raise click.BadParameter("--feed-only reads the feed alone: not with --full")
     config = run(lambda: config_from_options(opts), as_json)
     since = parse_date(opts["since_text"], "--since") if opts["since_text"] else None
-    options = SyncOptions.from_config(config, since=since, full=opts["full"], limit=opts["limit"])
+    options = SyncOptions.from_config(
+        config, since=since, full=opts["full"], limit=opts["limit"], feed_only=opts["feed_only"]
+    )
     now = dt.datetime.now(dt.UTC)
     progress = Progress(enabled=not as_json and sys.stderr.isatty())
     if opts["dry_run"]:
@@ -75,8 +84,8 @@ def _print_plan(result: DryRun, as_json: bool) -> None:
         echo_json(plan_dict(plan, result.report))
         return
     try:
-        for item in plan.fetch:
-            click.echo(item.url)
+        for url in [item.url for item in plan.fetch] + [url for url, _ in plan.complete]:
+            click.echo(url)
     except BrokenPipeError:
         quiet_stdout()  # `| head`: the reader has all it wanted; the summary still follows
     for line in report_lines(result.report)[:-1]:

@@ -31,7 +31,9 @@ if TYPE_CHECKING:
     metavar="N",
     help="Make at most N requests (robots.txt aside).",
 )
-@click.option("--fix", is_flag=True, help="Rewrite changed, legacy and noncanonical files.")
+@click.option(
+    "--fix", is_flag=True, help="Rewrite changed, legacy, incomplete and noncanonical files."
+)
 @click.option("--force", is_flag=True, help="With --fix: overwrite files edited by hand too.")
 @click.option("--diff", is_flag=True, help="Show a diff of each file against its page.")
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")

@@ -125,13 +125,13 @@ def gather(root: Path, now: dt.datetime) -> Census:
 
 
 def incomplete_releases(archive: Archive) -> list[Incomplete]:
-    """Releases held only as the feed gave them: none yet, the state does not record them.
-
-    The hook for when it does: the report lists what this returns, and says that the state
-    cannot tell while it returns nothing.
-    """
-    del archive
-    return []
+    """Releases held only as the feed gave them (`sync --feed-only`), by path, as indexed."""
+    found = []
+    for url, relpath in archive.incomplete():
+        entry = archive.at(relpath)
+        if entry is not None and entry.url == url:
+            found.append(Incomplete(url, entry.kind, entry.date, entry.title))
+    return found
 
 
 def month_span(first: dt.date, last: dt.date) -> list[str]:

@@ -245,7 +245,11 @@ def _pending(census: Census) -> str:
         parts.append("<p class='empty'>No release is pending.</p>")
     parts.append("<h3>Incomplete (feed-only) releases</h3>")
     if census.incomplete:
-        parts.append("<table>")
+        parts.append(
+            f"<p>{plural(len(census.incomplete), 'file')} written from the feed alone, without"
+            " ministers, portfolios or attachments (the next sync that reaches their pages"
+            " completes them):</p><table>"
+        )
         parts.extend(
             f"<tr><td>{i.published.isoformat()}</td><td>{escape(i.kind)}</td>"
             f"<td><a href='{escape(i.url)}'>{escape(i.title)}</a></td></tr>"
@@ -253,10 +257,7 @@ def _pending(census: Census) -> str:
         )
         parts.append("</table>")
     else:
-        parts.append(
-            "<p class='empty'>None listed: the state does not yet record releases known only"
-            " from the feed.</p>"
-        )
+        parts.append("<p class='empty'>No release is held only as the feed gave it.</p>")
     return "".join(parts)
 
 

@@ -220,6 +220,40 @@ def parse_feed(xml: bytes, hosts: frozenset[str] = SITE_HOSTS) -> list[Discovere
     is not an RSS 2.0 document (an HTML page, broken XML, a document with entity
     declarations).
     """
+    found: list[Discovered] = []
+    for item in _feed_channel(xml).findall("item"):
+        link = _site_link(item.findtext("link"), hosts)
+        if link is None:
+            continue
+        url, content_type = link
+        found.append(
+            Discovered(
+                url=url,
+                content_type=content_type,
+                published=_parse_instant(item.findtext("pubDate")),
+                title=_clean(item.findtext("title")),
+            )
+        )
+    return _dedupe(found)
+
+
+def feed_texts(xml: bytes, hosts: frozenset[str] = SITE_HOSTS) -> dict[str, str]:
+    """Each listed page's plain text (the item's ``description``), by canonical URL.
+
+    The first non-empty text of a URL listed twice is kept; items without text are left
+    out. Raises as `parse_feed` does.
+    """
+    texts: dict[str, str] = {}
+    for item in _feed_channel(xml).findall("item"):
+        link = _site_link(item.findtext("link"), hosts)
+        text = item.findtext("description") or ""
+        if link is not None and text.strip() and link[0] not in texts:
+            texts[link[0]] = text
+    return texts
+
+
+def _feed_channel(xml: bytes) -> ET.Element:
+    """The ``<channel>`` of an RSS 2.0 document; BlockPageError or ParseError otherwise."""
     data = xml.lstrip(b"\xef\xbb\xbf \t\r\n")
     if is_block_page(data):
         raise BlockPageError(
@@ -249,21 +283,7 @@ def parse_feed(xml: bytes, hosts: frozenset[str] = SITE_HOSTS) -> list[Discovere
     channel = root.find("channel")
     if channel is None:
         raise ParseError("the RSS document has no <channel>: it is not a usable feed")
-    found: list[Discovered] = []
-    for item in channel.findall("item"):
-        link = _site_link(item.findtext("link"), hosts)
-        if link is None:
-            continue
-        url, content_type = link
-        found.append(
-            Discovered(
-                url=url,
-                content_type=content_type,
-                published=_parse_instant(item.findtext("pubDate")),
-                title=_clean(item.findtext("title")),
-            )
-        )
-    return _dedupe(found)
+    return channel
 
 
 # --- Listings -----------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from scraper.net.source import Fetched
 from scraper.site.discover import Discovered
 from scraper.site.parse import release_from_page
 from scraper.site.urls import content_type_of, folded_id
+from scraper.sync.feedonly import FeedWriter
 from scraper.sync.finder import (
     BACKFILL,
     FEED_TYPES,
@@ -75,6 +76,8 @@ class Applier:
         self.progress = progress
         self._written: set[str] = set()
         self._keep = keeping(archive, options.keep, report.notes)
+        #: Files written from the feed alone whose pages this run has read.
+        self._completed: set[str] = set()
 
     def apply(self, plan: Plan) -> None:
         """Record what was found, finish old moves, fetch and write, re-check, settle."""
@@ -82,7 +85,11 @@ class Applier:
         removed, left = finish_all(self.archive, plan.moves)
         self.report.removed += removed
         self.report.failed += [Failure(path, why) for path, why in left]
-        self._fetch_all(plan.fetch)
+        if self.options.feed_only:
+            FeedWriter(self).write_all(plan.fetch, plan.discovery.texts)
+        else:
+            self._fetch_all(plan.fetch)
+            self._complete(plan.complete)
         self._recheck(plan.recheck)
         self._settle(plan.discovery)
 
@@ -232,6 +239,35 @@ class Applier:
         """Parse a fetched page, dated by `fallback` (the listing's date) when it has none."""
         return release_from_page(fetched.body, fetched.url, fallback, self.options.parse)
 
+    # -- completing files written from the feed alone -------------------------------------
+
+    def _complete(self, incomplete: list[tuple[str, str]]) -> None:
+        """Rewrite each file a feed-only run wrote from its page, which clears its mark.
+
+        Its page is fetched whether or not a listing or the feed still shows it, and
+        unconditionally: the validators of that address say nothing of the file.
+        """
+        for url, relpath in incomplete:
+            self.session.check()
+            fetched = self.session.get(urlsplit(url).path)
+            if fetched is None:
+                continue  # blocked or failed: logged; the mark stays for the next run
+            self._completed.add(relpath)
+            self._guarded(url, partial(self._complete_one, url, relpath, fetched))
+
+    def _complete_one(self, url: str, relpath: str, fetched: Fetched) -> tuple[str, str]:
+        """Write a feed-only file as its page makes it (its moves and hand edits as `_update`)."""
+        entry = self.archive.at(relpath)
+        release = self._release(fetched, entry.date if entry is not None else None)
+        if entry is not None and entry.url == url:
+            outcome = self._update(entry, release, fetched)  # moved if its date or address did
+        else:  # the file is gone (or was changed by hand): written anew, as if found
+            item = Discovered(release.url, content_type_of(release.url), None, None)
+            outcome = self._store_release(item, release, fetched)
+        if outcome == "unchanged":
+            self.archive.clear_incomplete(url)  # the page says no more than the feed did
+        return outcome, release.url
+
     # -- re-checking recent releases -------------------------------------------------------
 
     def _recheck(self, recheck: list[tuple[str, str]]) -> None:
@@ -239,7 +275,7 @@ class Applier:
         for url, relpath in recheck:
             self.session.check()
             entry = self.archive.at(relpath)
-            if relpath in self._written or entry is None:
+            if relpath in self._written or relpath in self._completed or entry is None:
                 continue
             fetched = self.session.get(urlsplit(url).path, conditional=True)
             if fetched is None or fetched.not_modified:

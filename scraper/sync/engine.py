@@ -101,6 +101,7 @@ def _run(
         except StateError as exc:
             # Every file written so far is whole and in place; what is lost is the record.
             report.stopped, report.stop_kind = str(exc), "state"
+        _suggest_feed_only(report, options)
         with contextlib.suppress(StoreError):
             report.pending = len(archive.pending(options.types))
     return DryRun(plan, report)
@@ -123,6 +124,20 @@ def _note_backfill(
             f"a backfill (sync --full) begun {begun[:10]} was cut short: run"
             " `scraper sync --full` to finish it"
         )
+
+
+def _suggest_feed_only(report: SyncReport, options: SyncOptions) -> None:
+    """After pages were blocked while the feed got through, say what keeps the archive current."""
+    if options.feed_only or not report.blocked or FEED_PATH in report.blocked:
+        return
+    if any(url.endswith("/robots.txt") for url in report.blocked):
+        return  # nothing at all got through, the feed included
+    report.notes.append(
+        "the site blocked its pages, not its feed: `scraper sync --feed-only` keeps the"
+        " archive current meanwhile from the feed's text (files marked incomplete, without"
+        " ministers, portfolios or attachments, which the next sync that reaches the pages"
+        " completes)"
+    )
 
 
 def sync_archive(

@@ -24,6 +24,7 @@ from scraper.net.source import Fetched
 from scraper.site.discover import (
     SEARCH_GOVERNMENTS,
     Discovered,
+    feed_texts,
     listing_path,
     parse_feed,
     parse_listing,
@@ -70,6 +71,8 @@ class Discovery:
     feed_unchanged: bool = False
     #: What was learnt of old files matched to pages: the real URL, the listing's date.
     learnt: dict[str, Learnt] = field(default_factory=dict)
+    #: Each feed item's plain text, by URL (what a feed-only run writes).
+    texts: dict[str, str] = field(default_factory=dict)
 
 
 class Finder:
@@ -112,6 +115,8 @@ class Finder:
                 for kind in self.options.types
                 if self.snapshot.get_meta(FLOOR + kind) is None
             }
+        if self.options.feed_only:
+            return self._feed_only()
         items: dict[str, Discovered] = {item.url: item for item in self._pending_items()}
         partial_walk = False
         for item in self._feed_items():
@@ -126,6 +131,15 @@ class Finder:
         found.new = list(items.values())
         found.pending += [self._pending_row(item) for item in found.new]
         found.complete = not (partial_walk or self.options.since or not self._walked_all)
+        return found
+
+    def _feed_only(self) -> Discovery:
+        """The feed's new items alone; never complete, so floors stay and the feed's
+        validators are not kept (the next whole sync reads the feed and listings afresh)."""
+        found = self._found
+        found.new = list({item.url: item for item in self._feed_items()}.values())
+        found.pending += [self._pending_row(item) for item in found.new]
+        found.complete = False
         return found
 
     # -- sources ---------------------------------------------------------------------------
@@ -159,6 +173,10 @@ class Finder:
         items = self.session.parse(parse, FEED_PATH, none)
         if not items:
             self._nothing(FEED_PATH)
+        if self.options.feed_only:
+            self._found.texts = self.session.parse(
+                partial(feed_texts, feed.body, self.options.hosts), FEED_PATH, {}
+            )
         fresh = list(self._fresh(items, None))
         self._announce(FEED_PATH, fresh)
         yield from fresh

@@ -29,6 +29,8 @@ class SyncOptions:
     max_listing_pages: int = 5000
     #: Whether (and how) fetched pages are kept in WARC files.
     keep: KeepSettings = field(default_factory=KeepSettings)
+    #: Read only the feed and write new releases from its text, marked incomplete.
+    feed_only: bool = False
 
     @property
     def timezone(self) -> str:
@@ -43,6 +45,7 @@ class SyncOptions:
         since: dt.date | None = None,
         full: bool = False,
         limit: int | None = None,
+        feed_only: bool = False,
     ) -> SyncOptions:
         """A run under these settings; the content types come from the settings too."""
         return cls(
@@ -50,6 +53,7 @@ class SyncOptions:
             since=since,
             full=full,
             limit=limit,
+            feed_only=feed_only,
             recheck_days=config.sync.recheck_days,
             block_limit=config.sync.block_limit,
             down_limit=config.sync.down_limit,

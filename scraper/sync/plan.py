@@ -30,6 +30,8 @@ class Plan:
     #: (url, relpath) of recent files this tool wrote, re-fetched conditionally.
     recheck: list[tuple[str, str]] = field(default_factory=list)
     moves: list[UnfinishedMove] = field(default_factory=list)
+    #: (url, relpath) of files written from the feed alone, whose pages complete them.
+    complete: list[tuple[str, str]] = field(default_factory=list)
 
 
 def make_plan(
@@ -44,8 +46,11 @@ def make_plan(
     plan = Plan(moves=unfinished_moves(snapshot))
     plan.discovery = Finder(snapshot, session, report, options, progress).find()
     plan.fetch = plan.discovery.new[: options.limit]
+    if options.feed_only:
+        return plan  # no page is fetched: nothing is re-checked or completed
     since = today - dt.timedelta(days=options.recheck_days)
     plan.recheck = snapshot.written_since(since)
+    plan.complete = snapshot.incomplete()
     return plan
 
 
@@ -56,6 +61,7 @@ def plan_dict(plan: Plan, report: SyncReport) -> dict[str, Any]:
         "fetch": [item.url for item in plan.fetch],
         "pending_after": [item.url for item in plan.discovery.new[len(plan.fetch) :]],
         "recheck": [{"url": url, "path": path} for url, path in plan.recheck],
+        "complete": [{"url": url, "path": path} for url, path in plan.complete],
         "finish_moves": [{"url": m.url, "remove": m.old} for m in plan.moves if m.remove_old],
         "feed_unchanged": plan.discovery.feed_unchanged,
     }
@@ -68,5 +74,6 @@ def plan_summary(plan: Plan, report: SyncReport) -> str:
     return (
         f"would fetch {plural(len(plan.fetch), 'new page')} ({later} more left pending),"
         f" recheck {plural(len(plan.recheck), 'recent file')},"
+        f" complete {plural(len(plan.complete), 'feed-only file')},"
         f" finish {plural(moves, 'move')}; {plural(report.requests, 'request')} made"
     )

@@ -32,3 +32,7 @@ class Snapshot(Index, MoveNotes, Protocol):
     def written_since(self, since: dt.date) -> list[tuple[str, str]]:
         """(url, relpath) of files a sync wrote for releases published on or after `since`."""
         ...
+
+    def incomplete(self) -> list[tuple[str, str]]:
+        """(url, relpath) of the files written from the feed alone (sync --feed-only)."""
+        ...

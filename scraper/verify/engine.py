@@ -193,6 +193,7 @@ def _check_offline(archive: Archive, chosen: Selection, *, indexed: bool) -> lis
         offline.check_file(relpath, _read(archive, relpath), digests.get(relpath))
         for relpath in chosen.relpaths
     ]
+    offline.mark_incomplete(checked, archive.incomplete())
     if chosen.whole:  # the duplicates are among these; otherwise the index knows them
         offline.mark_duplicates(checked)
     else:

@@ -108,3 +108,16 @@ def mark_duplicates(checked: list[Checked]) -> None:
             for result in results:
                 others = ", ".join(r.path for r in results if r is not result)
                 result.add("duplicate", f"{url} is also held by {others}")
+
+
+def mark_incomplete(checked: list[Checked], marks: list[tuple[str, str]]) -> None:
+    """Mark each file the state says a feed-only sync wrote (by url and path) incomplete."""
+    marked = {relpath: url for url, relpath in marks}
+    for check in checked:
+        url = marked.get(check.result.path)
+        if check.release is not None and check.release.url == url:
+            check.result.add(
+                "incomplete",
+                "written from the feed alone: no ministers, portfolios or attachments until"
+                " a sync (or verify --fix) reads its page",
+            )

@@ -41,7 +41,9 @@ class Target:
     def conditional(self) -> bool:
         """Whether a 304 can answer: the file is as this tool wrote it from that page."""
         wrote = self.checked.written_sha256 is not None
-        return wrote and "local-edit" not in self.checked.result.kinds
+        # A feed-only file was not made from the page, whatever its address's validators say.
+        unlike = {"local-edit", "incomplete"} & self.checked.result.kinds.keys()
+        return wrote and not unlike
 
 
 class OnlineCheck:

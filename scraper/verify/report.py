@@ -25,6 +25,9 @@ OFFLINE_KINDS = (
     "duplicate",
     "local-edit",
     "stale-render",
+    # From the state: written by `sync --feed-only`, so without ministers, portfolios or
+    # attachments until its page is read (a sync, or verify --fix, completes it).
+    "incomplete",
 )
 #: Kinds found against the source.
 ONLINE_KINDS = (
@@ -40,7 +43,9 @@ ONLINE_KINDS = (
 )
 KINDS = OFFLINE_KINDS + ONLINE_KINDS
 #: What --fix rewrites.
-FIXABLE = frozenset({"changed", "legacy-date", "legacy-url", "legacy-format", "noncanonical"})
+FIXABLE = frozenset(
+    {"changed", "legacy-date", "legacy-url", "legacy-format", "noncanonical", "incomplete"}
+)
 
 
 @dataclass
