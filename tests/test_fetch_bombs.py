@@ -10,9 +10,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from scraper.errors import FetchError
+from scraper.errors import FetchError, UnavailableError
 from scraper.net.fetch import Fetcher
-from tests.fakesite import PAGE, SITE, Handler, Site, make
+from tests.fakesite import PAGE, SITE, FakeTime, Handler, Site, make
 
 MIB = 1024 * 1024
 #: What a bomb decodes to, and the cap it must be refused at.
@@ -137,3 +137,35 @@ def test_a_corrupt_gzip_body_is_a_failure_naming_the_url() -> None:
     with make(site) as fetcher, pytest.raises(FetchError) as caught:
         fetcher.get("/release/a")
     assert f"{SITE}/release/a" in str(caught.value) and "gzip" in str(caught.value)
+
+
+class _Drip(httpx.SyncByteStream):
+    """A body that arrives a byte per second of the fake clock: every read is quick."""
+
+    def __init__(self, body: bytes, time: FakeTime) -> None:
+        self.body, self.time = body, time
+
+    def __iter__(self) -> Iterator[bytes]:
+        for index in range(len(self.body)):
+            self.time.sleep(1.0)
+            yield self.body[index : index + 1]
+
+
+def test_a_body_dripped_a_byte_a_second_is_given_up_at_its_deadline() -> None:
+    time = FakeTime()
+    drip: Handler = lambda request: httpx.Response(200, stream=_Drip(PAGE, time))  # noqa: E731
+    site = Site({"/release/a": [drip]})
+    with make(site, time, timeout=5.0, max_attempts=2) as fetcher:
+        with pytest.raises(UnavailableError) as caught:
+            fetcher.get("/release/a")
+    assert "body took longer than 20s (4 x timeout) to arrive" in str(caught.value)
+    assert "after 2 attempts" in str(caught.value)
+    assert site.paths().count("/release/a") == 2
+
+
+def test_a_body_within_its_deadline_is_kept() -> None:
+    time = FakeTime()
+    drip: Handler = lambda request: httpx.Response(200, stream=_Drip(PAGE[:15], time))  # noqa: E731
+    site = Site({"/release/a": [drip]})
+    with make(site, time, timeout=5.0) as fetcher:
+        assert fetcher.get("/release/a").body == PAGE[:15]

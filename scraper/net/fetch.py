@@ -29,7 +29,9 @@ Decisions worth knowing:
   ``retry_after_cap`` gives up on the URL at once. Never retried: other 4xx, block pages,
   oversized bodies, codings not asked for, refused redirects.
 - Bodies: ``max_body_bytes`` bounds the decoded body, checked as it decodes a step at a time
-  (`scraper.net.decode`), so a gzip bomb is refused near the cap, never inflated whole.
+  (`scraper.net.decode`), so a gzip bomb is refused near the cap, never inflated whole. A
+  body must arrive within ``BODY_TIMEOUT_FACTOR`` times ``timeout`` (a body dripped a byte
+  at a time passes every per-read timeout); one slower is retried like a timeout.
 - Giving up: UnreachableError when the last try could not connect ("cannot reach ...");
   UnavailableError (with the last status, if any) when the site answered, or half answered,
   badly; so a caller can stop a run on the first, and count the second in a row.
@@ -75,6 +77,8 @@ from scraper.site.blockpage import BLOCK_ADVICE, is_block_page
 log = logging.getLogger(__name__)
 
 MAX_REDIRECTS = 5
+#: A whole body must arrive within this many times `timeout` (which bounds each read).
+BODY_TIMEOUT_FACTOR = 4
 # RFC 9309 §2.5: crawlers must read at least 500 KiB of a robots.txt; the rest may be ignored.
 ROBOTS_MAX_BYTES = 512 * 1024
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -559,6 +563,10 @@ class Fetcher:
         checked = checked and response.status_code not in (204, 304)
         chunks: list[bytes] = []
         size = 0
+        # `timeout` bounds each read; a body dripped a byte at a time passes every read, so
+        # the whole body has a deadline too.
+        deadline = self._settings.timeout * BODY_TIMEOUT_FACTOR
+        started = self._clock()
         # Decoded here, not by httpx, a bounded step at a time: a gzip bomb is refused at
         # the cap instead of being inflated whole in one call.
         for chunk in _decoded(url, response):
@@ -568,6 +576,11 @@ class Fetcher:
                 if robots:
                     return b"".join(chunks)[: cap + 1]
                 raise _too_large(url, cap, f"over {size} bytes decoded")
+            if self._clock() - started > deadline:
+                raise _Retryable(
+                    f"body took longer than {deadline:g}s ({BODY_TIMEOUT_FACTOR} x timeout) "
+                    f"to arrive: {response.num_bytes_downloaded} bytes in"
+                )
         # A real socket raises RemoteProtocolError for this; other transports may not.
         received = response.num_bytes_downloaded
         if checked and declared is not None and received < declared:
