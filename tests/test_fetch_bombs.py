@@ -155,9 +155,11 @@ def test_a_body_dripped_a_byte_a_second_is_given_up_at_its_deadline() -> None:
     time = FakeTime()
     drip: Handler = lambda request: httpx.Response(200, stream=_Drip(PAGE, time))  # noqa: E731
     site = Site({"/release/a": [drip]})
-    with make(site, time, timeout=5.0, max_attempts=2) as fetcher:
-        with pytest.raises(UnavailableError) as caught:
-            fetcher.get("/release/a")
+    with (
+        make(site, time, timeout=5.0, max_attempts=2) as fetcher,
+        pytest.raises(UnavailableError) as caught,
+    ):
+        fetcher.get("/release/a")
     assert "body took longer than 20s (4 x timeout) to arrive" in str(caught.value)
     assert "after 2 attempts" in str(caught.value)
     assert site.paths().count("/release/a") == 2
