@@ -236,8 +236,9 @@ class Finder:
         self.report.failed.append(
             Failure(
                 first,
-                f"walked from here, did not end after {limit} pages (every one showed items, none repeated the"
-                " one before): the walk stopped there; the listing seems broken or endless",
+                f"walked from here, did not end after {limit} pages (every one showed items,"
+                " none repeated the one before): the walk stopped there; the listing seems"
+                " broken or endless",
             )
         )
 
