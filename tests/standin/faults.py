@@ -39,7 +39,8 @@ _OPTIONS: dict[str, dict[str, object]] = {
     "hold": {"until": None, "limit": 30.0},
     # Reads the request and never answers; the connection closes when the server stops.
     "silent": {},
-    "truncate": {"keep": 0.5},
+    # `hard=True`: a TCP reset after the part sent, instead of a plain close.
+    "truncate": {"keep": 0.5, "hard": False},
     "challenge": {"variant": "incapsula"},
     "404": {},
     "410": {},

@@ -120,6 +120,8 @@ class Handler(BaseHTTPRequestHandler):
             self._reset(plan.hard_reset)
         else:
             self._send(plan.response, head, plan.keep, plan.drip)
+            if plan.keep is not None and plan.hard_reset:
+                self._reset(hard=True)
 
     def _reset(self, hard: bool) -> None:
         """Close the connection without answering (with a TCP reset when hard)."""

@@ -238,7 +238,8 @@ class StandIn:
             return Plan(self._respond(target, headers), delay + float(str(fault.opts["delay"])))
         if fault.kind == "truncate":
             keep = float(str(fault.opts["keep"]))
-            return Plan(self._respond(target, {}), delay, keep=keep)
+            hard = bool(fault.opts["hard"])
+            return Plan(self._respond(target, {}), delay, keep=keep, hard_reset=hard)
         return Plan(self._hostile(fault, target), delay, drip=_drip(fault))
 
     def _hostile(self, fault: Fault, target: str) -> Response:
