@@ -411,6 +411,32 @@ def test_a_hostile_feed_is_refused_and_the_listings_still_read(
     assert "hunter2" not in run.stdout + run.stderr
 
 
+def test_a_gzip_bomb_as_the_feed_fails_the_feed_alone(
+    site: StandIn, tmp_path: Path, baseline: dict[str, bytes]
+) -> None:
+    cell = Cell(lambda s: s.fail("/rss.xml", "gzip-bomb", layers=2), EXIT_FAILED)
+    run, archive = run_cell(cell, site, tmp_path)
+    assert run.code == EXIT_FAILED, run.stderr
+    assert f"max_body_bytes ({MAX_BODY})" in failure_of(run, "/rss.xml")
+    written = _archive_files(archive)
+    checked("feed-gzip-bomb", archive, baseline)
+    assert written and set(written) < set(baseline)
+
+
+def test_a_gzip_bomb_as_robots_txt_is_read_to_its_limit_and_noted(
+    site: StandIn, tmp_path: Path, baseline: dict[str, bytes]
+) -> None:
+    # RFC 9309 §2.5: past 512 KiB robots.txt is cut, not refused; zeros hold no rules.
+    cell = Cell(lambda s: s.fail("/robots.txt", "gzip-bomb", layers=2), EXIT_OK)
+    run, archive = run_cell(cell, site, tmp_path)
+    assert run.code == EXIT_OK, run.stderr
+    assert any(
+        "robots.txt" in note and "larger than 524288 bytes" in note for note in run.report["notes"]
+    )
+    checked("robots-gzip-bomb", archive, baseline)
+    assert _archive_files(archive) == baseline
+
+
 # -- a listing that never ends -------------------------------------------------------------------
 
 
