@@ -27,7 +27,11 @@ Decisions worth knowing:
   exponential backoff from ``backoff_initial`` doubling to ``backoff_max`` plus up to
   ``backoff_initial`` of jitter; a Retry-After replaces the backoff, and one over
   ``retry_after_cap`` gives up on the URL at once. Never retried: other 4xx, block pages,
-  oversized bodies, refused redirects.
+  oversized bodies, codings not asked for, refused redirects.
+- Bodies: ``max_body_bytes`` bounds the decoded body, checked as it decodes a step at a time
+  (`scraper.net.decode`), so a gzip bomb is refused near the cap, never inflated whole. A
+  body must arrive within ``BODY_TIMEOUT_FACTOR`` times ``timeout`` (a body dripped a byte
+  at a time passes every per-read timeout); one slower is retried like a timeout.
 - Giving up: UnreachableError when the last try could not connect ("cannot reach ...");
   UnavailableError (with the last status, if any) when the site answered, or half answered,
   badly; so a caller can stop a run on the first, and count the second in a row.
@@ -38,7 +42,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol, Self
@@ -63,6 +67,7 @@ from scraper.errors import (
     UnreachableError,
 )
 from scraper.net.cookies import SiteCookie, for_site, load_cookies
+from scraper.net.decode import ACCEPT_ENCODING, DecodeError, Decoder
 from scraper.net.politeness import RateLimiter, RobotsRules, parse_retry_after, product_token
 from scraper.net.settings import DEFAULT_PORTS as _DEFAULT_PORTS
 from scraper.net.settings import FetchSettings, parse_url
@@ -72,6 +77,8 @@ from scraper.site.blockpage import BLOCK_ADVICE, is_block_page
 log = logging.getLogger(__name__)
 
 MAX_REDIRECTS = 5
+#: A whole body must arrive within this many times `timeout` (which bounds each read).
+BODY_TIMEOUT_FACTOR = 4
 # RFC 9309 §2.5: crawlers must read at least 500 KiB of a robots.txt; the rest may be ignored.
 ROBOTS_MAX_BYTES = 512 * 1024
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -222,7 +229,8 @@ class Fetcher:
         # Cookies first: a bad file must not leave an open client behind.
         cookies = load_cookies(settings.cookies_file, self._site.host)
         self._client = httpx.Client(
-            headers={"User-Agent": settings.user_agent},
+            # Only the codings scraper.net.decode undoes, a bounded step at a time.
+            headers={"User-Agent": settings.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
             cookies=cookies,
             timeout=httpx.Timeout(settings.timeout),
             limits=httpx.Limits(max_connections=settings.concurrency),
@@ -591,13 +599,24 @@ class Fetcher:
         checked = checked and response.status_code not in (204, 304)
         chunks: list[bytes] = []
         size = 0
-        for chunk in response.iter_bytes():
+        # `timeout` bounds each read; a body dripped a byte at a time passes every read, so
+        # the whole body has a deadline too.
+        deadline = self._settings.timeout * BODY_TIMEOUT_FACTOR
+        started = self._clock()
+        # Decoded here, not by httpx, a bounded step at a time: a gzip bomb is refused at
+        # the cap instead of being inflated whole in one call.
+        for chunk in _decoded(url, response):
             size += len(chunk)
             chunks.append(chunk)
             if size > cap:
                 if robots:
                     return b"".join(chunks)[: cap + 1]
-                raise _too_large(url, cap, f"over {size} bytes read")
+                raise _too_large(url, cap, f"over {size} bytes decoded")
+            if self._clock() - started > deadline:
+                raise _Retryable(
+                    f"body took longer than {deadline:g}s ({BODY_TIMEOUT_FACTOR} x timeout) "
+                    f"to arrive: {response.num_bytes_downloaded} bytes in"
+                )
         # A real socket raises RemoteProtocolError for this; other transports may not.
         received = response.num_bytes_downloaded
         if checked and declared is not None and received < declared:
@@ -659,6 +678,19 @@ def _port(url: httpx.URL) -> int | None:
 def _content_length(response: httpx.Response) -> int | None:
     value = response.headers.get("Content-Length", "")
     return int(value) if value.strip().isdigit() else None
+
+
+def _decoded(url: httpx.URL, response: httpx.Response) -> Iterator[bytes]:
+    """The body as it decodes, in bounded pieces; FetchError if its coding is refused."""
+    if response.is_stream_consumed:
+        # Handed over whole and decoded already (MockTransport's content=): no socket here.
+        yield response.content
+        return
+    try:
+        decoder = Decoder(response.headers.get("Content-Encoding", ""))
+        yield from decoder.decode(response.iter_raw())
+    except DecodeError as exc:
+        raise FetchError(f"{url}: body not stored: {exc}", url=str(url)) from None
 
 
 def _too_large(url: httpx.URL, cap: int, seen: str) -> FetchError:

@@ -15,6 +15,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, replace
 from urllib.parse import SplitResult, urljoin, urlsplit
 
+import defusedxml.ElementTree as DefusedET
+from defusedxml import DefusedXmlException, EntitiesForbidden
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper.errors import BlockPageError, ParseError
@@ -218,7 +220,7 @@ def parse_feed(xml: bytes, hosts: frozenset[str] = SITE_HOSTS) -> list[Discovere
 
     Raises BlockPageError for the bot-protection page and ParseError for anything else that
     is not an RSS 2.0 document (an HTML page, broken XML, a document with entity
-    declarations).
+    declarations anywhere: refused unexpanded, so no bomb or external entity is read).
     """
     found: list[Discovered] = []
     for item in _feed_channel(xml).findall("item"):
@@ -265,10 +267,16 @@ def _feed_channel(xml: bytes) -> ET.Element:
             f"the feed response is an HTML page, not RSS 2.0 (it starts {start!r}): "
             "check that the URL serves /rss.xml; the site may have sent an error page"
         )
-    if b"<!ENTITY" in data[:4096].upper():
-        raise ParseError("the feed declares XML entities, which a real RSS feed never does")
     try:
-        root = ET.fromstring(data)
+        # defusedxml: any entity declaration is refused before it is expanded, so neither
+        # an XML bomb nor an external entity (a local file, a URL) is ever read.
+        root = DefusedET.fromstring(data)
+    except DefusedXmlException as exc:
+        raise ParseError(
+            f"the feed declares XML entities ({_entity(exc)}), which a real RSS feed never "
+            "does: refused unread, since they could be an XML bomb or read local files; "
+            "check that base_url is the site and not something posing as it"
+        ) from None
     except ET.ParseError as exc:
         start = data[:60].decode("utf-8", "replace")
         raise ParseError(
@@ -284,6 +292,14 @@ def _feed_channel(xml: bytes) -> ET.Element:
     if channel is None:
         raise ParseError("the RSS document has no <channel>: it is not a usable feed")
     return channel
+
+
+def _entity(exc: DefusedXmlException) -> str:
+    """The entity defusedxml refused, as a declaration would name it."""
+    if isinstance(exc, EntitiesForbidden):
+        where = f' SYSTEM "{exc.sysid}"' if exc.sysid else ""
+        return f"<!ENTITY {exc.name}{where} …>"
+    return str(exc)
 
 
 # --- Listings -----------------------------------------------------------------------------

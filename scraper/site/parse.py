@@ -121,12 +121,28 @@ def release_from_page(
     """
     final = canonical_url(fetched_url, options.site)
     return parse_page(
-        body.decode("utf-8", "replace"),
+        _page_text(body, fetched_url),
         url=final if content_type_of(final) else None,
         fallback_date=fallback_date,
         source=fetched_url,
         options=options,
     )
+
+
+def _page_text(body: bytes, source: str) -> str:
+    """A page's text; ParseError for bytes that are not UTF-8, whatever the headers said.
+
+    The site serves UTF-8 (its pages say so in a meta tag); other bytes mean a damaged
+    response or a server that re-encoded it, and replacing them would write a wrong file.
+    """
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ParseError(
+            f"{source} is not valid UTF-8 (byte 0x{body[exc.start]:02x} at offset {exc.start}),"
+            " which the site always serves: the response was damaged or re-encoded on the way;"
+            " nothing was written, the page is tried again next run"
+        ) from None
 
 
 def stated_date(body: bytes, url: str, zone: str, options: ParseOptions) -> dt.date | None:

@@ -245,6 +245,20 @@ class Finder:
             ):
                 return
             before = urls
+        self._endless(path_of(0))
+
+    def _endless(self, first: str) -> None:
+        """Report a walk cut off at max_listing_pages: the pages below were never seen."""
+        self._walked_all = False
+        limit = self.options.max_listing_pages
+        self.report.failed.append(
+            Failure(
+                first,
+                f"walked from here, did not end after {limit} pages (every one showed items,"
+                " none repeated the one before): the walk stopped there; the listing seems"
+                " broken or endless",
+            )
+        )
 
     def _announce(self, path: str, fresh: list[Discovered]) -> None:
         """Tell the progress display how many items a page showed that no page before it did."""

@@ -43,6 +43,10 @@ def fault_response(fault: Fault, origin: str = PUBLIC_ORIGIN) -> Response:
     if fault.kind == "503":
         page = plain_page(503, "Service Unavailable", "The site is temporarily unavailable.")
         return _with_retry(page, opts["retry_after"])
+    if fault.kind == "status":
+        status = int(str(opts["status"]))
+        page = plain_page(status, f"HTTP {status}", "The site could not answer this request.")
+        return _with_retry(page, opts["retry_after"])
     if fault.kind == "410":
         return plain_page(410, "Gone", "This page has been removed.")
     if fault.kind == "challenge":

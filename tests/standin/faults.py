@@ -21,6 +21,12 @@ FAULT_KINDS: frozenset[str] = frozenset(
         "redirect",
         "not-found",
         "not-a-release",
+        "status",
+        "gzip-bomb",
+        "body",
+        "alter",
+        "drip",
+        "endless",
     }
 )
 #: Options each kind accepts, with their defaults (None: no default, the option is optional).
@@ -33,7 +39,8 @@ _OPTIONS: dict[str, dict[str, object]] = {
     "hold": {"until": None, "limit": 30.0},
     # Reads the request and never answers; the connection closes when the server stops.
     "silent": {},
-    "truncate": {"keep": 0.5},
+    # `hard=True`: a TCP reset after the part sent, instead of a plain close.
+    "truncate": {"keep": 0.5, "hard": False},
     "challenge": {"variant": "incapsula"},
     "404": {},
     "410": {},
@@ -41,11 +48,28 @@ _OPTIONS: dict[str, dict[str, object]] = {
     # Status 200 pages in the site's frame that are not releases (no validators).
     "not-found": {},
     "not-a-release": {"variant": "maintenance"},
+    # Any status (a 500/502/504 burst), with an optional Retry-After.
+    "status": {"status": None, "retry_after": None},
+    # Gzip `layers` deep (`Content-Encoding: gzip, gzip`), `size` zero bytes once decoded.
+    "gzip-bomb": {"layers": 1, "size": 256 << 20},
+    # This body as given; `length=False` sends no Content-Length (the close ends the body).
+    "body": {"body": None, "status": 200, "content_type": None, "length": True},
+    # The normal answer with its body passed through `transform` and/or another
+    # Content-Type (`""`: none at all).
+    "alter": {"transform": None, "content_type": None},
+    # The normal answer, its body sent one byte per `interval` seconds.
+    "drip": {"interval": None},
+    # A listing (`/releases?page=N`) that never ends: every page N shows the first page's
+    # items turned by N, so no page repeats the one before and none is empty.
+    "endless": {},
 }
 _REQUIRED: dict[str, tuple[str, ...]] = {
     "slow": ("delay",),
     "hold": ("until",),
     "redirect": ("location",),
+    "status": ("status",),
+    "body": ("body",),
+    "drip": ("interval",),
 }
 CHALLENGE_VARIANTS: frozenset[str] = frozenset({"incapsula", "incapsula-long", "pardon"})
 NOTICE_VARIANTS: frozenset[str] = frozenset({"maintenance", "error"})

@@ -25,6 +25,8 @@ class Plan:
     hard_reset: bool = True
     #: Send nothing until the server stops, then close (`response` is None).
     silent: bool = False
+    #: Send the body one byte per this many seconds.
+    drip: float | None = None
 
 
 class App(Protocol):
@@ -117,7 +119,9 @@ class Handler(BaseHTTPRequestHandler):
         if plan.response is None:
             self._reset(plan.hard_reset)
         else:
-            self._send(plan.response, head, plan.keep)
+            self._send(plan.response, head, plan.keep, plan.drip)
+            if plan.keep is not None and plan.hard_reset:
+                self._reset(hard=True)
 
     def _reset(self, hard: bool) -> None:
         """Close the connection without answering (with a TCP reset when hard)."""
@@ -126,16 +130,26 @@ class Handler(BaseHTTPRequestHandler):
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.connection.close()
 
-    def _send(self, response: Response, head: bool, keep: float | None) -> None:
-        """Send a response; with `keep`, send that fraction of the body and close."""
+    def _send(
+        self, response: Response, head: bool, keep: float | None, drip: float | None = None
+    ) -> None:
+        """Send a response; with `keep`, send that fraction of the body and close; with
+        `drip`, one byte of it per `drip` seconds."""
         self.send_response(response.status)
-        self.send_header("Content-Type", response.content_type)
-        if response.status != 304:
+        if response.content_type:
+            self.send_header("Content-Type", response.content_type)
+        if response.status != 304 and response.length:
             self.send_header("Content-Length", str(len(response.body)))
+        if not response.length:
+            self.send_header("Connection", "close")
+            self.close_connection = True
         for name, value in response.headers:
             self.send_header(name, value)
         self.end_headers()
         if head or response.status == 304:
+            return
+        if drip is not None:
+            self._drip(response.body, drip)
             return
         if keep is None:
             self.wfile.write(response.body)
@@ -143,3 +157,12 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(response.body[: int(len(response.body) * keep)])
         self.wfile.flush()
         self.close_connection = True
+
+    def _drip(self, body: bytes, interval: float) -> None:
+        """Send `body` a byte at a time, `interval` seconds apart, until the server stops."""
+        for index in range(len(body)):
+            self.wfile.write(body[index : index + 1])
+            self.wfile.flush()
+            if not self.server.app.wait(interval):
+                self.close_connection = True
+                return

@@ -11,13 +11,16 @@ HTML = "text/html; charset=UTF-8"
 
 @dataclasses.dataclass(frozen=True)
 class Response:
-    """A response; `last_modified` set means it is content, so it gets validators."""
+    """A response; `last_modified` set means it is content, so it gets validators; an empty
+    `content_type` sends no Content-Type header."""
 
     status: int
     body: bytes = b""
     content_type: str = HTML
     headers: tuple[tuple[str, str], ...] = ()
     last_modified: dt.datetime | None = None
+    #: False: no Content-Length, the connection's close ends the body (HTTP/1.0 style).
+    length: bool = True
 
     @property
     def etag(self) -> str:

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote
 
 from tests.standin.clearance import Clearance
 from tests.standin.clock import as_utc, utc_now
@@ -17,11 +17,13 @@ from tests.standin.conditional import with_validators
 from tests.standin.editing import Draft, drafted, edited, encode_slug
 from tests.standin.fault_responses import fault_response
 from tests.standin.faults import Fault, FaultBook
+from tests.standin.governments import CURRENT_GOVERNMENT
 from tests.standin.handler import Plan, Server
+from tests.standin.hostile import altered, body_response, bomb_response, endless_page
 from tests.standin.model import LINK_MODES, PUBLIC_ORIGIN, Item, Site, build_items
 from tests.standin.response import Response
 from tests.standin.robots import robots_txt
-from tests.standin.routes import Settings, decode_path, route
+from tests.standin.routes import LISTINGS, Settings, decode_path, page_number, route
 
 
 class LoggedRequest(NamedTuple):
@@ -121,7 +123,10 @@ class StandIn:
 
     def fail(self, path: str, kind: str, times: int | None = 1, **opts: object) -> Fault:
         """Make requests to `path` (`*` ends a prefix; `?` adds the query) fail `times` times."""
-        return self._faults.add(path, kind, times, dict(opts))
+        fault = self._faults.add(path, kind, times, dict(opts))
+        if kind == "gzip-bomb":
+            bomb_response(fault)  # built now (seconds), not while a client waits for it
+        return fault
 
     def clear_faults(self) -> None:
         """Remove every fault rule, and the clearance check."""
@@ -259,8 +264,33 @@ class StandIn:
             return Plan(self._respond(target, headers), delay + float(str(fault.opts["delay"])))
         if fault.kind == "truncate":
             keep = float(str(fault.opts["keep"]))
-            return Plan(self._respond(target, {}), delay, keep=keep)
-        return Plan(fault_response(fault, self.origin), delay)
+            hard = bool(fault.opts["hard"])
+            return Plan(self._respond(target, {}), delay, keep=keep, hard_reset=hard)
+        return Plan(self._hostile(fault, target), delay, drip=_drip(fault))
+
+    def _hostile(self, fault: Fault, target: str) -> Response:
+        """The answer of a fault that sends a whole response (no conditional handling)."""
+        if fault.kind == "gzip-bomb":
+            return bomb_response(fault)
+        if fault.kind == "body":
+            return body_response(fault)
+        if fault.kind == "alter":
+            return altered(fault, self._respond(target, {}))
+        if fault.kind == "drip":
+            return self._respond(target, {})
+        if fault.kind == "endless":
+            return self._endless(target)
+        return fault_response(fault, self.origin)
+
+    def _endless(self, target: str) -> Response:
+        """A page of a listing that never ends (`LISTINGS` paths; others as usual)."""
+        raw_path, _, raw_query = target.partition("?")
+        kind = LISTINGS.get(decode_path(raw_path))
+        if kind is None:
+            return self._respond(target, {})
+        page = page_number(parse_qsl(raw_query, keep_blank_values=True))
+        items = self._site.select(kind, CURRENT_GOVERNMENT)
+        return endless_page(kind, items, page, self._settings.listing_size, self.origin)
 
     def wait(self, seconds: float | None) -> bool:
         """Sleep unless the server stops meanwhile (None: until it stops); True if not stopped."""
@@ -292,3 +322,8 @@ class StandIn:
         """Return a change time later than every earlier one by at least a second."""
         self._last_change = max(utc_now(), self._last_change + dt.timedelta(seconds=1))
         return self._last_change
+
+
+def _drip(fault: Fault) -> float | None:
+    """Seconds between the bytes of a dripped body, for a `drip` fault."""
+    return float(str(fault.opts["interval"])) if fault.kind == "drip" else None

@@ -1,0 +1,95 @@
+"""Content-Encoding undone a step at a time, so no body decodes past a limit in one go.
+
+httpx decodes each chunk it reads in one call: 16 KiB of gzip can become 16 MiB, and a
+second layer (``Content-Encoding: gzip, gzip``) gigabytes, before a size check can see it.
+Here every layer gives out at most ``STEP`` bytes a call, and the caller counts them as
+they come, so memory stays near the limit whatever the ratio.
+
+Only gzip and deflate are asked for (``ACCEPT_ENCODING``) and only they are undone, in any
+number of layers; any other coding (br, zstd, compress) was not asked for and is refused,
+never passed on as if it were the page.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Iterator
+
+#: What requests say they accept: exactly what `Decoder` can undo.
+ACCEPT_ENCODING = "gzip, deflate"
+#: The most bytes one layer gives out per call.
+STEP = 64 * 1024
+# wbits: a gzip header and trailer; a zlib one; deflate without any (some servers send that).
+_GZIP = 16 + zlib.MAX_WBITS
+_ZLIB = zlib.MAX_WBITS
+_RAW = -zlib.MAX_WBITS
+_CODINGS = {"gzip": _GZIP, "x-gzip": _GZIP, "deflate": _ZLIB}
+
+
+class DecodeError(Exception):
+    """The body's coding is not one asked for, or its bytes do not decode."""
+
+
+class _Layer:
+    """One gzip or deflate layer, giving out at most STEP bytes per call."""
+
+    def __init__(self, coding: str) -> None:
+        self.coding = coding
+        self._wbits = _CODINGS[coding]
+        self._inflater = zlib.decompressobj(self._wbits)
+        self._started = False
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        """The bytes `data` decodes to, a STEP at most at a time."""
+        pending = data
+        while True:
+            try:
+                out = self._inflate(pending)
+            except zlib.error as exc:
+                raise DecodeError(f"its {self.coding} data does not decode ({exc})") from None
+            pending = self._inflater.unconsumed_tail
+            if out:
+                yield out
+            if not pending and len(out) < STEP:
+                return
+
+    def _inflate(self, data: bytes) -> bytes:
+        if not self._started and data:
+            self._started = True
+            if self._wbits == _ZLIB and not _has_zlib_header(data):
+                self._inflater = zlib.decompressobj(_RAW)
+        return self._inflater.decompress(data, STEP)
+
+
+def _has_zlib_header(data: bytes) -> bool:
+    """Whether deflate data starts with a zlib header (RFC 1950), as RFC 9110 says it should."""
+    return len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
+
+
+class Decoder:
+    """Undo a response's Content-Encoding over its raw chunks, a bounded piece at a time."""
+
+    def __init__(self, content_encoding: str) -> None:
+        """Raise DecodeError for a coding not asked for; layers are undone last-applied first."""
+        codings = [c.strip().lower() for c in content_encoding.split(",")]
+        codings = [c for c in codings if c and c != "identity"]
+        unknown = [c for c in codings if c not in _CODINGS]
+        if unknown:
+            raise DecodeError(
+                f"it came with Content-Encoding {', '.join(unknown)}, which was not asked for "
+                f"(only {ACCEPT_ENCODING}) and cannot be decoded"
+            )
+        self._layers = [_Layer(c) for c in reversed(codings)]
+
+    def decode(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        """The decoded body of raw `chunks`, in pieces of at most STEP bytes (or the chunk's)."""
+        for chunk in chunks:
+            yield from self._through(chunk, 0)
+
+    def _through(self, data: bytes, depth: int) -> Iterator[bytes]:
+        if depth == len(self._layers):
+            if data:
+                yield data
+            return
+        for piece in self._layers[depth].feed(data):
+            yield from self._through(piece, depth + 1)
