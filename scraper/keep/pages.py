@@ -34,6 +34,8 @@ from scraper.site.urls import canonical_url
 
 #: Headers that described the bytes as sent, not as stored (decoded, whole).
 _DROPPED = frozenset({"content-encoding", "transfer-encoding", "content-length"})
+#: Request headers not kept: the Host is the public site's; cookies are the user's own.
+_NOT_KEPT = frozenset({"host", "cookie"})
 
 
 @dataclass(frozen=True)
@@ -83,11 +85,16 @@ class PageKeeper:
             folder, settings.max_bytes, lambda name: index.indexed_end(state, name)
         )
 
-    def keep(self, fetched: Fetched, listed: dt.date | None = None) -> str | None:
-        """Keep a page's response: "response", "revisit" (bytes as last kept), None (a 304)."""
+    def keep(
+        self, fetched: Fetched, listed: dt.date | None = None, *, query: bool = False
+    ) -> str | None:
+        """Keep a page's response: "response", "revisit" (bytes as last kept), None (a 304).
+
+        `query`: the URL's query is part of the page (a listing's `?page=N`), kept in its URI.
+        """
         if fetched.not_modified:
             return None
-        url = canonical_url(fetched.url)
+        url = public_url(fetched.url, query=query)
         digest = payload_digest(fetched.body)
         when = self.clock().astimezone(dt.UTC).isoformat(timespec="microseconds")
         when = when.replace("+00:00", "Z")
@@ -112,7 +119,7 @@ class PageKeeper:
             "request",
             payload=io.BytesIO(b""),
             length=0,
-            http_headers=self._request_headers(url),
+            http_headers=self._request_headers(url, fetched.request_headers),
             warc_headers_dict={"WARC-Date": when},
         )
         writer.write_record(request)
@@ -135,14 +142,23 @@ class PageKeeper:
         writer.write_record(record)
         return out.getvalue(), at, _id(record)
 
-    def _request_headers(self, url: str) -> StatusAndHeaders:
-        """The request as sent, in the public site's terms."""
+    def _request_headers(self, url: str, sent: tuple[tuple[str, str], ...]) -> StatusAndHeaders:
+        """The request with the headers it was sent with, in the public site's terms: the
+        public Host, and no Cookie (a session a user lent the run is not for keeping)."""
         parts = urlsplit(url)
         headers = [("Host", parts.netloc)]
-        if self.agent:
+        headers += [(k, v) for k, v in sent if k.lower() not in _NOT_KEPT]
+        if self.agent and not sent:
             headers.append(("User-Agent", self.agent))
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         return StatusAndHeaders(f"GET {target} HTTP/1.1", headers, is_http_request=True)
+
+
+def public_url(url: str, *, query: bool = False) -> str:
+    """A fetched page's public URL (whatever `base_url` served it); its query only when asked."""
+    public = canonical_url(url)
+    found = urlsplit(url).query
+    return f"{public}?{found}" if query and found else public
 
 
 def _same(last: PageRecord | None, digest: str) -> bool:

@@ -266,7 +266,14 @@ class Fetcher:
             last_modified,
             key,
             tuple(response.headers.multi_items()),
+            self._sent(final, headers),
         )
+
+    def _sent(self, url: httpx.URL, headers: dict[str, str]) -> tuple[tuple[str, str], ...]:
+        """The headers the last request for `url` went with: the client's own (User-Agent,
+        Accept...), the validators and cookies, as `_send` builds them (kept in WARC)."""
+        sent = self._client.build_request("GET", url, headers=headers).headers
+        return tuple((k.decode(sent.encoding), v.decode(sent.encoding)) for k, v in sent.raw)
 
     def close(self) -> None:
         """Close the HTTP client and its connections; requests in flight are not retried."""
