@@ -210,17 +210,30 @@ class Keeping:
     """A job's keeping of pages: off when the settings say so or the archive is read-only;
     a failure to keep is one note, and keeping stops for the run (the files come first)."""
 
-    def __init__(self, keeper: PageKeeper | None, notes: list[str]) -> None:
-        """Keep through `keeper` (None: keep nothing); say a failure in `notes`."""
+    def __init__(
+        self, keeper: PageKeeper | None, notes: list[str], *, listings: bool = False
+    ) -> None:
+        """Keep through `keeper` (None: keep nothing); say a failure in `notes`;
+        `listings`: keep the feed and listing pages handed to `discovered` too."""
         self.keeper = keeper
         self.notes = notes
+        self.listings = listings
 
     def __call__(self, fetched: Fetched, listed: dt.date | None) -> None:
         """Keep one fetched page."""
+        self._keep(fetched, listed, query=False)
+
+    def discovered(self, fetched: Fetched) -> None:
+        """Keep a feed or listing page, when the settings ask for them (query and all)."""
+        if self.listings and fetched.status == 200:  # not a missing page past a listing's end
+            self._keep(fetched, None, query=True)
+
+    def _keep(self, fetched: Fetched, listed: dt.date | None, *, query: bool) -> None:
+        """Keep a page; on a failure, say so once and keep nothing more this run."""
         if self.keeper is None:
             return
         try:
-            self.keeper.keep(fetched, listed)
+            self.keeper.keep(fetched, listed, query=query)
         except StoreError as exc:
             self.keeper = None
             self.notes.append(f"pages are no longer kept in this run: {exc}")
@@ -231,7 +244,7 @@ def keeping(archive: Archive, settings: KeepSettings, notes: list[str]) -> Keepi
     keeper = None
     if settings.pages and archive.writable:
         keeper = PageKeeper(archive, archive_warc(archive), settings)
-    return Keeping(keeper, notes)
+    return Keeping(keeper, notes, listings=settings.discovery)
 
 
 def archive_warc(archive: Archive) -> Path:
