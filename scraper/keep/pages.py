@@ -22,9 +22,10 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from scraper.archive.runs import existing_state
 from scraper.archive.state import State
 from scraper.archive.store import STATE_DIR, Archive
-from scraper.errors import StoreError
+from scraper.errors import LockedError, ScraperError, StoreError
 from scraper.keep import index
 from scraper.keep.index import PageRecord
 from scraper.keep.settings import KeepSettings
@@ -245,6 +246,47 @@ def keeping(archive: Archive, settings: KeepSettings, notes: list[str]) -> Keepi
     if settings.pages and archive.writable:
         keeper = PageKeeper(archive, archive_warc(archive), settings)
     return Keeping(keeper, notes, listings=settings.discovery)
+
+
+class MomentaryKeeping(Keeping):
+    """A read-only run's keeping (verify without --fix): each page under the archive's lock
+    for a moment only, so that a long verify never holds up a sync; into a state that is
+    there only (a read-only run creates none). Once a sync holds the archive, none more."""
+
+    def __init__(self, root: Path, settings: KeepSettings, notes: list[str]) -> None:
+        """Keep into the archive at `root`, as `settings` say; say what was not in `notes`."""
+        super().__init__(None, notes)
+        self.root = root
+        self.settings = settings
+        self.on = settings.pages
+
+    def _keep(self, fetched: Fetched, listed: dt.date | None, *, query: bool) -> None:
+        """Take the lock, keep the page, let go; stop keeping when that cannot be done."""
+        if not self.on or fetched.not_modified:
+            return
+        try:
+            with existing_state(self.root) as state:
+                if state is None:
+                    self._stop(f"the pages fetched are not kept: {self.root} has no state folder")
+                    return
+                folder = warc_folder(self.root / STATE_DIR)
+                PageKeeper(state, folder, self.settings).keep(fetched, listed, query=query)
+        except LockedError:
+            self._stop("a sync holds the archive: the pages fetched from then on are not kept")
+        except ScraperError as exc:
+            self._stop(f"pages are no longer kept in this run: {exc}")
+
+    def _stop(self, note: str) -> None:
+        """Keep nothing more this run, and say why."""
+        self.on = False
+        self.notes.append(note)
+
+
+def keeping_for(archive: Archive, settings: KeepSettings, notes: list[str]) -> Keeping:
+    """The keeping of pages of a job: under the lock it holds, or (read-only) in moments."""
+    if archive.writable:
+        return keeping(archive, settings, notes)
+    return MomentaryKeeping(archive.root, settings, notes)
 
 
 def archive_warc(archive: Archive) -> Path:
