@@ -133,6 +133,22 @@ def test_a_verify_beside_a_sync_holding_the_archive_checks_and_keeps_nothing(
     assert kept(archive) == []
 
 
+def test_a_verify_of_an_archive_without_a_state_keeps_nothing_and_creates_none(
+    site: StandIn, archive: Path, config_file: Path, tmp_path: Path
+) -> None:
+    assert sync(site, archive, config_file).code == EXIT_OK
+    relpath, text = sorted(files(archive).items())[0]
+    adopted = tmp_path / "adopted"  # an old exporter's checkout: files, no .scraper/
+    (adopted / relpath).parent.mkdir(parents=True)
+    (adopted / relpath).write_text(text, encoding="utf-8")
+    site.clear_log()
+    report = verify(site, adopted, config_file)
+    assert page_requests(site)
+    notes = [str(n) for n in report["notes"]]  # type: ignore[attr-defined]
+    assert any("pages fetched are not kept" in n for n in notes), notes
+    assert not (adopted / ".scraper").exists()
+
+
 def test_verify_with_keep_pages_false_keeps_nothing(
     site: StandIn, archive: Path, config_file: Path
 ) -> None:

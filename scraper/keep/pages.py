@@ -267,7 +267,8 @@ class MomentaryKeeping(Keeping):
         try:
             with existing_state(self.root) as state:
                 if state is None:
-                    self._stop(f"the pages fetched are not kept: {self.root} has no state folder")
+                    why = f"{self.root} has no state folder this user may write"
+                    self._stop(f"the pages fetched are not kept: {why}")
                     return
                 folder = warc_folder(self.root / STATE_DIR)
                 PageKeeper(state, folder, self.settings).keep(fetched, listed, query=query)

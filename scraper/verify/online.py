@@ -1,7 +1,8 @@
 """Check files against the source: fetch each one's page, render it, compare.
 
-Nothing here writes an archive file (the pages fetched are handed to `kept`). Fetches go through the run's session, so block pages, a site
-that is down and a spent request budget end the checks the way they end a sync.
+Nothing here writes an archive file (the pages fetched are handed to `kept`). Fetches go
+through the run's session, so block pages, a site that is down and a spent request budget
+end the checks the way they end a sync.
 """
 
 from __future__ import annotations
