@@ -1,7 +1,8 @@
 """Discovery for a sync: which items the feed, listings or search show that the archive lacks.
 
 Reading only: the finder fetches the feed and listings through the session and looks things
-up in a snapshot of the archive's index and state, and writes nothing. What the apply step
+up in a snapshot of the archive's index and state, and writes nothing (the pages it reads
+go to a `seen` callback, which keeps them with `keep.discovery`). What the apply step
 must record (items to keep pending, pending ones now known, floors, the feed's validators)
 comes back in the `Discovery`.
 """
