@@ -39,7 +39,12 @@ if TYPE_CHECKING:
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
 @wait_option("With --fix: seconds to wait for a sync holding the archive.")
 def verify_command(paths: tuple[Path, ...], **opts: Any) -> None:
-    """Check archive files on disk and against the site."""
+    """Check archive files on disk and against the site.
+
+    The pages fetched are kept in the archive's WARC files ([keep] pages), each under the
+    archive's lock for a moment (--fix holds it throughout); while a sync holds it, they
+    are not kept, and a note says so.
+    """
     from scraper.verify.engine import VerifyOptions, verify_archive
 
     as_json = bool(opts["as_json"])

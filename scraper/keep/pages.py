@@ -22,9 +22,10 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from scraper.archive.runs import existing_state
 from scraper.archive.state import State
 from scraper.archive.store import STATE_DIR, Archive
-from scraper.errors import StoreError
+from scraper.errors import LockedError, ScraperError, StoreError
 from scraper.keep import index
 from scraper.keep.index import PageRecord
 from scraper.keep.settings import KeepSettings
@@ -34,6 +35,8 @@ from scraper.site.urls import canonical_url
 
 #: Headers that described the bytes as sent, not as stored (decoded, whole).
 _DROPPED = frozenset({"content-encoding", "transfer-encoding", "content-length"})
+#: Request headers not kept: the Host is the public site's; cookies are the user's own.
+_NOT_KEPT = frozenset({"host", "cookie"})
 
 
 @dataclass(frozen=True)
@@ -83,11 +86,16 @@ class PageKeeper:
             folder, settings.max_bytes, lambda name: index.indexed_end(state, name)
         )
 
-    def keep(self, fetched: Fetched, listed: dt.date | None = None) -> str | None:
-        """Keep a page's response: "response", "revisit" (bytes as last kept), None (a 304)."""
+    def keep(
+        self, fetched: Fetched, listed: dt.date | None = None, *, query: bool = False
+    ) -> str | None:
+        """Keep a page's response: "response", "revisit" (bytes as last kept), None (a 304).
+
+        `query`: the URL's query is part of the page (a listing's `?page=N`), kept in its URI.
+        """
         if fetched.not_modified:
             return None
-        url = canonical_url(fetched.url)
+        url = public_url(fetched.url, query=query)
         digest = payload_digest(fetched.body)
         when = self.clock().astimezone(dt.UTC).isoformat(timespec="microseconds")
         when = when.replace("+00:00", "Z")
@@ -112,7 +120,7 @@ class PageKeeper:
             "request",
             payload=io.BytesIO(b""),
             length=0,
-            http_headers=self._request_headers(url),
+            http_headers=self._request_headers(url, fetched.request_headers),
             warc_headers_dict={"WARC-Date": when},
         )
         writer.write_record(request)
@@ -135,14 +143,23 @@ class PageKeeper:
         writer.write_record(record)
         return out.getvalue(), at, _id(record)
 
-    def _request_headers(self, url: str) -> StatusAndHeaders:
-        """The request as sent, in the public site's terms."""
+    def _request_headers(self, url: str, sent: tuple[tuple[str, str], ...]) -> StatusAndHeaders:
+        """The request with the headers it was sent with, in the public site's terms: the
+        public Host, and no Cookie (a session a user lent the run is not for keeping)."""
         parts = urlsplit(url)
         headers = [("Host", parts.netloc)]
-        if self.agent:
+        headers += [(k, v) for k, v in sent if k.lower() not in _NOT_KEPT]
+        if self.agent and not sent:
             headers.append(("User-Agent", self.agent))
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         return StatusAndHeaders(f"GET {target} HTTP/1.1", headers, is_http_request=True)
+
+
+def public_url(url: str, *, query: bool = False) -> str:
+    """A fetched page's public URL (whatever `base_url` served it); its query only when asked."""
+    public = canonical_url(url)
+    found = urlsplit(url).query
+    return f"{public}?{found}" if query and found else public
 
 
 def _same(last: PageRecord | None, digest: str) -> bool:
@@ -194,17 +211,30 @@ class Keeping:
     """A job's keeping of pages: off when the settings say so or the archive is read-only;
     a failure to keep is one note, and keeping stops for the run (the files come first)."""
 
-    def __init__(self, keeper: PageKeeper | None, notes: list[str]) -> None:
-        """Keep through `keeper` (None: keep nothing); say a failure in `notes`."""
+    def __init__(
+        self, keeper: PageKeeper | None, notes: list[str], *, listings: bool = False
+    ) -> None:
+        """Keep through `keeper` (None: keep nothing); say a failure in `notes`;
+        `listings`: keep the feed and listing pages handed to `discovered` too."""
         self.keeper = keeper
         self.notes = notes
+        self.listings = listings
 
     def __call__(self, fetched: Fetched, listed: dt.date | None) -> None:
         """Keep one fetched page."""
+        self._keep(fetched, listed, query=False)
+
+    def discovered(self, fetched: Fetched) -> None:
+        """Keep a feed or listing page, when the settings ask for them (query and all)."""
+        if self.listings and fetched.status == 200:  # not a missing page past a listing's end
+            self._keep(fetched, None, query=True)
+
+    def _keep(self, fetched: Fetched, listed: dt.date | None, *, query: bool) -> None:
+        """Keep a page; on a failure, say so once and keep nothing more this run."""
         if self.keeper is None:
             return
         try:
-            self.keeper.keep(fetched, listed)
+            self.keeper.keep(fetched, listed, query=query)
         except StoreError as exc:
             self.keeper = None
             self.notes.append(f"pages are no longer kept in this run: {exc}")
@@ -215,7 +245,49 @@ def keeping(archive: Archive, settings: KeepSettings, notes: list[str]) -> Keepi
     keeper = None
     if settings.pages and archive.writable:
         keeper = PageKeeper(archive, archive_warc(archive), settings)
-    return Keeping(keeper, notes)
+    return Keeping(keeper, notes, listings=settings.discovery)
+
+
+class MomentaryKeeping(Keeping):
+    """A read-only run's keeping (verify without --fix): each page under the archive's lock
+    for a moment only, so that a long verify never holds up a sync; into a state that is
+    there only (a read-only run creates none). Once a sync holds the archive, none more."""
+
+    def __init__(self, root: Path, settings: KeepSettings, notes: list[str]) -> None:
+        """Keep into the archive at `root`, as `settings` say; say what was not in `notes`."""
+        super().__init__(None, notes)
+        self.root = root
+        self.settings = settings
+        self.on = settings.pages
+
+    def _keep(self, fetched: Fetched, listed: dt.date | None, *, query: bool) -> None:
+        """Take the lock, keep the page, let go; stop keeping when that cannot be done."""
+        if not self.on or fetched.not_modified:
+            return
+        try:
+            with existing_state(self.root) as state:
+                if state is None:
+                    why = f"{self.root} has no state folder this user may write"
+                    self._stop(f"the pages fetched are not kept: {why}")
+                    return
+                folder = warc_folder(self.root / STATE_DIR)
+                PageKeeper(state, folder, self.settings).keep(fetched, listed, query=query)
+        except LockedError:
+            self._stop("a sync holds the archive: the pages fetched from then on are not kept")
+        except ScraperError as exc:
+            self._stop(f"pages are no longer kept in this run: {exc}")
+
+    def _stop(self, note: str) -> None:
+        """Keep nothing more this run, and say why."""
+        self.on = False
+        self.notes.append(note)
+
+
+def keeping_for(archive: Archive, settings: KeepSettings, notes: list[str]) -> Keeping:
+    """The keeping of pages of a job: under the lock it holds, or (read-only) in moments."""
+    if archive.writable:
+        return keeping(archive, settings, notes)
+    return MomentaryKeeping(archive.root, settings, notes)
 
 
 def archive_warc(archive: Archive) -> Path:

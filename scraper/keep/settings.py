@@ -9,10 +9,15 @@ from scraper.errors import ConfigError
 
 @dataclass(frozen=True)
 class KeepSettings:
-    """Keeping fetched pages: on by default; the WARC files rotate at `file_mb` megabytes."""
+    """Keeping fetched pages: on by default; the WARC files rotate at `file_mb` megabytes.
+
+    `discovery`: the feed and listing pages a sync reads are kept too (off by default: they
+    are not releases, and a backfill reads thousands of them).
+    """
 
     pages: bool = True
     file_mb: int = 100
+    discovery: bool = False
 
     def __post_init__(self) -> None:
         """Refuse a file size that is no size."""

@@ -274,6 +274,7 @@ class Fetcher:
             last_modified,
             key,
             tuple(response.headers.multi_items()),
+            self._sent(final, headers),
         )
 
     @property
@@ -299,6 +300,12 @@ class Fetcher:
         """Send these cookies (only those for the site's host) with every later request."""
         for cookie in for_site(cookies, self._site.host, source):
             self._client.cookies.jar.set_cookie(cookie.to_cookie())
+
+    def _sent(self, url: httpx.URL, headers: dict[str, str]) -> tuple[tuple[str, str], ...]:
+        """The headers the last request for `url` went with: the client's own (User-Agent,
+        Accept...), the validators and cookies, as `_send` builds them (kept in WARC)."""
+        sent = self._client.build_request("GET", url, headers=headers).headers
+        return tuple((k.decode(sent.encoding), v.decode(sent.encoding)) for k, v in sent.raw)
 
     def close(self) -> None:
         """Close the HTTP client and its connections; requests in flight are not retried."""

@@ -28,6 +28,9 @@ class Fetched:
     #: The response's headers as served, in order (kept with the page in its WARC record);
     #: not part of equality, which says whether two responses carry the same page.
     headers: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    #: The request's headers as sent (User-Agent, validators, Accept...), for its WARC record;
+    #: not part of equality either.
+    request_headers: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     @property
     def not_modified(self) -> bool:

@@ -25,7 +25,7 @@ from scraper.errors import (
     StateError,
     StoreError,
 )
-from scraper.keep.pages import keeping
+from scraper.keep.pages import Keeping, keeping
 from scraper.models import Failure, Release
 from scraper.net.pool import in_order
 from scraper.net.session import GONE, Session
@@ -66,8 +66,10 @@ class Applier:
         options: SyncOptions,
         now: dt.datetime,
         progress: Progress | None = None,
+        keep: Keeping | None = None,
     ) -> None:
-        """Write into `archive`, fetching through `session`; `now` is an aware instant."""
+        """Write into `archive`, fetching through `session`; `now` is an aware instant;
+        `keep`: the run's keeping of pages (by default, as the settings say)."""
         self.archive = archive
         self.session = session
         self.report = report
@@ -75,7 +77,7 @@ class Applier:
         self.now = now
         self.progress = progress
         self._written: set[str] = set()
-        self._keep = keeping(archive, options.keep, report.notes)
+        self._keep = keep if keep is not None else keeping(archive, options.keep, report.notes)
         #: Files written from the feed alone whose pages this run has read.
         self._completed: set[str] = set()
 

@@ -19,6 +19,7 @@ from scraper.archive.store import START_ONE, Archive, lock_holder, open_archive,
 from scraper.config import Config
 from scraper.dates import local_date
 from scraper.errors import StateError, StoreError
+from scraper.keep.pages import keeping
 from scraper.models import Failure
 from scraper.net.browser import BrowserSource, find_browser, require_playwright
 from scraper.net.fetch import Fetcher
@@ -91,11 +92,13 @@ def _run(
             _note_archive_state(archive, report)
             _note_backfill(archive, report, options, write, now)
             today = _today(now, options)
-            plan = make_plan(archive, session, report, options, today, _listing(progress))
+            keep = keeping(archive, options.keep, report.notes) if write else None
+            seen = keep.discovered if keep is not None else None
+            plan = make_plan(archive, session, report, options, today, _listing(progress), seen)
             if plan.discovery.feed_unchanged:
                 report.notes.append(FEED_UNCHANGED)
             if write:
-                Applier(archive, session, report, options, now, progress).apply(plan)
+                Applier(archive, session, report, options, now, progress, keep).apply(plan)
         except Stopped as stop:
             report.stopped, report.stop_kind = str(stop), stop.kind
         except StateError as exc:

@@ -1,7 +1,8 @@
 """Discovery for a sync: which items the feed, listings or search show that the archive lacks.
 
 Reading only: the finder fetches the feed and listings through the session and looks things
-up in a snapshot of the archive's index and state, and writes nothing. What the apply step
+up in a snapshot of the archive's index and state, and writes nothing (the pages it reads
+go to a `seen` callback, which keeps them with `keep.discovery`). What the apply step
 must record (items to keep pending, pending ones now known, floors, the feed's validators)
 comes back in the `Discovery`.
 """
@@ -91,13 +92,16 @@ class Finder:
         report: SyncReport,
         options: SyncOptions,
         progress: ListingProgress | None = None,
+        seen: Callable[[Fetched], None] | None = None,
     ) -> None:
-        """Look through `session` for items that `snapshot` lacks."""
+        """Look through `session` for items that `snapshot` lacks; `seen` is handed each
+        feed and listing page read (to keep it)."""
         self.snapshot = snapshot
         self.session = session
         self.report = report
         self.options = options
         self.progress = progress
+        self.seen = seen
         self._found = Discovery()
         self._found_any: set[str] = set()
         self._walked_all = True
@@ -162,6 +166,8 @@ class Finder:
     def _feed_items(self) -> Iterator[Discovered]:
         """New items of the feed; an unchanged feed that covers every type means no more."""
         feed = self.session.get(FEED_PATH, conditional=True)
+        if feed is not None and self.seen is not None:
+            self.seen(feed)
         if feed is not None and feed.not_modified and self._feed_covers():
             self._found.feed_unchanged = not self.options.full
             return
@@ -228,6 +234,8 @@ class Finder:
             if fetched is None:
                 self._walked_all = False  # the pages below this one were never seen
                 return
+            if self.seen is not None:
+                self.seen(fetched)
             none: list[Discovered] = []
             text = fetched.body.decode("utf-8", "replace")
             items = self.session.parse(partial(parse_listing, text, self.options.hosts), path, none)

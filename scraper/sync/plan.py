@@ -7,11 +7,13 @@ nothing; `--dry-run` prints it. The apply step (`scraper.sync.apply`) carries it
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from scraper.archive.moves import UnfinishedMove, unfinished_moves
 from scraper.net.session import Session
+from scraper.net.source import Fetched
 from scraper.site.discover import Discovered
 from scraper.sync.finder import Discovery, Finder, ListingProgress
 from scraper.sync.options import SyncOptions
@@ -41,10 +43,12 @@ def make_plan(
     options: SyncOptions,
     today: dt.date,
     progress: ListingProgress | None = None,
+    seen: Callable[[Fetched], None] | None = None,
 ) -> Plan:
-    """Read the sources and the snapshot into a plan (nothing is written)."""
+    """Read the sources and the snapshot into a plan (nothing is written to the archive's
+    files; `seen`, handed each feed and listing page, may keep them)."""
     plan = Plan(moves=unfinished_moves(snapshot))
-    plan.discovery = Finder(snapshot, session, report, options, progress).find()
+    plan.discovery = Finder(snapshot, session, report, options, progress, seen).find()
     plan.fetch = plan.discovery.new[: options.limit]
     if options.feed_only:
         return plan  # no page is fetched: nothing is re-checked or completed

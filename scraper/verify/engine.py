@@ -4,7 +4,9 @@
 `verify_archive` opens both from the settings. Without --fix the archive is opened
 read-only (its state read into memory) and no file is written; afterwards, into a state
 that exists, go when each file was compared with its page, what was found, the sample drawn
-and a record of the run (memory.py).
+and a record of the run (memory.py). The pages fetched are kept in the WARC files as a
+sync keeps them: with --fix under the lock the run holds, else each under the archive's
+lock for a moment (so a long verify never holds up a sync; while one runs, none are kept).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from scraper.archive.store import SYNC_ONE, Archive, open_archive, require_archi
 from scraper.config import Config
 from scraper.dates import is_placeholder
 from scraper.errors import StateError
+from scraper.keep.pages import keeping_for
+from scraper.keep.settings import KeepSettings
 from scraper.keep.stale import mark_stale
 from scraper.net.session import Session, StopCheck, Stopped
 from scraper.net.source import PageSource, timed
@@ -51,6 +55,7 @@ class VerifyOptions:
     down_limit: int = 3
     concurrency: int = 1
     parse: ParseOptions = field(default_factory=ParseOptions)
+    keep: KeepSettings = field(default_factory=KeepSettings)
 
     @classmethod
     def from_config(cls, config: Config, **values: object) -> VerifyOptions:
@@ -60,6 +65,7 @@ class VerifyOptions:
             down_limit=config.sync.down_limit,
             concurrency=config.fetch.concurrency,
             parse=config.parse_options(),
+            keep=config.keep,
             **values,  # type: ignore[arg-type]
         )
 
@@ -245,7 +251,8 @@ def _check_online(
     )
     targets = _targets(archive, checked)
     judged = fixer.fix if fixer is not None else None
-    check = OnlineCheck(session, options.parse, options.concurrency, progress, judged)
+    kept = keeping_for(archive, options.keep, report.notes)
+    check = OnlineCheck(session, options.parse, options.concurrency, progress, judged, kept)
     try:
         check.run(targets)
     except Stopped as stop_:

@@ -1,7 +1,8 @@
 """Check files against the source: fetch each one's page, render it, compare.
 
-Nothing here writes a file. Fetches go through the run's session, so block pages, a site
-that is down and a spent request budget end the checks the way they end a sync.
+Nothing here writes an archive file (the pages fetched are handed to `kept`). Fetches go
+through the run's session, so block pages, a site that is down and a spent request budget
+end the checks the way they end a sync.
 """
 
 from __future__ import annotations
@@ -56,17 +57,20 @@ class OnlineCheck:
         width: int = 1,
         progress: Progress | None = None,
         judged: Callable[[Checked, Release | None], None] | None = None,
+        kept: Callable[[Fetched, dt.date | None], None] | None = None,
     ) -> None:
         """Fetch through `session`; parse pages with `parse`.
 
         `judged` is called with each file as soon as it is judged, and the release its page
-        holds when the page was read (--fix fixes the file there).
+        holds when the page was read (--fix fixes the file there). `kept` is handed each
+        page fetched, with the date its file falls back on, to keep it (as a sync does).
         """
         self.session = session
         self.parse = parse
         self.width = width
         self.progress = progress
         self.judged = judged
+        self.kept = kept
         #: How many targets were checked (a spent budget or a stop leaves the rest).
         self.done = 0
 
@@ -83,6 +87,8 @@ class OnlineCheck:
             else:
                 self.done += 1
                 answered = self.session.fetched(fetched)
+                if self.kept is not None:
+                    self.kept(answered, target.fallback)
                 page = self._judge(target, answered)
                 if self.judged is not None:
                     self.judged(target.checked, page)
