@@ -11,7 +11,7 @@ from pathlib import Path
 
 from scraper.errors import StoreError
 
-__all__ = ["TEMP_MD", "atomic_write"]
+__all__ = ["TEMP_MD", "atomic_write", "write_all"]
 
 #: The name of an archive file's temporary file while `atomic_write` writes it.
 TEMP_MD = re.compile(r"\..+\.md\.[0-9a-f]+\.tmp")
@@ -43,10 +43,7 @@ def atomic_write(path: Path, data: bytes) -> None:
         try:
             if mode is not None:
                 os.fchmod(fd, mode)  # os.open applied the umask; keep the old file's mode
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
+            write_all(fd, data)
         finally:
             os.close(fd)
         os.replace(candidate, path)
@@ -73,3 +70,11 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write every byte to an open file (os.write may take fewer), then fsync it."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+    os.fsync(fd)

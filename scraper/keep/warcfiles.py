@@ -15,6 +15,7 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
+from scraper.archive.atomic import write_all
 from scraper.archive.confine import check_inside
 from scraper.errors import StoreError
 
@@ -101,10 +102,7 @@ class WarcFolder:
             fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
             try:
                 offset = os.lseek(fd, 0, os.SEEK_END)
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-                os.fsync(fd)
+                write_all(fd, data)
             finally:
                 os.close(fd)
         except OSError as exc:
