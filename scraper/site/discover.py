@@ -273,38 +273,90 @@ def _ids(tree: LexborHTMLParser, selectors: tuple[str, ...]) -> set[int]:
     return {node.mem_id for selector in selectors for node in tree.css(selector)}
 
 
-def _ancestors(node: LexborNode) -> list[LexborNode]:
-    chain: list[LexborNode] = []
-    parent = node.parent
-    while parent is not None:
-        chain.append(parent)
-        parent = parent.parent
-    return chain
+#: A subtree's content links: None (none), the one URL it links to, or _MANY (two or more).
+_MANY = object()
 
 
-def _content_urls(node: LexborNode, hosts: frozenset[str]) -> set[str]:
-    urls: set[str] = set()
-    for anchor in node.css("a[href]"):
-        link = _site_link(anchor.attributes.get("href"), hosts)
-        if link is not None:
-            urls.add(link[0])
-    return urls
+@dataclass
+class _Element:
+    """One element of a listing page, seen once in document order."""
+
+    node: LexborNode
+    parent: int  # index of the parent element, -1 for the root
+    link: tuple[str, str | None] | None  # its own content link, for an a[href]
+    #: Whether an ancestor (not the element itself) is site chrome, or a results region.
+    under_excluded: bool
+    under_region: bool
+    urls: object = None  # the subtree's content links, see _MANY
 
 
-def _row_of(anchor: LexborNode, url: str, stop_ids: set[int], hosts: frozenset[str]) -> LexborNode:
-    """The result row of a link: its largest ancestor holding no other content URL.
+def _elements(
+    tree: LexborHTMLParser, hosts: frozenset[str], region_ids: set[int], excluded_ids: set[int]
+) -> list[_Element]:
+    """Every element in document order, each link read once, with what its subtree links to.
 
-    Climbing stops below any element in ``stop_ids`` (the results region, or body), so a
-    lone result never takes in the page around it.
+    One pass down (ancestors' marks) and one back up (subtree links) keep a listing linear
+    in its size: finding each link's row by re-reading its ancestors' links was quadratic.
     """
-    row = anchor
-    for ancestor in _ancestors(anchor):
-        if ancestor.mem_id in stop_ids or ancestor.tag in ("body", "html"):
-            break
-        if _content_urls(ancestor, hosts) != {url}:
-            break
-        row = ancestor
-    return row
+    root = tree.root
+    if root is None:
+        return []
+    elements: list[_Element] = []
+    index: dict[int, int] = {}
+    for node in (root, *root.traverse(include_text=False)):
+        parent_node = node.parent
+        parent = -1 if parent_node is None else index.get(parent_node.mem_id, -1)
+        up = elements[parent] if parent >= 0 else None
+        href = node.attributes.get("href") if node.tag == "a" else None
+        link = _site_link(href, hosts) if href is not None else None
+        index[node.mem_id] = len(elements)
+        elements.append(
+            _Element(
+                node=node,
+                parent=parent,
+                link=link,
+                under_excluded=up is not None
+                and (up.under_excluded or up.node.mem_id in excluded_ids),
+                under_region=up is not None and (up.under_region or up.node.mem_id in region_ids),
+                urls=None if link is None else link[0],
+            )
+        )
+    for element in reversed(elements):  # children come after their parent: fold upwards
+        if element.parent >= 0:
+            up = elements[element.parent]
+            up.urls = _union(up.urls, element.urls)
+    return elements
+
+
+def _union(a: object, b: object) -> object:
+    """Two subtrees' content links together (None, one URL, or _MANY)."""
+    if a is None:
+        return b
+    if b is None or a == b:
+        return a
+    return _MANY
+
+
+def _row_tops(elements: list[_Element], stop_ids: set[int]) -> list[int]:
+    """For each element, the highest ancestor-or-self linking to its one URL alone.
+
+    Climbing stops below any element in ``stop_ids`` (the results region) and below body,
+    so a lone result never takes in the page around it. Parents come first, so each top is
+    its parent's when the parent links to the same one URL: one step per element.
+    """
+    tops: list[int] = []
+    for i, element in enumerate(elements):
+        top = i
+        if element.parent >= 0 and isinstance(element.urls, str):
+            up = elements[element.parent]
+            if (
+                up.urls == element.urls
+                and up.node.mem_id not in stop_ids
+                and up.node.tag not in ("body", "html")
+            ):
+                top = tops[element.parent]
+        tops.append(top)
+    return tops
 
 
 def _published_in(row: LexborNode) -> dt.datetime | None:
@@ -336,23 +388,26 @@ def parse_listing(html: str, hosts: frozenset[str] = SITE_HOSTS) -> list[Discove
 def _items(tree: LexborHTMLParser, hosts: frozenset[str]) -> list[Discovered]:
     """The content links of a parsed listing page (see parse_listing)."""
     region_ids = _ids(tree, RESULTS_REGION_SELECTORS)
-    excluded_ids = _ids(tree, EXCLUDED_SELECTORS)
+    elements = _elements(tree, hosts, region_ids, _ids(tree, EXCLUDED_SELECTORS))
+    tops = _row_tops(elements, region_ids)
+    dates: dict[int, dt.datetime | None] = {}  # by row: rows of one URL are often shared
     found: list[Discovered] = []
-    for anchor in tree.css("a[href]"):
-        link = _site_link(anchor.attributes.get("href"), hosts)
-        if link is None:
+    for i, element in enumerate(elements):
+        if element.link is None or element.under_excluded:
             continue
-        chain_ids = {node.mem_id for node in _ancestors(anchor)}
-        if chain_ids & excluded_ids or (region_ids and not chain_ids & region_ids):
+        if region_ids and not element.under_region:
             continue
-        url, content_type = link
-        row = _row_of(anchor, url, region_ids, hosts)
+        url, content_type = element.link
+        # A link holding another content link is its own row (its subtree links to two).
+        row = tops[i] if element.urls == url else i
+        if row not in dates:
+            dates[row] = _published_in(elements[row].node)
         found.append(
             Discovered(
                 url=url,
                 content_type=content_type,
-                published=_published_in(row),
-                title=_clean(anchor.text(deep=True, separator=" ")),
+                published=dates[row],
+                title=_clean(element.node.text(deep=True, separator=" ")),
             )
         )
     return _dedupe(found)
