@@ -19,6 +19,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper.errors import BlockPageError, ParseError
 from scraper.site.blockpage import BLOCK_ADVICE, is_block_page
+from scraper.site.guard import Budget, check_page
 from scraper.site.urls import (
     ASCII_WHITESPACE,
     PUBLIC_SITE,
@@ -91,6 +92,9 @@ EXCLUDED_SELECTORS: tuple[str, ...] = (
 
 #: The date of a result: the first of these inside its row with a usable ``datetime``.
 TIME_SELECTOR = "time[datetime]"
+
+#: How a listing page is named in errors (the caller reports which page it fetched).
+LISTING = "the listing page"
 
 _SPACES = re.compile(r"[ \t\r\n\f\v]+")
 _YEAR = re.compile(r"\b[0-9]{4}\b")
@@ -291,7 +295,11 @@ class _Element:
 
 
 def _elements(
-    tree: LexborHTMLParser, hosts: frozenset[str], region_ids: set[int], excluded_ids: set[int]
+    tree: LexborHTMLParser,
+    hosts: frozenset[str],
+    region_ids: set[int],
+    excluded_ids: set[int],
+    spent: Budget,
 ) -> list[_Element]:
     """Every element in document order, each link read once, with what its subtree links to.
 
@@ -304,6 +312,8 @@ def _elements(
     elements: list[_Element] = []
     index: dict[int, int] = {}
     for node in (root, *root.traverse(include_text=False)):
+        if len(elements) % 1024 == 0:
+            spent.check("reading the listing's links")
         parent_node = node.parent
         parent = -1 if parent_node is None else index.get(parent_node.mem_id, -1)
         up = elements[parent] if parent >= 0 else None
@@ -367,7 +377,9 @@ def _published_in(row: LexborNode) -> dt.datetime | None:
     return None
 
 
-def parse_listing(html: str, hosts: frozenset[str] = SITE_HOSTS) -> list[Discovered]:
+def parse_listing(
+    html: str, hosts: frozenset[str] = SITE_HOSTS, spend: Budget | None = None
+) -> list[Discovered]:
     """The content pages linked from a listing or search results page, in page order.
 
     For ``/releases?page=N``, ``/speeches?page=N`` and ``/search?…``. Every link to a
@@ -380,15 +392,18 @@ def parse_listing(html: str, hosts: frozenset[str] = SITE_HOSTS) -> list[Discove
     its first place, with the title and date of whichever link has them. Absolute links
     count on `hosts` (see ``urls.site_hosts``).
 
-    Raises BlockPageError for the bot-protection page.
+    Raises BlockPageError for the bot-protection page, and ParseError for a page too large
+    or too deeply nested to read, or one that takes longer than its time budget (`spend`).
     """
-    return _items(_listing_tree(html), hosts)
+    spent = spend or Budget(LISTING)
+    return _items(_listing_tree(html), hosts, spent)
 
 
-def _items(tree: LexborHTMLParser, hosts: frozenset[str]) -> list[Discovered]:
+def _items(tree: LexborHTMLParser, hosts: frozenset[str], spent: Budget) -> list[Discovered]:
     """The content links of a parsed listing page (see parse_listing)."""
+    spent.check("the HTML parser")
     region_ids = _ids(tree, RESULTS_REGION_SELECTORS)
-    elements = _elements(tree, hosts, region_ids, _ids(tree, EXCLUDED_SELECTORS))
+    elements = _elements(tree, hosts, region_ids, _ids(tree, EXCLUDED_SELECTORS), spent)
     tops = _row_tops(elements, region_ids)
     dates: dict[int, dt.datetime | None] = {}  # by row: rows of one URL are often shared
     found: list[Discovered] = []
@@ -419,6 +434,7 @@ def _listing_tree(html: str) -> LexborHTMLParser:
         raise BlockPageError(
             f"the listing response is the site's bot-protection page, not results: {BLOCK_ADVICE}"
         )
+    check_page(html, LISTING)
     return LexborHTMLParser(html)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from scraper.site.guard import check
 from scraper.site.markdown.dom import (
     BLOCK,
     BOLD,
@@ -75,6 +76,7 @@ def _merge_adjacent(node: Node) -> None:
             continue  # merged into an earlier sibling
         if kid.tag in EMPHASIS:
             while (nxt := _next_mergeable(kid)) is not None:
+                check("merging bold and italic")
                 for grandkid in nxt.kids:
                     kid.append(grandkid)
                 nxt.kids = []
@@ -119,6 +121,7 @@ def _leaf_block_alternatives(node: Node, in_leaf: bool, in_inline: bool) -> None
             for new in extra:
                 new.parent = node
             if extra:
+                check("replacing blocks inside inline elements")
                 node.kids[i : i + 1] = extra
                 i = node.kids.index(kid)
         if kid.tag != TEXT:
@@ -143,6 +146,7 @@ def add_list_end_comments(root: Node) -> None:
     while stack:
         node = stack.pop()
         if node.tag in _LISTS and node.parent is not None and _next_is_list(node):
+            check("marking list ends")
             comment = Node(COMMENT, _LIST_END)
             comment.parent = node.parent
             node.parent.kids.insert(index(node) + 1, comment)
