@@ -31,6 +31,7 @@ _INLINE: Final = frozenset({"span", "code", "a", "img", "br"}) | EMPHASIS
 
 def _rename_fake_spans(node: Node) -> bool:
     """Rename spans that hold block elements to divs; return whether node holds a block."""
+    check("rewriting the body")
     has_block = False
     for kid in node.kids:
         if kid.tag != TEXT and (_rename_fake_spans(kid) or kid.tag in BLOCK):
@@ -42,6 +43,7 @@ def _rename_fake_spans(node: Node) -> bool:
 
 def _remove_redundant(node: Node, bold: bool, italic: bool, link: bool) -> None:
     """Unwrap bold inside bold, italic inside italic and links inside links."""
+    check("rewriting the body")
     i = 0
     while i < len(node.kids):
         kid = node.kids[i]
@@ -71,6 +73,7 @@ def _next_mergeable(node: Node) -> Node | None:
 
 def _merge_adjacent(node: Node) -> None:
     """Merge directly adjacent bold (italic) elements, so that `**a****b**` becomes `**ab**`."""
+    check("merging bold and italic")
     for kid in list(node.kids):
         if kid.parent is not node:
             continue  # merged into an earlier sibling
@@ -87,6 +90,7 @@ def _merge_adjacent(node: Node) -> None:
 
 def _swap_tags(node: Node, outer: frozenset[str], inner: frozenset[str]) -> None:
     """Swap an outer element with its only (non-blank) child when their tags match the sets."""
+    check("rewriting the body")
     for kid in node.kids:
         if kid.tag == TEXT:
             continue
@@ -101,6 +105,7 @@ def _swap_tags(node: Node, outer: frozenset[str], inner: frozenset[str]) -> None
 
 def _leaf_block_alternatives(node: Node, in_leaf: bool, in_inline: bool) -> None:
     """Replace blocks nested in headings or inline elements with inline equivalents."""
+    check("rewriting the body")
     i = 0
     while i < len(node.kids):
         kid = node.kids[i]
@@ -145,8 +150,8 @@ def add_list_end_comments(root: Node) -> None:
     stack = [root]
     while stack:
         node = stack.pop()
+        check("marking list ends")
         if node.tag in _LISTS and node.parent is not None and _next_is_list(node):
-            check("marking list ends")
             comment = Node(COMMENT, _LIST_END)
             comment.parent = node.parent
             node.parent.kids.insert(index(node) + 1, comment)
