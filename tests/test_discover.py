@@ -580,3 +580,13 @@ def test_a_long_listing_reads_each_link_once(monkeypatch: pytest.MonkeyPatch) ->
     # One wrapper holds every link, so no link has a row of its own and none takes a date.
     assert {item.published for item in items} == {None}
     assert calls <= 2 * 300
+
+
+@pytest.mark.parametrize("encoding", ["uytf-8", "shift_jis", ""])
+def test_a_feed_in_an_encoding_no_feed_uses_is_refused(encoding: str) -> None:
+    # Found by tests/test_fuzz.py: the XML parser raised LookupError for an unknown encoding.
+    real = (FIXTURES / "rss" / "rss-2025-04-04.xml").read_bytes()
+    feed = real.replace(b'encoding="utf-8"', f'encoding="{encoding}"'.encode(), 1)
+    assert feed != real
+    with pytest.raises(ParseError, match=f"declares the encoding '{encoding}'"):
+        parse_feed(feed)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -155,3 +156,16 @@ def test_no_page_text_holds_the_converters_markers(page: bytes) -> None:
     # a page's bytes (as every caller does) leaves none.
     out = html_to_markdown(page.decode("utf-8", "replace"))
     assert not any("\ud800" <= c <= "\udfff" for c in out) and "\\*a" in out
+
+
+def test_scraper_parse_refuses_a_huge_file_before_reading_it(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from scraper.cli import main
+
+    page = tmp_path / "huge.html"
+    with page.open("wb") as out:
+        out.truncate(4 * MAX_PAGE_CHARS + 1)  # sparse: no disk used
+    result = CliRunner().invoke(main, ["parse", str(page)])
+    assert result.exit_code == 1
+    assert f"huge.html is {4 * MAX_PAGE_CHARS + 1:,} bytes long" in result.output

@@ -8,6 +8,7 @@ below are module constants, to be changed in one place when the real markup is s
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import email.utils
 import re
@@ -98,6 +99,9 @@ LISTING = "the listing page"
 
 _SPACES = re.compile(r"[ \t\r\n\f\v]+")
 _YEAR = re.compile(r"\b[0-9]{4}\b")
+_XML_ENCODING = re.compile(rb"<\?xml[^>]*?\sencoding\s*=\s*[\"']([A-Za-z0-9._:-]*)[\"']")
+#: Encodings the feed may declare (codecs' names): the site's is UTF-8.
+_FEED_ENCODINGS = frozenset({"utf-8", "ascii", "iso8859-1", "cp1252"})
 _HTML_START = re.compile(rb"(?:<!--.*?-->\s*)*(?:<!doctype\s+html|<html[\s>])", re.I | re.S)
 
 
@@ -225,6 +229,7 @@ def parse_feed(xml: bytes, hosts: frozenset[str] = SITE_HOSTS) -> list[Discovere
     declarations).
     """
     data = xml.lstrip(b"\xef\xbb\xbf \t\r\n")
+    _check_encoding(data)
     if is_block_page(data):
         raise BlockPageError(
             f"the feed response is the site's bot-protection page, not RSS: {BLOCK_ADVICE}"
@@ -268,6 +273,23 @@ def parse_feed(xml: bytes, hosts: frozenset[str] = SITE_HOSTS) -> list[Discovere
             )
         )
     return _dedupe(found)
+
+
+def _check_encoding(data: bytes) -> None:
+    """Refuse a feed declaring an encoding the XML parser cannot read (it raises LookupError)."""
+    declared = _XML_ENCODING.match(data)
+    if declared is None:
+        return
+    name = declared[1].decode("ascii")
+    try:
+        known = codecs.lookup(name).name
+    except LookupError:
+        known = ""
+    if known not in _FEED_ENCODINGS:
+        raise ParseError(
+            f"the feed declares the encoding {name!r}, which is not one an RSS feed of the site"
+            " uses (UTF-8): check that the URL serves /rss.xml"
+        )
 
 
 # --- Listings -----------------------------------------------------------------------------

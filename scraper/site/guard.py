@@ -85,6 +85,15 @@ def check_page(html: str, source: str) -> None:
         )
 
 
+def check_page_bytes(size: int, source: str) -> None:
+    """Refuse a page whose bytes alone are too many: UTF-8 takes at most 4 bytes a character."""
+    if size > 4 * MAX_PAGE_CHARS:
+        raise ParseError(
+            f"{source} is {size:,} bytes long, more than a page of {MAX_PAGE_CHARS:,}"
+            f" characters can be (real pages are under 300,000): {_ADVICE}"
+        )
+
+
 def check_title(title: str, source: str) -> None:
     """Refuse a title longer than any release's: it is no heading, and it would be written as is."""
     if len(title) > MAX_TITLE_CHARS:
@@ -123,7 +132,11 @@ def nesting_depth(html: str, stop_above: int) -> int:
 
 
 class _Scan:
-    """The open elements as the scan sees them, never fewer than the parser would have."""
+    """The open elements as the scan sees them.
+
+    It closes an element only where the parser surely does, so it never counts shallower
+    than the tags as written (the parser also adds implied ones, such as a table's rows).
+    """
 
     __slots__ = ("bounds", "deepest", "open_count", "stack")
 
