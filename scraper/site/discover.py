@@ -1,4 +1,4 @@
-"""Find pages to fetch: parse the feed and listing pages into links. Pure, no I/O.
+"""Find pages to fetch: parse the feed and listing pages into links. No I/O.
 
 The feed (``/rss.xml``) is seen; the listing and search pages are only reported, so their
 parser does not rely on one class chain: it takes every link to a content path inside the
@@ -303,7 +303,7 @@ def _ids(tree: LexborHTMLParser, selectors: tuple[str, ...]) -> set[int]:
 _MANY = object()
 
 
-@dataclass
+@dataclass(slots=True)
 class _Element:
     """One element of a listing page, seen once in document order."""
 

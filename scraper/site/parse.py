@@ -88,8 +88,9 @@ def parse_page(
             f"{source} is the site's bot-protection page, not a release: nothing was written;"
             f" {BLOCK_ADVICE}"
         )
+    spent = spend or Budget(source)  # its time runs from here: the tag scan counts too
     check_page(html, source)
-    with budget(spend or Budget(source)) as spent:
+    with budget(spent):
         tree = LexborHTMLParser(html)
         spent.check("the HTML parser")
         return _release(tree, url, fallback_date, source, options)
