@@ -62,7 +62,7 @@ def parse_command(page: Path, url: str | None, date_text: str | None, timezone: 
     from scraper.site.parse import ParseOptions, parse_page
 
     fallback = parse_date(date_text, "--date") if date_text else None
-    html = _read_text(page)
+    html = run(lambda: _read_page(page))
     release: Release = run(
         lambda: parse_page(
             html,
@@ -73,6 +73,17 @@ def parse_command(page: Path, url: str | None, date_text: str | None, timezone: 
         )
     )
     click.echo(dumps(release), nl=False)
+
+
+def _read_page(path: Path) -> str:
+    """A saved page's text; one too large to be a page is refused before it is read whole."""
+    from scraper.site.guard import check_page_bytes
+
+    try:
+        check_page_bytes(path.stat().st_size, str(path))
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {path}: {exc.strerror}") from exc
+    return _read_text(path)
 
 
 def _read_text(path: Path) -> str:

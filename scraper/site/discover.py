@@ -1,4 +1,4 @@
-"""Find pages to fetch: parse the feed and listing pages into links. Pure, no I/O.
+"""Find pages to fetch: parse the feed and listing pages into links. No I/O.
 
 The feed (``/rss.xml``) is seen; the listing and search pages are only reported, so their
 parser does not rely on one class chain: it takes every link to a content path inside the
@@ -8,6 +8,7 @@ below are module constants, to be changed in one place when the real markup is s
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import email.utils
 import re
@@ -21,6 +22,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper.errors import BlockPageError, ParseError
 from scraper.site.blockpage import BLOCK_ADVICE, is_block_page
+from scraper.site.guard import Budget, check_page
 from scraper.site.urls import (
     ASCII_WHITESPACE,
     PUBLIC_SITE,
@@ -94,8 +96,14 @@ EXCLUDED_SELECTORS: tuple[str, ...] = (
 #: The date of a result: the first of these inside its row with a usable ``datetime``.
 TIME_SELECTOR = "time[datetime]"
 
+#: How a listing page is named in errors (the caller reports which page it fetched).
+LISTING = "the listing page"
+
 _SPACES = re.compile(r"[ \t\r\n\f\v]+")
 _YEAR = re.compile(r"\b[0-9]{4}\b")
+_XML_ENCODING = re.compile(rb"<\?xml[^>]*?\sencoding\s*=\s*[\"']([A-Za-z0-9._:-]*)[\"']")
+#: Encodings the feed may declare (codecs' names): the site's is UTF-8.
+_FEED_ENCODINGS = frozenset({"utf-8", "ascii", "iso8859-1", "cp1252"})
 _HTML_START = re.compile(rb"(?:<!--.*?-->\s*)*(?:<!doctype\s+html|<html[\s>])", re.I | re.S)
 
 
@@ -257,6 +265,7 @@ def feed_texts(xml: bytes, hosts: frozenset[str] = SITE_HOSTS) -> dict[str, str]
 def _feed_channel(xml: bytes) -> ET.Element:
     """The ``<channel>`` of an RSS 2.0 document; BlockPageError or ParseError otherwise."""
     data = xml.lstrip(b"\xef\xbb\xbf \t\r\n")
+    _check_encoding(data)
     if is_block_page(data):
         raise BlockPageError(
             f"the feed response is the site's bot-protection page, not RSS: {BLOCK_ADVICE}"
@@ -302,6 +311,23 @@ def _entity(exc: DefusedXmlException) -> str:
     return str(exc)
 
 
+def _check_encoding(data: bytes) -> None:
+    """Refuse a feed declaring an encoding the XML parser cannot read (it raises LookupError)."""
+    declared = _XML_ENCODING.match(data)
+    if declared is None:
+        return
+    name = declared[1].decode("ascii")
+    try:
+        known = codecs.lookup(name).name
+    except LookupError:
+        known = ""
+    if known not in _FEED_ENCODINGS:
+        raise ParseError(
+            f"the feed declares the encoding {name!r}, which is not one an RSS feed of the site"
+            " uses (UTF-8): check that the URL serves /rss.xml"
+        )
+
+
 # --- Listings -----------------------------------------------------------------------------
 
 
@@ -309,38 +335,96 @@ def _ids(tree: LexborHTMLParser, selectors: tuple[str, ...]) -> set[int]:
     return {node.mem_id for selector in selectors for node in tree.css(selector)}
 
 
-def _ancestors(node: LexborNode) -> list[LexborNode]:
-    chain: list[LexborNode] = []
-    parent = node.parent
-    while parent is not None:
-        chain.append(parent)
-        parent = parent.parent
-    return chain
+#: A subtree's content links: None (none), the one URL it links to, or _MANY (two or more).
+_MANY = object()
 
 
-def _content_urls(node: LexborNode, hosts: frozenset[str]) -> set[str]:
-    urls: set[str] = set()
-    for anchor in node.css("a[href]"):
-        link = _site_link(anchor.attributes.get("href"), hosts)
-        if link is not None:
-            urls.add(link[0])
-    return urls
+@dataclass(slots=True)
+class _Element:
+    """One element of a listing page, seen once in document order."""
+
+    node: LexborNode
+    parent: int  # index of the parent element, -1 for the root
+    link: tuple[str, str | None] | None  # its own content link, for an a[href]
+    #: Whether an ancestor (not the element itself) is site chrome, or a results region.
+    under_excluded: bool
+    under_region: bool
+    urls: object = None  # the subtree's content links, see _MANY
 
 
-def _row_of(anchor: LexborNode, url: str, stop_ids: set[int], hosts: frozenset[str]) -> LexborNode:
-    """The result row of a link: its largest ancestor holding no other content URL.
+def _elements(
+    tree: LexborHTMLParser,
+    hosts: frozenset[str],
+    region_ids: set[int],
+    excluded_ids: set[int],
+    spent: Budget,
+) -> list[_Element]:
+    """Every element in document order, each link read once, with what its subtree links to.
 
-    Climbing stops below any element in ``stop_ids`` (the results region, or body), so a
-    lone result never takes in the page around it.
+    One pass down (ancestors' marks) and one back up (subtree links) keep a listing linear
+    in its size: finding each link's row by re-reading its ancestors' links was quadratic.
     """
-    row = anchor
-    for ancestor in _ancestors(anchor):
-        if ancestor.mem_id in stop_ids or ancestor.tag in ("body", "html"):
-            break
-        if _content_urls(ancestor, hosts) != {url}:
-            break
-        row = ancestor
-    return row
+    root = tree.root
+    if root is None:
+        return []
+    elements: list[_Element] = []
+    index: dict[int, int] = {}
+    for node in (root, *root.traverse(include_text=False)):
+        if len(elements) % 1024 == 0:
+            spent.check("reading the listing's links")
+        parent_node = node.parent
+        parent = -1 if parent_node is None else index.get(parent_node.mem_id, -1)
+        up = elements[parent] if parent >= 0 else None
+        href = node.attributes.get("href") if node.tag == "a" else None
+        link = _site_link(href, hosts) if href is not None else None
+        index[node.mem_id] = len(elements)
+        elements.append(
+            _Element(
+                node=node,
+                parent=parent,
+                link=link,
+                under_excluded=up is not None
+                and (up.under_excluded or up.node.mem_id in excluded_ids),
+                under_region=up is not None and (up.under_region or up.node.mem_id in region_ids),
+                urls=None if link is None else link[0],
+            )
+        )
+    for element in reversed(elements):  # children come after their parent: fold upwards
+        if element.parent >= 0:
+            up = elements[element.parent]
+            up.urls = _union(up.urls, element.urls)
+    return elements
+
+
+def _union(a: object, b: object) -> object:
+    """Two subtrees' content links together (None, one URL, or _MANY)."""
+    if a is None:
+        return b
+    if b is None or a == b:
+        return a
+    return _MANY
+
+
+def _row_tops(elements: list[_Element], stop_ids: set[int]) -> list[int]:
+    """For each element, the highest ancestor-or-self linking to its one URL alone.
+
+    Climbing stops below any element in ``stop_ids`` (the results region) and below body,
+    so a lone result never takes in the page around it. Parents come first, so each top is
+    its parent's when the parent links to the same one URL: one step per element.
+    """
+    tops: list[int] = []
+    for i, element in enumerate(elements):
+        top = i
+        if element.parent >= 0 and isinstance(element.urls, str):
+            up = elements[element.parent]
+            if (
+                up.urls == element.urls
+                and up.node.mem_id not in stop_ids
+                and up.node.tag not in ("body", "html")
+            ):
+                top = tops[element.parent]
+        tops.append(top)
+    return tops
 
 
 def _published_in(row: LexborNode) -> dt.datetime | None:
@@ -351,7 +435,9 @@ def _published_in(row: LexborNode) -> dt.datetime | None:
     return None
 
 
-def parse_listing(html: str, hosts: frozenset[str] = SITE_HOSTS) -> list[Discovered]:
+def parse_listing(
+    html: str, hosts: frozenset[str] = SITE_HOSTS, spend: Budget | None = None
+) -> list[Discovered]:
     """The content pages linked from a listing or search results page, in page order.
 
     For ``/releases?page=N``, ``/speeches?page=N`` and ``/search?…``. Every link to a
@@ -364,31 +450,37 @@ def parse_listing(html: str, hosts: frozenset[str] = SITE_HOSTS) -> list[Discove
     its first place, with the title and date of whichever link has them. Absolute links
     count on `hosts` (see ``urls.site_hosts``).
 
-    Raises BlockPageError for the bot-protection page.
+    Raises BlockPageError for the bot-protection page, and ParseError for a page too large
+    or too deeply nested to read, or one that takes longer than its time budget (`spend`).
     """
-    return _items(_listing_tree(html), hosts)
+    spent = spend or Budget(LISTING)
+    return _items(_listing_tree(html), hosts, spent)
 
 
-def _items(tree: LexborHTMLParser, hosts: frozenset[str]) -> list[Discovered]:
+def _items(tree: LexborHTMLParser, hosts: frozenset[str], spent: Budget) -> list[Discovered]:
     """The content links of a parsed listing page (see parse_listing)."""
+    spent.check("the HTML parser")
     region_ids = _ids(tree, RESULTS_REGION_SELECTORS)
-    excluded_ids = _ids(tree, EXCLUDED_SELECTORS)
+    elements = _elements(tree, hosts, region_ids, _ids(tree, EXCLUDED_SELECTORS), spent)
+    tops = _row_tops(elements, region_ids)
+    dates: dict[int, dt.datetime | None] = {}  # by row: rows of one URL are often shared
     found: list[Discovered] = []
-    for anchor in tree.css("a[href]"):
-        link = _site_link(anchor.attributes.get("href"), hosts)
-        if link is None:
+    for i, element in enumerate(elements):
+        if element.link is None or element.under_excluded:
             continue
-        chain_ids = {node.mem_id for node in _ancestors(anchor)}
-        if chain_ids & excluded_ids or (region_ids and not chain_ids & region_ids):
+        if region_ids and not element.under_region:
             continue
-        url, content_type = link
-        row = _row_of(anchor, url, region_ids, hosts)
+        url, content_type = element.link
+        # A link holding another content link is its own row (its subtree links to two).
+        row = tops[i] if element.urls == url else i
+        if row not in dates:
+            dates[row] = _published_in(elements[row].node)
         found.append(
             Discovered(
                 url=url,
                 content_type=content_type,
-                published=_published_in(row),
-                title=_clean(anchor.text(deep=True, separator=" ")),
+                published=dates[row],
+                title=_clean(element.node.text(deep=True, separator=" ")),
             )
         )
     return _dedupe(found)
@@ -400,6 +492,7 @@ def _listing_tree(html: str) -> LexborHTMLParser:
         raise BlockPageError(
             f"the listing response is the site's bot-protection page, not results: {BLOCK_ADVICE}"
         )
+    check_page(html, LISTING)
     return LexborHTMLParser(html)
 
 

@@ -1,4 +1,4 @@
-"""A release page (whole, or only its main column) → Release. Pure: no I/O, no clock."""
+"""A release page (whole, or only its main column) → Release. No I/O; a clock bounds its time."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from scraper.dates import publication_date
 from scraper.errors import BlockPageError, ConfigError, ParseError
 from scraper.models import Release
 from scraper.site.blockpage import BLOCK_ADVICE, is_block_page
+from scraper.site.guard import Budget, budget, check_page, check_title
 from scraper.site.markdown import node_to_markdown
 from scraper.site.urls import PUBLIC_SITE, canonical_url, content_type_of, normalise_path
 
@@ -74,14 +75,35 @@ def parse_page(
     fallback_date: dt.date | None = None,
     source: str = "<page>",
     options: ParseOptions = ParseOptions(),
+    spend: Budget | None = None,
 ) -> Release:
-    """Parse a release, speech or feature page into the archive's fields."""
+    """Parse a release, speech or feature page into the archive's fields.
+
+    A page too large or too deeply nested is refused before it is parsed, and one that takes
+    longer than its time budget (`spend`, by default guard.TIME_BUDGET) is given up: both
+    with a ParseError naming `source`.
+    """
     if is_block_page(html):
         raise BlockPageError(
             f"{source} is the site's bot-protection page, not a release: nothing was written;"
             f" {BLOCK_ADVICE}"
         )
-    tree = LexborHTMLParser(html)
+    spent = spend or Budget(source)  # its time runs from here: the tag scan counts too
+    check_page(html, source)
+    with budget(spent):
+        tree = LexborHTMLParser(html)
+        spent.check("the HTML parser")
+        return _release(tree, url, fallback_date, source, options)
+
+
+def _release(
+    tree: LexborHTMLParser,
+    url: str | None,
+    fallback_date: dt.date | None,
+    source: str,
+    options: ParseOptions,
+) -> Release:
+    """The fields of a parsed page (see parse_page)."""
     sel = options.selectors
     # Fields come from the main column when the page has one, so that navigation, sidebars
     # and footers (with links and dates of their own) cannot leak into them.
@@ -147,7 +169,9 @@ def _page_text(body: bytes, source: str) -> str:
 
 def stated_date(body: bytes, url: str, zone: str, options: ParseOptions) -> dt.date | None:
     """The date a fetched page states, in `zone`, reading nothing else of it (no body)."""
-    tree = LexborHTMLParser(body.decode("utf-8", "replace"))
+    html = body.decode("utf-8", "replace")
+    check_page(html, url)
+    tree = LexborHTMLParser(html)
     main = tree.css_first(options.selectors.main) or tree.root
     return None if main is None else _stated_date(main, options.selectors, zone, url)
 
@@ -161,6 +185,7 @@ def _title(tree: LexborNode, sel: Selectors, source: str) -> str:
             f"{source} has no release title ({sel.title}): it is not a release page;"
             " check the URL, or report the page if the site's markup changed"
         )
+    check_title(title, source)
     return title
 
 

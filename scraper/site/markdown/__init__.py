@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from scraper.site.guard import check
 from scraper.site.markdown.code import CODE_NEWLINE
 from scraper.site.markdown.collapse import collapse_whitespace
 from scraper.site.markdown.dom import build
@@ -33,12 +34,20 @@ __all__ = ["html_to_markdown", "node_to_markdown"]
 
 def node_to_markdown(node: LexborNode) -> str:
     """Convert the children of an element (the body div) to Markdown, no trailing newline."""
+    # Each stage checks the page's time budget (guard.check), so a hostile page ends in a
+    # ParseError instead of a hang; the longer stages check it inside their loops too.
     root = build(node)
+    check("copying the body")
     prepare(root)
+    check("rewriting the body")
     collapse_whitespace(root)
+    check("collapsing whitespace")
     add_list_end_comments(root)
+    check("marking list ends")
     content = render_kids(root, False).strip(SPACE)
+    check("rendering the body")
     content = resolve_escapes(trim_hard_breaks(trim_newlines(content)))
+    check("escaping the body")
     return content.replace(CODE_NEWLINE, "\n")
 
 

@@ -10,7 +10,8 @@ from scraper.site.markdown.text import MULTI_SPACE, SPACE
 
 CODE: Final = frozenset({"code", "var", "samp", "kbd", "tt"})
 # Stands for a newline inside a code block, so that trimming blank lines leaves it alone.
-CODE_NEWLINE: Final = "\ue002"
+# A lone surrogate, which no page text can hold (see escapes.P).
+CODE_NEWLINE: Final = "\ud801"
 _BACKTICKS: Final = re.compile(r"`+")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from scraper.site.guard import check
 from scraper.site.markdown.dom import BLOCK, TEXT, Node, detach
 from scraper.site.markdown.text import WS_RUN
 
@@ -67,6 +68,7 @@ class _Collapse:
 
     def element(self, node: Node) -> None:
         """Apply the element rule on entering the element and again on leaving it."""
+        check("collapsing whitespace")
         self.boundary(node.tag)
         # The Go walk passes through a parent again on its way back up from the last child.
         # That second pass is what ends an image's protection of the space after it.

@@ -6,6 +6,8 @@ from typing import Final
 
 from selectolax.lexbor import LexborNode
 
+from scraper.site.guard import check
+
 TEXT: Final = "#text"
 COMMENT: Final = "#comment"
 
@@ -71,6 +73,7 @@ def build(source: LexborNode) -> Node:
             elif depth >= _MAX_DEPTH:
                 dst.append(Node(TEXT, child.text(deep=True, separator="")))
             elif tag[:1].isalpha() and tag not in _REMOVED:
+                check("copying the body")
                 # Only a few renderers read attributes; copying them all would cost time.
                 attrs = dict(child.attributes) if tag in _ATTRIBUTE_TAGS else None
                 node = Node(tag, attrs=attrs)
@@ -83,10 +86,9 @@ def build(source: LexborNode) -> Node:
 def index(node: Node) -> int:
     """Return the node's position among its siblings."""
     assert node.parent is not None
-    for i, kid in enumerate(node.parent.kids):
-        if kid is node:
-            return i
-    raise ValueError("node is not among its parent's children")  # pragma: no cover
+    # Nodes compare by identity, so list.index finds this very node, in C: the rewrites ask
+    # for positions often enough that a Python loop made long runs of siblings slow.
+    return node.parent.kids.index(node)
 
 
 def detach(node: Node) -> None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
+from scraper.site import guard
 from scraper.site.markdown.text import SPACE
 
 # Put before every Markdown-special character of page text until the escapes are resolved.
-P: Final = "\x07"
+# A lone surrogate, so no page can hold it: the parser's text is decoded from UTF-8, which
+# has none (a `&#xD800;` becomes U+FFFD), so page text never reads as a placeholder.
+P: Final = "\ud800"
 TEXT_ESCAPES: Final = str.maketrans(
     {"<": "&lt;", ">": "&gt;", "\x00": "\ufffd"} | {c: P + c for c in "\\*_-+.|$#=[]()!~`\"'"}
 )
@@ -170,6 +173,7 @@ def resolve_escapes(s: str) -> str:
     out: list[str] = []
     start = skip_until = 0
     while pos != -1:
+        guard.check("escaping the body")  # some checks scan ahead to the line's end
         out.append(s[start:pos])
         start = pos + 1
         if pos >= skip_until and start < len(s):

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Final
 
+from scraper.site.guard import check
 from scraper.site.markdown.code import CODE, render_inline_code, render_pre
 from scraper.site.markdown.dom import BLOCK, BOLD, COMMENT, EMPHASIS, HEADINGS, TEXT, Node
 from scraper.site.markdown.escapes import TEXT_ESCAPES, P, resolve_escapes
@@ -39,6 +40,7 @@ def render(node: Node, in_link: bool) -> str:
         text = node.data.translate(TEXT_ESCAPES)
         # Inside link text a `]` would end the link early, so it is always escaped.
         return text.replace(P + "]", "\\]") if in_link else text
+    check("rendering the body")
     renderer = _RENDERERS.get(tag)
     if renderer is not None:
         return renderer(node, in_link)

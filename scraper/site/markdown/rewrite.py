@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from scraper.site.guard import check
 from scraper.site.markdown.dom import (
     BLOCK,
     BOLD,
@@ -30,6 +31,7 @@ _INLINE: Final = frozenset({"span", "code", "a", "img", "br"}) | EMPHASIS
 
 def _rename_fake_spans(node: Node) -> bool:
     """Rename spans that hold block elements to divs; return whether node holds a block."""
+    check("rewriting the body")
     has_block = False
     for kid in node.kids:
         if kid.tag != TEXT and (_rename_fake_spans(kid) or kid.tag in BLOCK):
@@ -41,6 +43,7 @@ def _rename_fake_spans(node: Node) -> bool:
 
 def _remove_redundant(node: Node, bold: bool, italic: bool, link: bool) -> None:
     """Unwrap bold inside bold, italic inside italic and links inside links."""
+    check("rewriting the body")
     i = 0
     while i < len(node.kids):
         kid = node.kids[i]
@@ -70,11 +73,13 @@ def _next_mergeable(node: Node) -> Node | None:
 
 def _merge_adjacent(node: Node) -> None:
     """Merge directly adjacent bold (italic) elements, so that `**a****b**` becomes `**ab**`."""
+    check("merging bold and italic")
     for kid in list(node.kids):
         if kid.parent is not node:
             continue  # merged into an earlier sibling
         if kid.tag in EMPHASIS:
             while (nxt := _next_mergeable(kid)) is not None:
+                check("merging bold and italic")
                 for grandkid in nxt.kids:
                     kid.append(grandkid)
                 nxt.kids = []
@@ -85,6 +90,7 @@ def _merge_adjacent(node: Node) -> None:
 
 def _swap_tags(node: Node, outer: frozenset[str], inner: frozenset[str]) -> None:
     """Swap an outer element with its only (non-blank) child when their tags match the sets."""
+    check("rewriting the body")
     for kid in node.kids:
         if kid.tag == TEXT:
             continue
@@ -99,6 +105,7 @@ def _swap_tags(node: Node, outer: frozenset[str], inner: frozenset[str]) -> None
 
 def _leaf_block_alternatives(node: Node, in_leaf: bool, in_inline: bool) -> None:
     """Replace blocks nested in headings or inline elements with inline equivalents."""
+    check("rewriting the body")
     i = 0
     while i < len(node.kids):
         kid = node.kids[i]
@@ -119,6 +126,7 @@ def _leaf_block_alternatives(node: Node, in_leaf: bool, in_inline: bool) -> None
             for new in extra:
                 new.parent = node
             if extra:
+                check("replacing blocks inside inline elements")
                 node.kids[i : i + 1] = extra
                 i = node.kids.index(kid)
         if kid.tag != TEXT:
@@ -142,6 +150,7 @@ def add_list_end_comments(root: Node) -> None:
     stack = [root]
     while stack:
         node = stack.pop()
+        check("marking list ends")
         if node.tag in _LISTS and node.parent is not None and _next_is_list(node):
             comment = Node(COMMENT, _LIST_END)
             comment.parent = node.parent
