@@ -113,10 +113,19 @@ class Applier:
             self.archive.delete_meta(FLOOR + kind)
         if self.options.full:
             self.archive.delete_meta(BACKFILL)
-        if found.feed is not None:
+        if found.feed is not None and not self._feed_left(found):
             # Failed items stay pending and are tried even when the feed is unchanged.
             self.session.commit(found.feed)
             self.archive.put_meta(FEED_TYPES, ",".join(sorted(self.options.types)))
+
+    def _feed_left(self, found: Discovery) -> bool:
+        """Whether a new item the feed listed stays pending (blocked, failed, past --limit).
+
+        Its validators kept, the feed would answer 304 until it changed: a later run would
+        take that for nothing new, and `--feed-only` would not write what it lists.
+        """
+        left = {url for url, _, _, _ in self.archive.pending(self.options.types)}
+        return any(url in left for url in found.feed_new)
 
     # -- fetching and writing --------------------------------------------------------------
 

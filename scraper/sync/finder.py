@@ -66,6 +66,8 @@ class Discovery:
     floors: dict[str, str] = field(default_factory=dict)
     #: The feed, read in full: its validators are kept once the run has dealt with it.
     feed: Fetched | None = None
+    #: The new items the feed listed: its validators are kept only once none stays pending.
+    feed_new: list[str] = field(default_factory=list)
     #: Whether the sources were read whole (so floors go and an unchanged feed ends the next).
     complete: bool = False
     #: The feed answered 304 and covers every type asked for: nothing was published.
@@ -138,8 +140,9 @@ class Finder:
         return found
 
     def _feed_only(self) -> Discovery:
-        """The feed's new items alone; never complete, so floors stay and the feed's
-        validators are not kept (the next whole sync reads the feed and listings afresh)."""
+        """The feed's new items alone (those left pending that it lists among them); never
+        complete, so floors stay and the feed's validators are not kept (the next whole sync
+        reads the feed and listings afresh)."""
         found = self._found
         found.new = list({item.url: item for item in self._feed_items()}.values())
         found.pending += [self._pending_row(item) for item in found.new]
@@ -164,8 +167,13 @@ class Finder:
                 yield item
 
     def _feed_items(self) -> Iterator[Discovered]:
-        """New items of the feed; an unchanged feed that covers every type means no more."""
-        feed = self.session.get(FEED_PATH, conditional=True)
+        """New items of the feed; an unchanged feed that covers every type means no more.
+
+        A feed-only run asks unconditionally: the feed's validators say that a sync read it,
+        not that it wrote all it listed (a page may have been blocked), and the feed's text
+        is all this run writes from.
+        """
+        feed = self.session.get(FEED_PATH, conditional=not self.options.feed_only)
         if feed is not None and self.seen is not None:
             self.seen(feed)
         if feed is not None and feed.not_modified and self._feed_covers():
@@ -184,6 +192,7 @@ class Finder:
                 partial(feed_texts, feed.body, self.options.hosts), FEED_PATH, {}
             )
         fresh = list(self._fresh(items, None))
+        self._found.feed_new = [item.url for item in fresh]
         self._announce(FEED_PATH, fresh)
         yield from fresh
 
