@@ -11,13 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
 from scraper.cli import EXIT_BLOCKED, EXIT_OK
 from tests.standin import StandIn
 from tests.support import paths, sync
-from tests.test_feed_only import marks
+from tests.test_feed_only import block_pages, marks, publish_three
 
 #: What a sync notes when the feed answered 304 (nothing was published).
 UNCHANGED = "the feed is unchanged"
@@ -100,3 +101,63 @@ def test_a_sync_keeps_the_feeds_validators_only_once_all_it_listed_is_written(
     assert again.code == EXIT_OK, again.stdout
     assert any(UNCHANGED in note for note in again.report["notes"])
     assert site.count("/releases") == 0
+
+
+def test_completion_keeps_to_limit_since_and_types(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    assert sync(site, archive, config_file).code == EXIT_OK
+    publish_three(site)  # today, 10 and 40 days ago
+    block_pages(site)
+    written = sorted(paths(sync(site, archive, config_file, "--feed-only").report["added"]))
+    assert len(written) == 3
+    [third] = [p for p in written if "feed-only-third" in p]
+    site.clear_faults()
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    newest = site.publish("completion-newest", title="Newest of all", when=now).path
+
+    site.clear_log()
+    run = sync(site, archive, config_file, "--limit", "1")  # the new page takes the one fetch
+    assert run.code == EXIT_OK, run.stdout
+    assert site.count(newest) == 1 and site.count("/release/feed-only-") == 0
+    assert len(marks(archive)) == 3
+    site.clear_log()
+    run = sync(site, archive, config_file, "--limit", "1")
+    assert run.code == EXIT_OK, run.stdout
+    assert site.count("/release/feed-only-") == 1 and len(marks(archive)) == 2
+    assert "feed-only-first" in paths(run.report["updated"])[0]  # the newest first
+
+    site.clear_log()
+    run = sync(site, archive, config_file, "--types", "speech")
+    assert run.code == EXIT_OK, run.stdout
+    assert not any(site.count(urlsplit(url).path) for url, _ in marks(archive))
+    assert len(marks(archive)) == 2
+
+    since = (now - dt.timedelta(days=20)).date().isoformat()
+    site.clear_log()
+    run = sync(site, archive, config_file, "--since", since)
+    assert run.code == EXIT_OK, run.stdout
+    assert site.count("/release/feed-only-third") == 0
+    assert [p for _, p in marks(archive)] == [third]
+
+    run = sync(site, archive, config_file)
+    assert run.code == EXIT_OK, run.stdout
+    assert paths(run.report["updated"]) == [third] and marks(archive) == []
+
+
+def test_a_blocked_completion_is_asked_for_once(
+    site: StandIn, archive: Path, config_file: Path
+) -> None:
+    assert sync(site, archive, config_file).code == EXIT_OK
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    path = site.publish("completion-blocked", title="Recent and blocked", when=now).path
+    block_pages(site)
+    [added] = paths(sync(site, archive, config_file, "--feed-only").report["added"])
+    site.clear_faults()
+    site.fail(path, "challenge", times=None)
+    site.clear_log()
+    run = sync(site, archive, config_file)
+    assert run.code == EXIT_BLOCKED, run.stdout
+    assert site.count(path) == 1
+    assert len(run.report["blocked"]) == 1
+    assert [p for _, p in marks(archive)] == [added]

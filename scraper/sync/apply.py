@@ -80,6 +80,8 @@ class Applier:
         self._keep = keep if keep is not None else keeping(archive, options.keep, report.notes)
         #: Files written from the feed alone whose pages this run has read.
         self._completed: set[str] = set()
+        #: URLs whose pages this run asked for: never asked again (a block counts once).
+        self._tried: set[str] = set()
 
     def apply(self, plan: Plan) -> None:
         """Record what was found, finish old moves, fetch and write, re-check, settle."""
@@ -144,6 +146,7 @@ class Applier:
 
     def _settle_item(self, item: Discovered, result: Callable[[], Fetched]) -> tuple[str, str]:
         """Turn one fetched page into a file: (outcome, the release's URL as best known)."""
+        self._tried.add(item.url)
         try:
             fetched = self.session.fetched(result())
         except BlockedError as exc:
@@ -260,6 +263,7 @@ class Applier:
         """
         for url, relpath in incomplete:
             self.session.check()
+            self._tried.add(url)
             fetched = self.session.get(urlsplit(url).path)
             if fetched is None:
                 continue  # blocked or failed: logged; the mark stays for the next run
@@ -287,6 +291,8 @@ class Applier:
             self.session.check()
             entry = self.archive.at(relpath)
             if relpath in self._written or relpath in self._completed or entry is None:
+                continue
+            if url in self._tried:
                 continue
             fetched = self.session.get(urlsplit(url).path, conditional=True)
             if fetched is None or fetched.not_modified:

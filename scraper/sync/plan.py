@@ -15,6 +15,7 @@ from scraper.archive.moves import UnfinishedMove, unfinished_moves
 from scraper.net.session import Session
 from scraper.net.source import Fetched
 from scraper.site.discover import Discovered
+from scraper.site.urls import content_type_of
 from scraper.sync.finder import Discovery, Finder, ListingProgress
 from scraper.sync.options import SyncOptions
 from scraper.sync.report import SyncReport, report_dict
@@ -29,10 +30,12 @@ class Plan:
     discovery: Discovery = field(default_factory=Discovery)
     #: Pages to fetch now (new ones, at most --limit); the rest stay pending.
     fetch: list[Discovered] = field(default_factory=list)
-    #: (url, relpath) of recent files this tool wrote, re-fetched conditionally.
+    #: (url, relpath) of recent files this tool wrote (not feed-only ones), re-fetched
+    #: conditionally.
     recheck: list[tuple[str, str]] = field(default_factory=list)
     moves: list[UnfinishedMove] = field(default_factory=list)
-    #: (url, relpath) of files written from the feed alone, whose pages complete them.
+    #: (url, relpath) of files written from the feed alone, whose pages complete them: of
+    #: the types asked for, not before --since, within what --limit leaves after `fetch`.
     complete: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -52,10 +55,32 @@ def make_plan(
     plan.fetch = plan.discovery.new[: options.limit]
     if options.feed_only:
         return plan  # no page is fetched: nothing is re-checked or completed
+    incomplete = snapshot.incomplete()
+    budget = None if options.limit is None else max(0, options.limit - len(plan.fetch))
+    plan.complete = _completions(snapshot, incomplete, options)[:budget]
+    # A page re-checked would rewrite a feed-only file: completion alone does, as narrowed.
+    held = {relpath for _, relpath in incomplete}
     since = today - dt.timedelta(days=options.recheck_days)
-    plan.recheck = snapshot.written_since(since)
-    plan.complete = snapshot.incomplete()
+    plan.recheck = [(u, p) for u, p in snapshot.written_since(since) if p not in held]
     return plan
+
+
+def _completions(
+    snapshot: Snapshot, incomplete: list[tuple[str, str]], options: SyncOptions
+) -> list[tuple[str, str]]:
+    """The feed-only files of the types asked for and not before --since, newest first (one
+    whose file is gone has no date to tell: its page is fetched, first)."""
+    chosen: list[tuple[dt.date, str, str]] = []
+    for url, relpath in incomplete:
+        if (content_type_of(url) or "release") not in options.types:
+            continue
+        entry = snapshot.at(relpath)
+        date = dt.date.max if entry is None else entry.date
+        if options.since and date < options.since:
+            continue
+        chosen.append((date, url, relpath))
+    chosen.sort(key=lambda row: row[0], reverse=True)  # stable: by path within a day
+    return [(url, relpath) for _, url, relpath in chosen]
 
 
 def plan_dict(plan: Plan, report: SyncReport) -> dict[str, Any]:

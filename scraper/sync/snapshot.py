@@ -7,6 +7,7 @@ from typing import Protocol
 
 from scraper.archive.identify import Index
 from scraper.archive.moves import MoveNotes
+from scraper.archive.state import Entry
 
 
 class Snapshot(Index, MoveNotes, Protocol):
@@ -31,6 +32,10 @@ class Snapshot(Index, MoveNotes, Protocol):
 
     def written_since(self, since: dt.date) -> list[tuple[str, str]]:
         """(url, relpath) of files a sync wrote for releases published on or after `since`."""
+        ...
+
+    def at(self, relpath: str) -> Entry | None:
+        """The file at a relative path, if the index has one."""
         ...
 
     def incomplete(self) -> list[tuple[str, str]]:
