@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import random
+import signal
 import subprocess
 import sys
 import tempfile
@@ -91,6 +92,8 @@ def main() -> int:
         print("full disk: skipped (mounting a tmpfs needs root)")
         tally("disk", skipped="not root")
         return 0
+    # Stopped (SIGTERM), it unmounts all the same: the finally below runs on SystemExit.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     site = stand_in(PAGES, random.Random(0))
     with tempfile.TemporaryDirectory(prefix="disk-") as work:
         disk = Path(work) / "disk"
