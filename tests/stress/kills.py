@@ -36,7 +36,15 @@ from pathlib import Path
 
 from tests.standin import StandIn
 from tests.stress.killpoint import CHILD, POINTS
-from tests.stress.look import Look, age, look, new_findings, offline_findings, state_whole
+from tests.stress.look import (
+    Look,
+    age,
+    look,
+    new_findings,
+    offline_findings,
+    state_whole,
+    written,
+)
 from tests.tally import tally
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,11 +69,14 @@ class Counts:
     failed_runs: int = 0
     #: Temporary files that kills left, which a later sync deletes once stale (not a loss).
     litter: int = 0
+    #: Files the state no longer records as this tool's own, or with another digest, where
+    #: an uninterrupted run's does (not a loss: such a file is not re-checked by sync).
+    unrecorded: int = 0
 
     def bad(self) -> int:
         """The sum of the counts that say something went wrong."""
         counts: dict[str, int] = vars(self)
-        return sum(counts.values()) - self.trials - self.litter
+        return sum(counts.values()) - self.trials - self.litter - self.unrecorded
 
 
 @dataclass
@@ -268,6 +279,8 @@ class Trials:
         group.duplicated |= after.duplicated
         different = [r for r, b in target.files.files.items() if after.files.get(r, b) != b]
         findings = new_findings(offline_findings(root), target.findings)
+        ours = written(root)
+        unrecorded = [r for r, sha in written(target.root).items() if ours.get(r) != sha]
         whole = whole and state_whole(root)
         counts.trials += group.kills
         counts.litter += len(litter)
@@ -277,11 +290,13 @@ class Trials:
         counts.different += len(different)
         counts.verify_bad += len(findings)
         counts.state_bad += 0 if whole else 1
+        counts.unrecorded += len(unrecorded)
         print(
             f"  {group.name}: {group.kills} kills; {len(group.lost)} lost,"
             f" {len(group.partial)} partial, {len(group.duplicated)} duplicated,"
             f" {len(different)} different, {len(findings)} new findings, state"
-            f" {'whole' if whole else 'DAMAGED'}; {len(litter)} temporary files left by kills",
+            f" {'whole' if whole else 'DAMAGED'}; {len(litter)} temporary files left by kills,"
+            f" {len(unrecorded)} not recorded as this tool's own",
             flush=True,
         )
         for line in [*sorted(group.lost), *sorted(group.partial), *different, *findings][:10]:
@@ -381,7 +396,8 @@ def main(argv: list[str] | None = None) -> int:
         f"kill trials: {c.trials} kills in {time.monotonic() - began:.0f} s; {c.lost} files lost,"
         f" {c.partial} partial, {c.duplicated} duplicated, {c.different} different,"
         f" {c.verify_bad} new verify findings, {c.state_bad} damaged states,"
-        f" {c.failed_runs} failed runs; {c.litter} temporary files left by kills (tidied)"
+        f" {c.failed_runs} failed runs; {c.litter} temporary files left by kills (tidied),"
+        f" {c.unrecorded} files no longer recorded as this tool's own"
     )
     tally("kills", **vars(c))
     return 1 if c.bad() else 0

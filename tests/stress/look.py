@@ -87,6 +87,15 @@ def state_whole(root: Path) -> bool:
     return rows == [("ok",)]
 
 
+def written(root: Path) -> dict[str, str]:
+    """The files the state records as this tool's own, with the digest it wrote."""
+    db = sqlite3.connect(root / STATE_DIR / STATE_FILE)
+    try:
+        return dict(db.execute("SELECT relpath, sha256 FROM written").fetchall())
+    finally:
+        db.close()
+
+
 def offline_findings(root: Path) -> dict[str, tuple[str, ...]]:
     """`scraper verify --offline`'s findings: the kinds found, by file."""
     command = [sys.executable, "-m", "scraper", "verify", "--offline", "--json"]

@@ -143,6 +143,15 @@ SUMMED = {
 }
 
 
+#: Counts shown after a row's checks that say what happened, not that anything went wrong.
+INFO = {
+    "kills": (
+        ("litter", "temporary files left by kills (tidied)"),
+        ("unrecorded", "files no longer recorded as this tool's own"),
+    )
+}
+
+
 def table(rows: Mapping[str, list[dict[str, Any]]]) -> tuple[list[str], int]:
     """The table's lines and how many of its figures are bad."""
     lines, bad = [], 0
@@ -153,6 +162,7 @@ def table(rows: Mapping[str, list[dict[str, Any]]]) -> tuple[list[str], int]:
         total = summed(rows[row])
         shown = [f"{int(total.get(key, 0))} {words}" for key, words in checks]
         bad += sum(1 for key, _ in checks if total.get(key, 0))
+        shown += [f"{int(total[key])} {words}" for key, words in INFO.get(row, ()) if key in total]
         notes = sorted({str(r["skipped"]) for r in rows[row] if "skipped" in r})
         extra = f" (skipped: {'; '.join(notes)})" if notes else ""
         lines.append(f"  {label:<18} {int(total.get(tried, 0))} {noun}: {', '.join(shown)}{extra}")
