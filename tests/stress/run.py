@@ -162,10 +162,11 @@ def table(rows: Mapping[str, list[dict[str, Any]]]) -> tuple[list[str], int]:
         total = summed(rows[row])
         shown = [f"{int(total.get(key, 0))} {words}" for key, words in checks]
         bad += sum(1 for key, _ in checks if total.get(key, 0))
-        shown += [f"{int(total[key])} {words}" for key, words in INFO.get(row, ()) if key in total]
+        info = [f"{int(total[key])} {words}" for key, words in INFO.get(row, ()) if key in total]
         notes = sorted({str(r["skipped"]) for r in rows[row] if "skipped" in r})
         extra = f" (skipped: {'; '.join(notes)})" if notes else ""
-        lines.append(f"  {label:<18} {int(total.get(tried, 0))} {noun}: {', '.join(shown)}{extra}")
+        said = "; ".join([", ".join(shown), *([", ".join(info)] if info else [])])
+        lines.append(f"  {label:<18} {int(total.get(tried, 0))} {noun}: {said}{extra}")
     memory_lines, memory_bad = _memory(rows.get("memory", []))
     lines.extend(memory_lines)
     bad += memory_bad
