@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 MIN_PYTHON := 3.11
 PY_CHECK   := import sys; sys.exit(sys.version_info < tuple(map(int, "$(MIN_PYTHON)".split("."))))
 
-.PHONY: install test lint check bench demo report-demo clean chromium
+.PHONY: install test lint check bench demo report-demo clean chromium stress stress-short
 
 # A .venv whose python is missing, broken or too old (made by an old Python, or left by an
 # interpreter since removed) would fail every later call: then the stamp is out of date
@@ -60,6 +60,14 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 
 check: lint test
+
+# Crash (kill) trials, network faults, hostile archives, fuzzing, memory, a full disk: then
+# the table of what they counted (README: Reliability). Full: several minutes; short: ~2.
+stress: $(STAMP)
+	$(PY) -m tests.stress.run
+
+stress-short: $(STAMP)
+	$(PY) -m tests.stress.run --short
 
 bench: $(STAMP)
 	$(PY) tests/bench/run.py

@@ -436,3 +436,24 @@ def test_a_read_only_verify_cut_short_is_recorded_in_the_state_it_found(
     assert done.returncode == 130
     with Archive.read_only(archive) as state:
         assert [run.exit_code for run in state.runs("verify")] == [130]
+
+
+def test_a_fix_killed_between_its_rename_and_its_record_is_recorded_by_the_next_fix(
+    site: StandIn, archive: Path, config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert sync(site, archive, config_file).code == EXIT_OK
+    path = next(p for p in files(archive) if "te-huia" in p)
+    site.change(EDITED, "Te Huia service extension welcomed, corrected")
+
+    def killed_before_the_record(self: Archive, *args: object) -> None:
+        raise Killed  # the file holds the page's new bytes; the state does not know it
+
+    monkeypatch.setattr(Archive, "_put_written", killed_before_the_record)
+    with pytest.raises(Killed):
+        verify(site, archive, config_file, "--fix", str(archive / path))
+    monkeypatch.undo()
+    assert "corrected" in files(archive)[path]
+    verify(site, archive, config_file, "--fix", str(archive / path))
+    # The file is exactly what its page makes: this tool's own write, not an edit by hand.
+    offline = verify(site, archive, config_file, "--offline", str(archive / path))
+    assert offline.report["findings"] == []

@@ -46,13 +46,17 @@ class Fixer:
         result = check.result
         if result.fixed is not None:
             return
-        if not FIXABLE & result.kinds.keys() or _HANDS_OFF & result.kinds.keys():
+        # A "local-edit" that is byte for byte the file the page makes is this tool's own
+        # write whose record a kill cut off (between the rename and the state's commit):
+        # writing it again (the same bytes) records it as this tool's own once more.
+        own = page is not None and _unrecorded_own_write(check)
+        if not own and (not FIXABLE & result.kinds.keys() or _HANDS_OFF & result.kinds.keys()):
             return
-        if "local-edit" in result.kinds and not self.force:
+        if "local-edit" in result.kinds and not self.force and not own:
             result.fixed = "kept: edited by hand since this tool wrote it (--force to overwrite)"
             return
         try:
-            if page is not None and _FROM_PAGE & result.kinds.keys():
+            if page is not None and (own or _FROM_PAGE & result.kinds.keys()):
                 result.fixed = _from_page(self.archive, result.path, page, self.now, self._written)
             elif "noncanonical" in result.kinds and check.release is not None:
                 assert result.text is not None  # a readable file
@@ -62,6 +66,13 @@ class Fixer:
             raise  # nothing later could be recorded either
         except StoreError as exc:
             result.fixed = f"not fixed: {exc}"
+
+
+def _unrecorded_own_write(check: Checked) -> bool:
+    """Whether a "local-edit" is the file its page makes, byte for byte, and nothing else."""
+    result = check.result
+    found = set(result.kinds) - {"ok"}
+    return found == {"local-edit"} and result.text == result.expected
 
 
 def _from_page(

@@ -1,1 +1,1 @@
-"""Stress runs: each module with a `main` is one part of `make stress`."""
+"""`make stress`: crash trials, fault and hostile-archive tests, fuzzing, and the table; each module here with a `main` is one part of it."""
