@@ -1,1 +1,4 @@
-"""`make stress`: crash trials, fault and hostile-archive tests, fuzzing, and the table; each module here with a `main` is one part of it."""
+"""`make stress`: crash trials, fault and hostile-archive tests, fuzzing, and the table.
+
+Each module here with a `main` is one part of it.
+"""
