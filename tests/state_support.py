@@ -55,7 +55,9 @@ def synced_archive(root: Path) -> Path:
             NOW.timestamp(),
         )
         page = Fetched(WRITTEN_URL, 200, b"<html></html>", None, None, WRITTEN_URL)
-        keeping(archive, KeepSettings(), [])(page, NOW.date())
+        source = keeping(archive, KeepSettings(), [])(page, NOW.date())
+        assert source is not None
+        archive.note_source(WRITTEN_FILE, source)
     return root
 
 

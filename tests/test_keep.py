@@ -201,12 +201,15 @@ def test_rebuild_brings_back_deleted_and_edited_files_without_a_request(
 
     dry = invoke("rebuild", "--archive", str(archive), "--dry-run", "--json")
     assert dry.code == EXIT_OK, dry.stderr
+    assert [w["path"] for w in dry.report["rewritten"]] == [gone]
+    assert dry.report["edited"] == [edited]  # changed by hand: only --force rewrites it
+    dry = invoke("rebuild", "--archive", str(archive), "--dry-run", "--force", "--json")
     assert sorted(w["path"] for w in dry.report["rewritten"]) == sorted([gone, edited])
     assert theirs in dry.report["not_ours"]
     assert not (archive / gone).exists()
     assert (archive / edited).read_text(encoding="utf-8") == "hand edited\n"
 
-    done = invoke("rebuild", "--archive", str(archive), "--json")
+    done = invoke("rebuild", "--archive", str(archive), "--force", "--json")
     assert done.code == EXIT_OK, done.stderr
     assert done.report["rewritten"] == dry.report["rewritten"]
     assert done.report["unchanged"] == len(before) - 2

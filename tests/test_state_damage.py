@@ -80,8 +80,8 @@ def test_text_that_is_not_utf8_is_damage(tmp_path: Path) -> None:
         ("UPDATE pages SET record = 'metadata'", "pages.record in row 1 is not response or"),
         ("UPDATE pages SET listed = 'soon'", "pages.listed in row 1 is not a date"),
         ("UPDATE pages SET at = 'x'", "pages.at in row 1 is not an integer"),
-        ("DROP INDEX files_title", "its tables are not those of schema version 6 (files_title)"),
-        ("CREATE TABLE extra (x)", "its tables are not those of schema version 6 (extra)"),
+        ("DROP INDEX files_title", "its tables are not those of schema version 7 (files_title)"),
+        ("CREATE TABLE extra (x)", "its tables are not those of schema version 7 (extra)"),
     ],
 )
 def test_values_of_the_wrong_type_or_shape_are_damage(tmp_path: Path, sql: str, says: str) -> None:

@@ -32,7 +32,7 @@ def existing_state(root: Path) -> Iterator[Archive | None]:
     if not state.is_dir() or not os.access(state, os.W_OK):
         yield None  # no state to keep it in (a read-only run creates none), or not ours
         return
-    with hold_lock(root), Archive(root, held=True, busy_timeout=0.5) as archive:
+    with hold_lock(root) as lock, Archive(root, lock=lock, busy_timeout=0.5) as archive:
         yield archive
 
 

@@ -94,8 +94,17 @@ _V6 = """
 CREATE TABLE incomplete (url TEXT PRIMARY KEY, relpath TEXT NOT NULL);
 """
 
+# Version 7: the kept record (pages.record_id: a response, or a revisit of one) each file
+# this tool wrote was rendered from; a file written from no kept page (pages not kept, or a
+# failure to keep it, or from the feed alone) has no row. Rebuild and stale-render use this
+# record only, never a newer page of the release. An older state simply has none.
+_V7 = """
+CREATE TABLE sources (relpath TEXT PRIMARY KEY, record_id TEXT NOT NULL);
+CREATE INDEX pages_record ON pages (record_id);
+"""
+
 #: Step N takes a database from version N to N + 1 (PRAGMA user_version). Append; never edit.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -225,6 +234,7 @@ _SHAPES: dict[str, dict[str, _Rule]] = {
         "listed": _DATE_OR_NULL,
     },
     "incomplete": {"url": _TEXT, "relpath": _TEXT},
+    "sources": {"relpath": _TEXT, "record_id": _TEXT},
 }
 _IN_FOLDER = " ".join(
     f"WHEN '{kind}' THEN substr(relpath, 1, {len(folder) + 1}) = '{folder}/'"

@@ -319,8 +319,31 @@ class State:
     def _forget_file(self, relpath: str) -> None:
         """Forget a removed file: in the index, what this tool wrote, its alias, its check."""
         with self._writing() as db:
-            for table in ("files", "written", "learnt", "verified", "findings", "incomplete"):
+            tables = ("files", "written", "learnt", "verified", "findings", "incomplete", "sources")
+            for table in tables:
                 db.execute(f"DELETE FROM {table} WHERE relpath = ?", (relpath,))
+
+    # -- the kept page each file was written from ------------------------------------------
+
+    @staticmethod
+    def _put_source(db: sqlite3.Connection, relpath: str, record_id: str | None) -> None:
+        """Note the kept record a file was rendered from, or (None) that it was from none."""
+        if record_id is None:
+            db.execute("DELETE FROM sources WHERE relpath = ?", (relpath,))
+        else:
+            db.execute("INSERT OR REPLACE INTO sources VALUES (?, ?)", (relpath, record_id))
+
+    def source_of(self, relpath: str) -> str | None:
+        """The WARC-Record-ID of the kept page a file was written from (None: none kept)."""
+        with self._reading() as db:
+            row = db.execute("SELECT record_id FROM sources WHERE relpath = ?", (relpath,))
+            found = row.fetchone()
+        return None if found is None else str(found[0])
+
+    def note_source(self, relpath: str, record_id: str) -> None:
+        """Note that a file, as it is, is what a kept page renders (the page came again)."""
+        with self._writing() as db:
+            self._put_source(db, relpath, record_id)
 
     # -- files written from the feed alone (sync --feed-only) -------------------------------
 

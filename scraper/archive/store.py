@@ -131,6 +131,11 @@ class Archive(State):
         """
         return cls(root, writable=False)
 
+    @property
+    def lock(self) -> HeldLock | None:
+        """The lock this archive was opened under, checked before each write (None: none)."""
+        return self._lock
+
     def __enter__(self) -> Archive:
         """Use as a context manager."""
         return self
@@ -243,11 +248,13 @@ class Archive(State):
         now: dt.datetime,
         *,
         incomplete: bool = False,
+        source: str | None = None,
     ) -> None:
         """Write one file atomically, then record it in the index and the sync state.
 
         `incomplete`: it was made from the feed alone (sync --feed-only) and is marked so;
-        any other write of the release, made from its page, clears the mark.
+        any other write of the release, made from its page, clears the mark. `source`: the
+        WARC-Record-ID of the kept page it was rendered from (None: from no kept page).
         """
         path = self.root / relpath
         self._must_be_writable(path, "written")
@@ -266,6 +273,7 @@ class Archive(State):
                 sha256 = hashlib.sha256(data).hexdigest()
                 self._put_written(db, (url, relpath, sha256, published, now))
                 self._mark_incomplete(db, url, relpath, incomplete)
+                self._put_source(db, relpath, source)
         except StoreError as exc:
             raise StateError(
                 f"{path} was written, but the state could not record it: {exc}; then sync again"

@@ -18,6 +18,9 @@ from scraper.cli.options import archive_options, config_from_options, wait_optio
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @archive_options
 @click.option("--dry-run", is_flag=True, help="List the files that would change; write nothing.")
+@click.option(
+    "--force", is_flag=True, help="Rewrite files changed by hand since this tool wrote them too."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @wait_option("Seconds to wait for a sync holding the archive.")
 def rebuild_command(paths: tuple[Path, ...], **opts: Any) -> None:
@@ -33,6 +36,7 @@ def rebuild_command(paths: tuple[Path, ...], **opts: Any) -> None:
             now=dt.datetime.now(dt.UTC),
             dry_run=opts["dry_run"],
             lock_wait=opts["lock_wait"],
+            force=opts["force"],
         ),
         as_json,
         contextlib.nullcontext(),

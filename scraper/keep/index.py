@@ -48,6 +48,11 @@ def newest_record(state: State, url: str) -> PageRecord | None:
     return _one(state, "url = ? ORDER BY id DESC LIMIT 1", (url,))
 
 
+def record_by_id(state: State, record_id: str) -> PageRecord | None:
+    """The record with this WARC-Record-ID (a file's source), or None when it is not indexed."""
+    return _one(state, "record_id = ? ORDER BY id DESC LIMIT 1", (record_id,))
+
+
 def newest_response(state: State, url: str, digest: str) -> PageRecord | None:
     """The newest response record of a page with these bytes (what a revisit refers to)."""
     where = "url = ? AND record = 'response' AND digest = ? ORDER BY id DESC LIMIT 1"

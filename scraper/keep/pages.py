@@ -24,7 +24,7 @@ from warcio.warcwriter import WARCWriter
 
 from scraper.archive.runs import existing_state
 from scraper.archive.state import State
-from scraper.archive.store import STATE_DIR, Archive
+from scraper.archive.store import STATE_DIR, Archive, HeldLock
 from scraper.errors import LockedError, ScraperError, StoreError
 from scraper.keep import index
 from scraper.keep.index import PageRecord
@@ -77,9 +77,12 @@ class PageKeeper:
         settings: KeepSettings,
         agent: str = "",
         clock: Callable[[], dt.datetime] = _utc_now,
+        lock: HeldLock | None = None,
     ) -> None:
-        """Keep into `folder` (see `warc_folder`), indexing in `state`."""
+        """Keep into `folder` (see `warc_folder`), indexing in `state`; `lock`: the archive's
+        lock held, checked before each page is kept (as before each file is written)."""
         self.state = state
+        self.lock = lock
         self.agent = agent
         self.clock = clock
         self.files = WarcFolder(
@@ -93,8 +96,17 @@ class PageKeeper:
 
         `query`: the URL's query is part of the page (a listing's `?page=N`), kept in its URI.
         """
+        row = self.keep_record(fetched, listed, query=query)
+        return None if row is None else row.record
+
+    def keep_record(
+        self, fetched: Fetched, listed: dt.date | None = None, *, query: bool = False
+    ) -> PageRecord | None:
+        """Keep a page's response, as `keep` does: its record as indexed (None: a 304)."""
         if fetched.not_modified:
             return None
+        if self.lock is not None:
+            self.lock.check()  # a lock lost: another run may be appending too
         url = public_url(fetched.url, query=query)
         digest = payload_digest(fetched.body)
         when = self.clock().astimezone(dt.UTC).isoformat(timespec="microseconds")
@@ -107,7 +119,7 @@ class PageKeeper:
             url, kind, record_id, file, start, start + at, len(data) - at, digest, when, listed
         )
         index.put_record(self.state, row)
-        return kind
+        return row
 
     def _records(
         self, url: str, fetched: Fetched, when: str, digest: str, last: PageRecord | None
@@ -185,9 +197,19 @@ def _response_headers(fetched: Fetched) -> StatusAndHeaders:
 
 def read_page(state: State, folder: Path, url: str) -> StoredPage | None:
     """The newest page kept for a URL, read with one seek (None: none is kept)."""
-    last = index.newest_record(state, url)
+    return _read(state, folder, index.newest_record(state, url))
+
+
+def read_record(state: State, folder: Path, record_id: str) -> StoredPage | None:
+    """The page a record (a response, or a revisit of one) holds (None: not indexed)."""
+    return _read(state, folder, index.record_by_id(state, record_id))
+
+
+def _read(state: State, folder: Path, last: PageRecord | None) -> StoredPage | None:
+    """The page of a record, from its own bytes or, a revisit's, its response's."""
     if last is None:
         return None
+    url = last.url
     record = last if last.record == "response" else index.newest_response(state, url, last.digest)
     if record is None:
         return None  # a revisit whose response is gone: nothing to read
@@ -220,31 +242,36 @@ class Keeping:
         self.notes = notes
         self.listings = listings
 
-    def __call__(self, fetched: Fetched, listed: dt.date | None) -> None:
-        """Keep one fetched page."""
-        self._keep(fetched, listed, query=False)
+    def __call__(self, fetched: Fetched, listed: dt.date | None) -> str | None:
+        """Keep one fetched page: its record's WARC-Record-ID (None: it was not kept)."""
+        return self._keep(fetched, listed, query=False)
 
     def discovered(self, fetched: Fetched) -> None:
         """Keep a feed or listing page, when the settings ask for them (query and all)."""
         if self.listings and fetched.status == 200:  # not a missing page past a listing's end
             self._keep(fetched, None, query=True)
 
-    def _keep(self, fetched: Fetched, listed: dt.date | None, *, query: bool) -> None:
-        """Keep a page; on a failure, say so once and keep nothing more this run."""
+    def _keep(self, fetched: Fetched, listed: dt.date | None, *, query: bool) -> str | None:
+        """Keep a page: its record's id; on a failure, say so once and keep nothing more
+        this run. A lost lock ends the run, as it ends its writing of files."""
         if self.keeper is None:
-            return
+            return None
         try:
-            self.keeper.keep(fetched, listed, query=query)
+            row = self.keeper.keep_record(fetched, listed, query=query)
+        except LockedError:
+            raise
         except StoreError as exc:
             self.keeper = None
             self.notes.append(f"pages are no longer kept in this run: {exc}")
+            return None
+        return None if row is None else row.record_id
 
 
 def keeping(archive: Archive, settings: KeepSettings, notes: list[str]) -> Keeping:
     """The keeping of pages of a job on an archive (one open to change: under its lock)."""
     keeper = None
     if settings.pages and archive.writable:
-        keeper = PageKeeper(archive, archive_warc(archive), settings)
+        keeper = PageKeeper(archive, archive_warc(archive), settings, lock=archive.lock)
     return Keeping(keeper, notes, listings=settings.discovery)
 
 
@@ -260,22 +287,29 @@ class MomentaryKeeping(Keeping):
         self.settings = settings
         self.on = settings.pages
 
-    def _keep(self, fetched: Fetched, listed: dt.date | None, *, query: bool) -> None:
-        """Take the lock, keep the page, let go; stop keeping when that cannot be done."""
+    def _keep(self, fetched: Fetched, listed: dt.date | None, *, query: bool) -> str | None:
+        """Take the lock, keep the page, let go; stop keeping when that cannot be done.
+
+        Its record's id is returned as `Keeping` returns it (a read-only run writes no file).
+        """
         if not self.on or fetched.not_modified:
-            return
+            return None
         try:
             with existing_state(self.root) as state:
                 if state is None:
                     why = f"{self.root} has no state folder this user may write"
                     self._stop(f"the pages fetched are not kept: {why}")
-                    return
+                    return None
                 folder = warc_folder(self.root / STATE_DIR)
-                PageKeeper(state, folder, self.settings).keep(fetched, listed, query=query)
+                keeper = PageKeeper(state, folder, self.settings, lock=state.lock)
+                row = keeper.keep_record(fetched, listed, query=query)
         except LockedError:
             self._stop("a sync holds the archive: the pages fetched from then on are not kept")
+            return None
         except ScraperError as exc:
             self._stop(f"pages are no longer kept in this run: {exc}")
+            return None
+        return None if row is None else row.record_id
 
     def _stop(self, note: str) -> None:
         """Keep nothing more this run, and say why."""

@@ -82,6 +82,8 @@ class Applier:
         self._completed: set[str] = set()
         #: URLs whose pages this run asked for: never asked again (a block counts once).
         self._tried: set[str] = set()
+        #: The kept record of the page in hand, that its file is written from (None: not kept).
+        self._source: str | None = None
 
     def apply(self, plan: Plan) -> None:
         """Record what was found, finish old moves, fetch and write, re-check, settle."""
@@ -159,7 +161,7 @@ class Applier:
                 )
             self.session.failed(item.url, exc)
             return "failed", item.url
-        self._keep(fetched, listed_date(item, self.options.timezone))
+        self._source = self._keep(fetched, listed_date(item, self.options.timezone))
         outcome, url = self._guarded(item.url, lambda: self._store(item, fetched))
         if outcome != "ambiguous" and outcome != "failed":
             self.archive.done_pending(item.url)
@@ -211,6 +213,8 @@ class Applier:
             return "unchanged"
         on_disk = self.archive.read_text(entry.relpath)
         if text == on_disk:
+            if self._source is not None:  # the page kept now makes the file as it is
+                self.archive.note_source(entry.relpath, self._source)
             self.session.commit(fetched)
             self.report.unchanged += 1
             return "unchanged"
@@ -245,7 +249,9 @@ class Applier:
 
     def _write(self, relpath: str, release: Release, fetched: Fetched) -> None:
         """Write a release's file, then keep the validators of the page it came from."""
-        self.archive.write(relpath, dumps(release), release.url, release.date, self.now)
+        self.archive.write(
+            relpath, dumps(release), release.url, release.date, self.now, source=self._source
+        )
         self._written.add(relpath)
         self.session.commit(fetched)
 
@@ -273,7 +279,9 @@ class Applier:
     def _complete_one(self, url: str, relpath: str, fetched: Fetched) -> tuple[str, str]:
         """Write a feed-only file as its page makes it (its moves and hand edits as `_update`)."""
         entry = self.archive.at(relpath)
-        release = self._release(fetched, entry.date if entry is not None else None)
+        fallback = entry.date if entry is not None else None
+        self._source = self._keep(fetched, fallback)  # kept as any page a file is written from
+        release = self._release(fetched, fallback)
         if entry is not None and entry.url == url:
             outcome = self._update(entry, release, fetched)  # moved if its date or address did
         else:  # the file is gone (or was changed by hand): written anew, as if found
@@ -298,7 +306,7 @@ class Applier:
             if fetched is None or fetched.not_modified:
                 self.report.unchanged += fetched is not None
                 continue
-            self._keep(fetched, entry.date)
+            self._source = self._keep(fetched, entry.date)
             self._guarded(url, partial(self._recheck_one, entry, fetched))
 
     def _recheck_one(self, entry: Entry, fetched: Fetched) -> tuple[str, str]:

@@ -23,11 +23,11 @@ from scraper.archive.store import SYNC_ONE, Archive, open_archive, require_archi
 from scraper.config import Config
 from scraper.dates import is_placeholder
 from scraper.errors import StateError
-from scraper.keep.pages import keeping_for
+from scraper.keep.pages import Keeping, keeping_for
 from scraper.keep.settings import KeepSettings
 from scraper.keep.stale import mark_stale
 from scraper.net.session import Session, StopCheck, Stopped
-from scraper.net.source import PageSource, timed
+from scraper.net.source import Fetched, PageSource, timed
 from scraper.site.parse import ParseOptions
 from scraper.sync.engine import open_source
 from scraper.verify import offline
@@ -251,13 +251,24 @@ def _check_online(
     )
     targets = _targets(archive, checked)
     judged = fixer.fix if fixer is not None else None
-    kept = keeping_for(archive, options.keep, report.notes)
+    kept = _kept_for(keeping_for(archive, options.keep, report.notes), fixer)
     check = OnlineCheck(session, options.parse, options.concurrency, progress, judged, kept)
     try:
         check.run(targets)
     except Stopped as stop_:
         report.stopped, report.stop_kind = str(stop_), stop_.kind
     report.unchecked = len(targets) - check.done
+
+
+def _kept_for(keeping: Keeping, fixer: Fixer | None) -> Callable[[Fetched, dt.date | None], None]:
+    """Keep each page fetched; tell a fixer the record kept, which it writes the file from."""
+
+    def kept(fetched: Fetched, fallback: dt.date | None) -> None:
+        source = keeping(fetched, fallback)
+        if fixer is not None:
+            fixer.source = source
+
+    return kept
 
 
 def _targets(archive: Archive, checked: list[Checked]) -> list[Target]:

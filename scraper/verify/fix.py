@@ -39,6 +39,8 @@ class Fixer:
         self.now = now
         #: The URLs written (each release once per run).
         self._written: set[str] = set()
+        #: The kept record of the page in hand, that a file is written from (None: not kept).
+        self.source: str | None = None
 
     def fix(self, check: Checked, page: Release | None = None) -> None:
         """Fix one file if it is fixable, from `page` (the release its page holds) when
@@ -57,7 +59,9 @@ class Fixer:
             return
         try:
             if page is not None and (own or _FROM_PAGE & result.kinds.keys()):
-                result.fixed = _from_page(self.archive, result.path, page, self.now, self._written)
+                result.fixed = _from_page(
+                    self.archive, result.path, page, self.now, self._written, self.source
+                )
             elif "noncanonical" in result.kinds and check.release is not None:
                 assert result.text is not None  # a readable file
                 self.archive.rewrite(result.path, dumps(check.release), was=result.text)
@@ -76,7 +80,12 @@ def _unrecorded_own_write(check: Checked) -> bool:
 
 
 def _from_page(
-    archive: Archive, relpath: str, page: Release, now: dt.datetime, written: set[str]
+    archive: Archive,
+    relpath: str,
+    page: Release,
+    now: dt.datetime,
+    written: set[str],
+    source: str | None,
 ) -> str:
     """Write a file from its page: in place, or at its new path with the old one removed."""
     kind = content_type_of(page.url) or "release"
@@ -94,7 +103,7 @@ def _from_page(
     target = free_relpath(archive, kind, page, current=relpath)
 
     def write_at(path: str) -> None:
-        archive.write(path, dumps(page), page.url, page.date, now)
+        archive.write(path, dumps(page), page.url, page.date, now, source=source)
 
     if place(archive, page.url, relpath, target, write_at):
         return f"moved to {target}, rewritten from the page"
