@@ -105,6 +105,8 @@ def test_the_table_counts_what_went_wrong_and_peaks_over_their_bounds(tmp_path: 
         {"row": "faults", "cases": 4, "wrong_files": 0},
         {"row": "memory", "case": "big page", "peak_mib": 80.0, "bound_mib": 100},
         {"row": "memory", "case": "huge feed", "peak_mib": 120.5, "bound_mib": 100},
+        {"row": "memory", "case": "bomb", "peak_mib": 200.0, "bound_mib": 400},
+        {"row": "warc-kills", "trials": 3, "torn": 2, "unreadable": 0, "sync_failed": 1},
     ]
     tally = tmp_path / "tally.jsonl"
     tally.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
@@ -112,9 +114,12 @@ def test_the_table_counts_what_went_wrong_and_peaks_over_their_bounds(tmp_path: 
     text = "\n".join(shown)
     assert "15 kills: 1 files lost, 0 partial, 0 duplicated" in text
     assert "4 cases: 0 wrong files written" in text
-    assert "worst huge feed: 120.5 MiB (bound 100 MiB); 1 of 2 over" in text
+    assert "largest bomb 200.0 MiB (bound 400)" in text
+    assert "nearest its bound huge feed 120.5 MiB (bound 100); 1 of 3 cases over" in text
+    assert "3 kills: 0 unreadable WARC files" in text and "1 failed syncs after" in text
+    assert "2 torn ends cut off on the next open" in text
     assert "hostile archives   not run (no part counted it)" in text
-    assert bad == 2  # the lost file and the peak over its bound
+    assert bad == 3  # the lost file, the peak over its bound, the sync after WARC kills
 
 
 def test_modules_that_run_as_programs_are_found_and_helpers_are_not(tmp_path: Path) -> None:

@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> None:
         unreadable=unreadable,
         duplicated=duplicated,
         dangling=dangling,
-        sync_ok=carried_on,
+        sync_failed=int(not carried_on),
     )
     if unreadable or duplicated or dangling or not carried_on:
         sys.exit(1)
