@@ -102,7 +102,7 @@ def _rebuild(archive: Path, *, delete: bool) -> tuple[int, float]:
 
 def run() -> None:
     """Measure keeping pages and rebuilding from them."""
-    heading("6. kept pages (WARC) and rebuild")
+    heading("7. kept pages (WARC) and rebuild")
     archive = _demo_archive()
     pages = _pages(archive)
     ms, size = _keeping(pages)
