@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from tests.stress.killpoint import CHILD
+from tests.stress.kills import Counts
 from tests.stress.look import look, state_whole
 from tests.stress.run import discover, read_tally, table
 
@@ -115,6 +116,17 @@ def test_the_table_counts_what_went_wrong_and_peaks_over_their_bounds(tmp_path: 
     assert "worst huge feed: 120.5 MiB (bound 100 MiB); 1 of 2 over" in text
     assert "hostile archives   not run (no part counted it)" in text
     assert bad == 2  # the lost file and the peak over its bound
+
+
+def test_a_file_a_kill_left_unrecorded_as_this_tools_own_is_a_bad_count(tmp_path: Path) -> None:
+    assert Counts(trials=3, litter=2).bad() == 0
+    assert Counts(trials=3, litter=2, unrecorded=1).bad() == 1
+    lines = [{"row": "kills", "trials": 4, "lost": 0, "litter": 2, "unrecorded": 1}]
+    tally = tmp_path / "tally.jsonl"
+    tally.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    shown, bad = table(read_tally(tally))
+    assert "1 files no longer recorded as this tool's own" in "\n".join(shown)
+    assert bad == 1
 
 
 def test_modules_that_run_as_programs_are_found_and_helpers_are_not(tmp_path: Path) -> None:
