@@ -8,7 +8,6 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from scraper.archive import store
 from scraper.archive.state import Finding, Learnt
 from scraper.archive.store import Archive, RunRecord
 from scraper.keep.pages import keeping
@@ -72,17 +71,17 @@ class _Killed(BaseException):
 def _killed_before_its_rename(archive: Archive, text: str) -> None:
     """A write a kill cut off before its rename: it leaves its intent, and no file."""
 
-    def killed(*_args: object) -> None:
+    def killed(*_args: object, **_options: object) -> None:
         raise _Killed
 
-    real = store.atomic_write
-    store.atomic_write = killed
+    real = os.replace
+    os.replace = killed
     try:
         archive.write(INTENT_FILE, text, INTENT_URL, dt.date(2030, 1, 2), NOW, source="<urn:x>")
     except _Killed:
         pass
     finally:
-        store.atomic_write = real
+        os.replace = real
 
 
 def state_file(root: Path) -> Path:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
 
-from scraper.archive import atomic
 from scraper.archive.store import Archive, open_archive
 from scraper.errors import StoreError
 from scraper.exitcodes import EXIT_OK
@@ -89,7 +89,7 @@ def test_a_write_killed_before_its_rename_is_forgotten_and_the_old_record_stays(
         archive.write(NEW_FILE, new_text(), NEW_URL, dt.date(2030, 1, 1), NOW, source="<urn:a>")
         old = sha256(root / NEW_FILE)
         changed = new_text().replace("North Korea leads", "Changed")
-        monkeypatch.setattr(atomic.os, "replace", killed)
+        monkeypatch.setattr(os, "replace", killed)
         with pytest.raises(Killed):
             archive.write(NEW_FILE, changed, NEW_URL, dt.date(2030, 1, 1), NOW)
         monkeypatch.undo()
@@ -109,7 +109,7 @@ def test_a_write_whose_rename_fails_leaves_no_intent(
         raise OSError(28, "No space left on device")
 
     with open_archive(root) as archive:
-        monkeypatch.setattr(atomic.os, "replace", refused)
+        monkeypatch.setattr(os, "replace", refused)
         with pytest.raises(StoreError, match="No space left"):
             archive.write(NEW_FILE, new_text(), NEW_URL, dt.date(2030, 1, 1), NOW)
     assert intents(root) == []
