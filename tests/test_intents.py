@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from scraper.archive.moves import finish, move_file, unfinished_moves
 from scraper.archive.store import Archive, open_archive
 from scraper.errors import StoreError
 from scraper.exitcodes import EXIT_OK
@@ -163,3 +164,28 @@ def test_a_sync_killed_after_a_rename_leaves_a_file_later_syncs_recheck_as_their
     assert run.code == EXIT_OK
     assert [w["path"] for w in run.report["updated"]] == [path]
     assert 'title: "A corrected title"' in files(archive)[path]
+
+
+def test_a_move_killed_after_its_new_files_rename_ends_with_the_new_file_its_own(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    moved = NEW_FILE.replace("-new.md", "-moved.md")
+    published = dt.date(2030, 1, 1)
+    with open_archive(root) as archive:
+        archive.write(NEW_FILE, new_text(), NEW_URL, published, NOW)
+        monkeypatch.setattr(Archive, "_put_source", killed)
+
+        def write_new() -> None:
+            archive.write(moved, new_text(), NEW_URL, published, NOW)
+
+        with pytest.raises(Killed):
+            move_file(archive, NEW_URL, NEW_FILE, moved, write_new)
+        monkeypatch.undo()
+    with open_archive(root) as archive:
+        assert archive.written_since(published) == [(NEW_URL, moved)]
+        [move] = unfinished_moves(archive)
+        assert move.remove_old
+        finish(archive, move)
+        assert archive.written_digests() == {moved: sha256(root / moved)}
+    assert not (root / NEW_FILE).exists()
+    assert intents(root) == []
