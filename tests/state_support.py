@@ -19,6 +19,8 @@ SEED_FILE = "releases/2007/11/2007-11-20-north-korea-leads-peters-talks-washingt
 SEED_URL = "https://www.beehive.govt.nz/release/north-korea-leads-peters-talks-washington"
 WRITTEN_FILE = "releases/2030/01/2030-01-01-written-by-scraper.md"
 WRITTEN_URL = "https://www.beehive.govt.nz/release/written-by-scraper"
+INTENT_FILE = "releases/2030/01/2030-01-02-left-by-a-kill.md"
+INTENT_URL = "https://www.beehive.govt.nz/release/left-by-a-kill"
 NOW = dt.datetime(2026, 11, 28, tzinfo=dt.UTC)
 
 
@@ -58,7 +60,28 @@ def synced_archive(root: Path) -> Path:
         source = keeping(archive, KeepSettings(), [])(page, NOW.date())
         assert source is not None
         archive.note_source(WRITTEN_FILE, source)
+        _killed_before_its_rename(archive, text.replace(WRITTEN_URL, INTENT_URL))
     return root
+
+
+class _Killed(BaseException):
+    """A kill of the process at this point, as far as the archive can tell."""
+
+
+def _killed_before_its_rename(archive: Archive, text: str) -> None:
+    """A write a kill cut off before its rename: it leaves its intent, and no file."""
+
+    def killed(*_args: object, **_options: object) -> None:
+        raise _Killed
+
+    real = os.replace
+    os.replace = killed
+    try:
+        archive.write(INTENT_FILE, text, INTENT_URL, dt.date(2030, 1, 2), NOW, source="<urn:x>")
+    except _Killed:
+        pass
+    finally:
+        os.replace = real
 
 
 def state_file(root: Path) -> Path:

@@ -97,7 +97,7 @@ def test_a_version_1_state_is_migrated_keeping_what_was_written(tmp_path: Path) 
         ]
         assert archive.get_meta("listing_floor:release") == "2024-01-01"
         assert archive.runs() == []
-    assert read(path, "PRAGMA user_version") == [(7,)]
+    assert read(path, "PRAGMA user_version") == [(8,)]
     assert read(path, "SELECT * FROM written ORDER BY url") == V1_WRITTEN
     assert read(path, "SELECT name FROM sqlite_master WHERE name LIKE 'runs%' ORDER BY 1") == [
         ("runs",),
@@ -108,6 +108,7 @@ def test_a_version_1_state_is_migrated_keeping_what_was_written(tmp_path: Path) 
     assert read(path, "SELECT count(*) FROM pages") == [(0,)]
     assert read(path, "SELECT count(*) FROM incomplete") == [(0,)]
     assert read(path, "SELECT count(*) FROM sources") == [(0,)]
+    assert read(path, "SELECT count(*) FROM intents") == [(0,)]
 
 
 def test_a_migration_that_fails_leaves_the_state_as_it_was(

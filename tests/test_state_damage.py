@@ -80,8 +80,12 @@ def test_text_that_is_not_utf8_is_damage(tmp_path: Path) -> None:
         ("UPDATE pages SET record = 'metadata'", "pages.record in row 1 is not response or"),
         ("UPDATE pages SET listed = 'soon'", "pages.listed in row 1 is not a date"),
         ("UPDATE pages SET at = 'x'", "pages.at in row 1 is not an integer"),
-        ("DROP INDEX files_title", "its tables are not those of schema version 7 (files_title)"),
-        ("CREATE TABLE extra (x)", "its tables are not those of schema version 7 (extra)"),
+        ("UPDATE intents SET sha256 = 'x'", "intents.sha256 in row 1 is not a SHA-256"),
+        ("UPDATE intents SET incomplete = 2", "intents.incomplete in row 1 is not 0, 1 or"),
+        ("UPDATE intents SET written_at = NULL", "neither a write's nor a rewrite's"),
+        ("UPDATE intents SET written_at = 'soon'", "intents.written_at in row 1 is not a date"),
+        ("DROP INDEX files_title", "its tables are not those of schema version 8 (files_title)"),
+        ("CREATE TABLE extra (x)", "its tables are not those of schema version 8 (extra)"),
     ],
 )
 def test_values_of_the_wrong_type_or_shape_are_damage(tmp_path: Path, sql: str, says: str) -> None:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from tests.stress.killpoint import CHILD
+from tests.stress.kills import Counts
 from tests.stress.look import look, state_whole
 from tests.stress.run import discover, read_tally, table
 
@@ -120,6 +121,17 @@ def test_the_table_counts_what_went_wrong_and_peaks_over_their_bounds(tmp_path: 
     assert "2 torn ends cut off on the next open" in text
     assert "hostile archives   not run (no part counted it)" in text
     assert bad == 3  # the lost file, the peak over its bound, the sync after WARC kills
+
+
+def test_a_file_a_kill_left_unrecorded_as_this_tools_own_is_a_bad_count(tmp_path: Path) -> None:
+    assert Counts(trials=3, litter=2).bad() == 0
+    assert Counts(trials=3, litter=2, unrecorded=1).bad() == 1
+    lines = [{"row": "kills", "trials": 4, "lost": 0, "litter": 2, "unrecorded": 1}]
+    tally = tmp_path / "tally.jsonl"
+    tally.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    shown, bad = table(read_tally(tally))
+    assert "1 files no longer recorded as this tool's own" in "\n".join(shown)
+    assert bad == 1
 
 
 def test_modules_that_run_as_programs_are_found_and_helpers_are_not(tmp_path: Path) -> None:

@@ -103,8 +103,19 @@ CREATE TABLE sources (relpath TEXT PRIMARY KEY, record_id TEXT NOT NULL);
 CREATE INDEX pages_record ON pages (record_id);
 """
 
+# Version 8: writes noted before their rename (the intent journal): what the state is to
+# record once the file is in place, so that a run killed between the rename and that record
+# leaves the next run under the lock to finish it (store.py). `url` is null for a rewrite,
+# which records the new digest alone; `incomplete` is 0 or 1.
+_V8 = """
+CREATE TABLE intents (
+    relpath TEXT PRIMARY KEY, sha256 TEXT NOT NULL, url TEXT, published TEXT, written_at TEXT,
+    incomplete INTEGER, source TEXT
+);
+"""
+
 #: Step N takes a database from version N to N + 1 (PRAGMA user_version). Append; never edit.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -163,6 +174,9 @@ _DATE = _Rule(
 )
 _DATE_OR_NULL = _Rule(
     f"({{c}} IS NULL OR ({_DATE.sql}))", "a date (YYYY-MM-DD) or empty", free_text=False
+)
+_FLAG_OR_NULL = _Rule(
+    "({c} IS NULL OR (typeof({c}) = 'integer' AND {c} IN (0, 1)))", "0, 1 or empty", False
 )
 _SHA256 = _Rule(
     f"{_IS_TEXT} AND length({{c}}) = 64 AND trim({{c}}, '0123456789abcdef') = ''",
@@ -235,14 +249,29 @@ _SHAPES: dict[str, dict[str, _Rule]] = {
     },
     "incomplete": {"url": _TEXT, "relpath": _TEXT},
     "sources": {"relpath": _TEXT, "record_id": _TEXT},
+    "intents": {
+        "relpath": _TEXT,
+        "sha256": _SHA256,
+        "url": _TEXT_OR_NULL,
+        "published": _DATE_OR_NULL,
+        "written_at": _TEXT_OR_NULL,
+        "incomplete": _FLAG_OR_NULL,
+        "source": _TEXT_OR_NULL,
+    },
 }
 _IN_FOLDER = " ".join(
     f"WHEN '{kind}' THEN substr(relpath, 1, {len(folder) + 1}) = '{folder}/'"
     for kind, folder in CONTENT_FOLDERS.items()
 )
-#: Rules that span columns: an indexed file's kind is the one its folder holds.
+#: Rules that span columns: an indexed file's kind is the one its folder holds; an intent
+#: is a write's (url, date, time and mark all set) or a rewrite's (none of them, no source).
 _ROW_RULES: dict[str, tuple[str, str]] = {
-    "files": (f"CASE kind {_IN_FOLDER} END", "its kind is not that of its folder")
+    "files": (f"CASE kind {_IN_FOLDER} END", "its kind is not that of its folder"),
+    "intents": (
+        "(url IS NULL) = (published IS NULL) AND (url IS NULL) = (written_at IS NULL)"
+        " AND (url IS NULL) = (incomplete IS NULL) AND (url IS NOT NULL OR source IS NULL)",
+        "it is neither a write's nor a rewrite's",
+    ),
 }
 
 
@@ -278,6 +307,7 @@ def _is_counts(value: object) -> bool:
 #: Rules SQL cannot say: Python's own parsing of the values (tables of hundreds of rows).
 _PYTHON_RULES: dict[str, dict[str, tuple[Callable[[object], bool], str]]] = {
     "pending": {"published": (is_moment, "a date and time")},
+    "intents": {"written_at": (is_moment, "a date and time")},
     "runs": {
         "started": (_is_aware_moment, "a date and time with its zone"),
         "counts": (_is_counts, "an object of counts"),

@@ -29,7 +29,7 @@ from scraper.errors import StoreError
 #: A date that is a date, not a placeholder for "no date" (years 0001 and 9999; see dates.py).
 REAL_DATE = f"date > '{dt.date(dt.MINYEAR, 12, 31)}' AND date < '{dt.date(dt.MAXYEAR, 1, 1)}'"
 
-__all__ = ["RUNS_KEPT", "STATE_FILE", "Entry", "RunRecord", "Stamped", "State"]
+__all__ = ["RUNS_KEPT", "STATE_FILE", "Entry", "Intent", "RunRecord", "Stamped", "State"]
 
 STATE_FILE = "state.db"
 #: Records of runs kept per job; older ones are dropped so the check at open stays quick.
@@ -114,6 +114,25 @@ class Finding:
     detail: str
     #: When (Unix time) the verify that found them ran.
     at: float = 0.0
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A write noted before its rename: what the state records once the file is in place.
+
+    A write (`url` set) records the file as this tool's own; a rewrite (`url` None) only
+    the new digest of a file this tool wrote, if it did (see Archive.write and rewrite).
+    """
+
+    relpath: str
+    #: The SHA-256 of the new bytes: the file holds them once (and only if) renamed.
+    sha256: str
+    url: str | None = None
+    published: dt.date | None = None
+    written_at: dt.datetime | None = None
+    incomplete: bool = False
+    #: The WARC-Record-ID of the kept page it was rendered from (None: none).
+    source: str | None = None
 
 
 class State:
@@ -300,6 +319,52 @@ class State:
     def _rehash_written(db: sqlite3.Connection, relpath: str, sha256: str) -> None:
         """Note new bytes of a file this tool wrote (if it did) that are still its own."""
         db.execute("UPDATE written SET sha256 = ? WHERE relpath = ?", (sha256, relpath))
+
+    def _note_intent(self, intent: Intent) -> None:
+        """Commit a write's intent, before its rename (replacing an older one of the path)."""
+        when = intent.written_at
+        row = (
+            intent.relpath,
+            intent.sha256,
+            intent.url,
+            None if intent.published is None else _day(intent.published),
+            None if when is None else when.isoformat(timespec="seconds"),
+            None if intent.url is None else int(intent.incomplete),
+            intent.source,
+        )
+        with self._writing() as db:
+            db.execute("INSERT OR REPLACE INTO intents VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+
+    def _forget_intent(self, relpath: str) -> None:
+        """Drop a write's intent: its rename failed, so there is nothing to record."""
+        with self._writing() as db:
+            db.execute("DELETE FROM intents WHERE relpath = ?", (relpath,))
+
+    def _intents(self) -> list[Intent]:
+        """Every write's intent the state holds: writes whose record was never committed."""
+        with self._reading() as db:
+            rows = db.execute(
+                "SELECT relpath, sha256, url, published, written_at, incomplete, source"
+                " FROM intents ORDER BY relpath"
+            ).fetchall()
+        return [
+            Intent(
+                str(p), str(h), u, _date(d), dt.datetime.fromisoformat(w) if w else None, bool(i), s
+            )
+            for p, h, u, d, w, i, s in rows
+        ]
+
+    def _record_intent(self, db: sqlite3.Connection, intent: Intent) -> None:
+        """Record a write now in place, and drop its intent, in `db`'s write transaction."""
+        if intent.url is None:
+            self._rehash_written(db, intent.relpath, intent.sha256)
+        else:
+            assert intent.published is not None and intent.written_at is not None
+            row = (intent.url, intent.relpath, intent.sha256, intent.published, intent.written_at)
+            self._put_written(db, row)
+            self._mark_incomplete(db, intent.url, intent.relpath, intent.incomplete)
+            self._put_source(db, intent.relpath, intent.source)
+        db.execute("DELETE FROM intents WHERE relpath = ?", (intent.relpath,))
 
     def written_since(self, since: dt.date) -> list[tuple[str, str]]:
         """(url, relpath) of files a sync wrote for releases published on or after `since`."""

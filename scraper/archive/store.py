@@ -27,7 +27,7 @@ from scraper.archive.document import decode, error_reason, loads
 from scraper.archive.opening import BUSY_TIMEOUT, open_read_only, open_state
 from scraper.archive.paths import untagged_stem
 from scraper.archive.schema import SCHEMA_VERSION
-from scraper.archive.state import STATE_FILE, Entry, RunRecord, State
+from scraper.archive.state import STATE_FILE, Entry, Intent, RunRecord, State
 from scraper.dates import old_archive_dates
 from scraper.errors import ConfigError, DocumentError, LockedError, StateError, StoreError
 from scraper.models import CONTENT_FOLDERS, Release
@@ -119,6 +119,12 @@ class Archive(State):
         else:
             opened = open_read_only(state / STATE_FILE)
         super().__init__(opened, state / STATE_FILE)
+        if writable and self._held:
+            try:
+                self._settle_intents()
+            except BaseException:
+                self.close()
+                raise
 
     @classmethod
     def read_only(cls, root: Path) -> Archive:
@@ -259,25 +265,20 @@ class Archive(State):
         path = self.root / relpath
         self._must_be_writable(path, "written")
         data = text.encode("utf-8")
+        sha256 = hashlib.sha256(data).hexdigest()
+        intent = Intent(relpath, sha256, url, published, now, incomplete, source)
+        self._begin(path, intent)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write(path, data)
-            stat = path.stat()
-        except OSError as exc:
+        except (OSError, StoreError) as exc:
+            self._abandon(relpath)
+            if isinstance(exc, StoreError):
+                raise
             raise StoreError(
                 f"cannot write {path}: {exc.strerror}; check the folder and its permissions"
             ) from exc
-        try:
-            with self._writing() as db:
-                self._index_file(db, relpath, stat.st_size, _stamp(stat), text)
-                sha256 = hashlib.sha256(data).hexdigest()
-                self._put_written(db, (url, relpath, sha256, published, now))
-                self._mark_incomplete(db, url, relpath, incomplete)
-                self._put_source(db, relpath, source)
-        except StoreError as exc:
-            raise StateError(
-                f"{path} was written, but the state could not record it: {exc}; then sync again"
-            ) from exc
+        self._record(path, intent, text, "written", "then sync again")
 
     def rewrite(self, relpath: str, text: str, was: str) -> None:
         """Rewrite a file in place, atomically (its canonical form): not as this tool's own.
@@ -295,16 +296,77 @@ class Archive(State):
         if now_text != was:
             raise StoreError(f"{path} was not rewritten: it changed since it was read")
         data = text.encode("utf-8")
-        atomic_write(path, data)
+        intent = Intent(relpath, hashlib.sha256(data).hexdigest())
+        self._begin(path, intent)
+        try:
+            atomic_write(path, data)
+        except StoreError:
+            self._abandon(relpath)
+            raise
+        self._record(path, intent, text, "rewritten", "run again")
+
+    # -- the intent journal: a write's record survives a kill between rename and commit ----
+
+    def _begin(self, path: Path, intent: Intent) -> None:
+        """Commit a write's intent before its rename; StateError (nothing written) if not."""
+        try:
+            self._note_intent(intent)
+        except StoreError as exc:
+            raise StateError(
+                f"{path} was not written: the state could not note the write first: {exc};"
+                " then run again"
+            ) from exc
+
+    def _abandon(self, relpath: str) -> None:
+        """Drop the intent of a write whose rename failed (else the next open drops it)."""
+        with contextlib.suppress(StoreError):
+            self._forget_intent(relpath)
+
+    def _record(self, path: Path, intent: Intent, text: str, done: str, then: str) -> None:
+        """Record a file just renamed into place, and drop its intent, in one transaction."""
         try:
             stat = path.stat()
             with self._writing() as db:
-                self._index_file(db, relpath, stat.st_size, _stamp(stat), text)
-                self._rehash_written(db, relpath, hashlib.sha256(data).hexdigest())
+                self._index_file(db, intent.relpath, stat.st_size, _stamp(stat), text)
+                self._record_intent(db, intent)
         except (OSError, StoreError) as exc:
             raise StateError(
-                f"{path} was rewritten, but the state could not record it: {exc}; run again"
+                f"{path} was {done}, but the state could not record it: {exc}; {then}"
             ) from exc
+
+    def _settle_intents(self) -> None:
+        """Finish the writes a killed run left noted: record each whose file holds exactly
+        its new bytes (renamed, never recorded); drop the others (killed before the rename).
+
+        Run under the lock, when no write can be in progress: the moment killed writes'
+        temporary files are cleared too.
+        """
+        for intent in self._intents():
+            found = self._renamed(intent)
+            with self._writing() as db:
+                if found is None:
+                    db.execute("DELETE FROM intents WHERE relpath = ?", (intent.relpath,))
+                    continue
+                text, stat = found
+                self._index_file(db, intent.relpath, stat.st_size, _stamp(stat), text)
+                self._record_intent(db, intent)
+
+    def _renamed(self, intent: Intent) -> tuple[str, os.stat_result] | None:
+        """The text and stat of an intent's file if it holds exactly the intent's bytes."""
+        path = self.root / intent.relpath
+        if intent.relpath.split("/", 1)[0] not in _FOLDER_TYPES:
+            return None  # no archive file's path: nothing this tool would have written there
+        try:
+            check_inside(self.root, path)
+            stat = path.lstat()
+            if not S_ISREG(stat.st_mode):  # never opened: a FIFO planted there would block
+                return None
+            data = path.read_bytes()
+        except (OSError, StoreError):
+            return None
+        if hashlib.sha256(data).hexdigest() != intent.sha256:
+            return None
+        return data.decode("utf-8"), stat
 
     def holds(self, relpath: str, url: str) -> bool:
         """Whether the file at a path, as it is on disk now, holds this URL."""

@@ -121,6 +121,7 @@ SUMMED = {
             ("verify_bad", "new verify findings"),
             ("state_bad", "damaged states"),
             ("failed_runs", "failed runs"),
+            ("unrecorded", "files no longer recorded as this tool's own"),
         ),
     ),
     "faults": ("network faults", ("cases", "cases"), (("wrong_files", "wrong files written"),)),
@@ -155,10 +156,7 @@ SUMMED = {
 
 #: Counts shown after a row's checks that say what happened, not that anything went wrong.
 INFO = {
-    "kills": (
-        ("litter", "temporary files left by kills (tidied)"),
-        ("unrecorded", "files no longer recorded as this tool's own"),
-    ),
+    "kills": (("litter", "temporary files left by kills (tidied)"),),
     "warc-kills": (("torn", "torn ends cut off on the next open"),),
 }
 
