@@ -81,7 +81,7 @@ MAX_REDIRECTS = 5
 BODY_TIMEOUT_FACTOR = 4
 # RFC 9309 §2.5: crawlers must read at least 500 KiB of a robots.txt; the rest may be ignored.
 ROBOTS_MAX_BYTES = 512 * 1024
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
 # Transport failures worth another try; others (bad URL, unsupported scheme) never heal.
 _TRANSIENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 # No connection made at all: these have their own, smaller budget (connect_attempts).
@@ -295,6 +295,11 @@ class Fetcher:
         if self._settings.obey_robots:
             self._check_robots(target)
         self._claim(target, robots=False)
+
+    def redirect_target(self, current: str, location: str) -> str:
+        """Where another client's redirect from `current` leads, as our own would be
+        followed; RedirectError when it must not be (off the site, not http(s))."""
+        return str(self._redirect_target(self._resolve(current), location))
 
     def take_cookies(self, cookies: list[SiteCookie], source: str) -> None:
         """Send these cookies (only those for the site's host) with every later request."""
@@ -643,7 +648,7 @@ class Fetcher:
         # Any 2xx is robots.txt's answer (RFC 9309 §2.3.1.1); pages come with 200.
         if status == 200 or (robots and 200 <= status <= 299) or (status == 304 and conditional):
             return _Response(status, headers, body)
-        if status in _REDIRECTS and headers.get("Location"):
+        if status in REDIRECTS and headers.get("Location"):
             return _Response(status, headers, body, location=headers["Location"])
         if status == 429 or 500 <= status <= 599:
             wait = parse_retry_after(headers.get("Retry-After"), date=headers.get("Date"))
