@@ -30,6 +30,8 @@ Decisions worth knowing:
   oversized bodies, codings not asked for, refused redirects.
 - Bodies: ``max_body_bytes`` bounds the decoded body, checked as it decodes a step at a time
   (`scraper.net.decode`), so a gzip bomb is refused near the cap, never inflated whole. A
+  body cut short is retried: fewer bytes than its Content-Length, or, with none, a gzip or
+  deflate coding that stops before its end. A
   body must arrive within ``BODY_TIMEOUT_FACTOR`` times ``timeout`` (a body dripped a byte
   at a time passes every per-read timeout); one slower is retried like a timeout.
 - Giving up: UnreachableError when the last try could not connect ("cannot reach ...");
@@ -67,7 +69,7 @@ from scraper.errors import (
     UnreachableError,
 )
 from scraper.net.cookies import SiteCookie, for_site, load_cookies
-from scraper.net.decode import ACCEPT_ENCODING, DecodeError, Decoder
+from scraper.net.decode import ACCEPT_ENCODING, CutShortError, DecodeError, Decoder
 from scraper.net.politeness import RateLimiter, RobotsRules, parse_retry_after, product_token
 from scraper.net.settings import DEFAULT_PORTS as _DEFAULT_PORTS
 from scraper.net.settings import FetchSettings, parse_url
@@ -701,6 +703,10 @@ def _decoded(url: httpx.URL, response: httpx.Response) -> Iterator[bytes]:
     try:
         decoder = Decoder(response.headers.get("Content-Encoding", ""))
         yield from decoder.decode(response.iter_raw())
+    except CutShortError as exc:
+        # Without a Content-Length only the coding shows it: retried like one that has.
+        received = response.num_bytes_downloaded
+        raise _Retryable(f"body cut short: {exc} ({received} bytes in)") from None
     except DecodeError as exc:
         raise FetchError(f"{url}: body not stored: {exc}", url=str(url)) from None
 
