@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import http.server
 import itertools
 import os
 import signal
@@ -20,7 +21,7 @@ import pytest
 
 from scraper.archive.store import Archive
 from scraper.cli import EXIT_INTERRUPTED, EXIT_OK
-from scraper.errors import BlockedError, BudgetError
+from scraper.errors import BlockedError, BudgetError, RobotsError
 from scraper.net.browser import BrowserSource
 from scraper.net.fetch import Fetcher
 from scraper.net.settings import FetchSettings
@@ -61,8 +62,8 @@ def descendants(root: int | None = None) -> set[int]:
 
 
 def from_browser(request: LoggedRequest) -> bool:
-    """Whether Chromium sent a request (it names its fetch mode; httpx does not)."""
-    return "sec-fetch-mode" in request.headers
+    """Whether the browser sent a request (its client hints; httpx sends none)."""
+    return "sec-ch-ua" in request.headers
 
 
 @pytest.fixture
@@ -235,3 +236,75 @@ def alive() -> set[int]:
             ):
                 running.add(int(entry.name))
     return running
+
+
+@pytest.fixture
+def elsewhere() -> Iterator[tuple[str, list[str]]]:
+    """Another local server (not the site): its base URL and the paths it was asked for."""
+    asked: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(b"<html><body>elsewhere</body></html>")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", asked
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_a_redirect_off_the_site_in_the_browser_is_not_followed(
+    browser_site: StandIn, elsewhere: tuple[str, list[str]]
+) -> None:
+    """The challenge, then a 302 to another host: that host hears nothing, the page stays
+    blocked, and every request that reached the site was counted."""
+    site = browser_site
+    other, asked = elsewhere
+    site.fail("/releases*", "challenge", times=1)
+    site.fail("/releases*", "redirect", times=1, location=f"{other}/secret", status=302)
+    with open_source(site, wait=5.0) as source:
+        with pytest.raises(BlockedError):
+            source.get("/releases?page=0")
+        assert asked == []
+        assert source.requests_made == len(site.requests) == 3  # robots.txt, the page twice
+
+
+def test_each_redirect_hop_in_the_browser_goes_through_the_gate(
+    browser_site: StandIn,
+) -> None:
+    """A 302 within the site: the hop is asked for, counted and held to robots.txt."""
+    site = browser_site
+    site.fail("/releases*", "challenge", times=1)
+    hop = "/releases?page=1"
+    site.fail("/releases*", "redirect", times=1, location=site.base_url + hop, status=302)
+    with open_source(site, wait=10.0) as source:
+        source.get("/releases?page=0")
+        browser = [r.target for r in site.requests if from_browser(r)]
+        assert browser == ["/releases?page=0", hop]
+        assert source.requests_made == len(site.requests)
+    # robots.txt disallowing the hop's path: the hop is not asked for, and the page fails
+    # saying why, as one of our own requests would.
+    site.clear_faults()
+    site.fail("/robots.txt", "body", times=None, body=b"User-agent: *\nDisallow: /news\n")
+    site.fail("/releases*", "challenge", times=1)
+    site.fail("/releases*", "redirect", times=1, location=site.base_url + "/news/x", status=302)
+    before = len(site.requests)
+    with open_source(site, wait=5.0) as source:
+        with pytest.raises(RobotsError) as caught:
+            source.get("/releases?page=0")
+        assert caught.value.url == site.base_url + "/news/x"
+        targets = [r.target for r in site.requests[before:]]
+        assert "/news/x" not in targets
+        assert source.requests_made == len(targets)

@@ -171,3 +171,89 @@ def test_a_body_within_its_deadline_is_kept() -> None:
     site = Site({"/release/a": [drip]})
     with make(site, time, timeout=5.0) as fetcher:
         assert fetcher.get("/release/a").body == PAGE[:15]
+
+
+def streamed(body: bytes, encoding: str, chunk: int = 7) -> Handler:
+    """A handler streaming `body` with no Content-Length: the close ends it, cut or not."""
+    pieces = [body[i : i + chunk] for i in range(0, len(body), chunk)]
+    headers = {"Content-Encoding": encoding}
+    return lambda request: httpx.Response(200, headers=headers, stream=_Stream(pieces))
+
+
+def cut(body: bytes) -> bytes:
+    """The first half of `body`, as a connection closed midway delivers it."""
+    return body[: len(body) // 2]
+
+
+@pytest.mark.parametrize(
+    ("encoding", "packed"),
+    [
+        ("gzip", cut(gzip.compress(PAGE))),
+        ("deflate", cut(zlib.compress(PAGE))),
+        ("deflate", cut(deflated(iter([PAGE]), -15))),
+        # The outer layer whole, the one inside it cut.
+        ("gzip, gzip", gzip.compress(cut(gzip.compress(PAGE)))),
+        # A second member begun and not ended.
+        ("gzip", gzip.compress(PAGE) + cut(gzip.compress(PAGE))),
+    ],
+    ids=["gzip", "zlib", "raw-deflate", "inner-layer", "second-member"],
+)
+def test_a_compressed_body_cut_short_without_length_is_retried_then_fails(
+    encoding: str, packed: bytes
+) -> None:
+    """No Content-Length, so only the coding can tell the body ended early: never a page."""
+    site = Site({"/release/a": [streamed(packed, encoding)]})
+    with make(site, max_attempts=3) as fetcher, pytest.raises(UnavailableError) as caught:
+        fetcher.get("/release/a")
+    message = str(caught.value)
+    assert f"{SITE}/release/a" in message and "body cut short" in message, message
+    assert "after 3 attempts" in message
+    assert site.paths().count("/release/a") == 3
+
+
+def test_a_cut_body_is_retried_and_the_whole_one_kept() -> None:
+    packed = gzip.compress(PAGE)
+    site = Site({"/release/a": [streamed(cut(packed), "gzip"), streamed(packed, "gzip")]})
+    with make(site) as fetcher:
+        assert fetcher.get("/release/a").body == PAGE
+    assert site.paths().count("/release/a") == 2
+
+
+@pytest.mark.parametrize("chunk", [7, 16 * 1024], ids=["small-chunks", "one-chunk"])
+def test_every_member_of_a_multi_member_gzip_is_decoded(chunk: int) -> None:
+    first, second = PAGE[: len(PAGE) // 3], PAGE[len(PAGE) // 3 :]
+    packed = gzip.compress(first) + gzip.compress(second) + bytes(5)  # zero padding ends it
+    assert gzip.decompress(packed) == PAGE
+    site = Site({"/release/a": [streamed(packed, "gzip", chunk)]})
+    with make(site) as fetcher:
+        assert fetcher.get("/release/a").body == PAGE
+
+
+def test_members_count_together_against_the_cap() -> None:
+    half = bytes(CAP // 2 + 1)
+    site = Site({"/release/a": [streamed(gzip.compress(half) * 2, "gzip", 1024)]})
+    with make(site, max_body_bytes=CAP) as fetcher, pytest.raises(FetchError) as caught:
+        fetcher.get("/release/a")
+    assert f"max_body_bytes ({CAP})" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "packed",
+    [zlib.compress(PAGE) + b"more", gzip.compress(PAGE) + b"not gzip"],
+    ids=["deflate", "gzip"],
+)
+def test_data_after_the_end_of_the_coding_is_refused(packed: bytes) -> None:
+    encoding = "gzip" if packed[:2] == b"\x1f\x8b" else "deflate"
+    site = Site({"/release/a": [streamed(packed, encoding)]})
+    with make(site) as fetcher, pytest.raises(FetchError) as caught:
+        fetcher.get("/release/a")
+    message = str(caught.value)
+    assert f"{SITE}/release/a" in message and encoding in message, message
+    assert site.paths().count("/release/a") == 1  # the same bytes would come again
+
+
+def test_an_empty_body_under_a_coding_is_empty() -> None:
+    """A 304, or any answer with no body, may still name the coding of the stored copy."""
+    site = Site({"/release/a": [streamed(b"", "gzip")]})
+    with make(site) as fetcher:
+        assert fetcher.get("/release/a").body == b""

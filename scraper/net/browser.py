@@ -12,7 +12,11 @@ hide what it is (no stealth plugins, no fingerprint changes; its User-Agent is t
 one), or go anywhere the Fetcher would not. Each of its requests is routed through
 `Fetcher.pace`: on the configured site, allowed by robots.txt, within the page budget, after
 the same interval, counted in the run's requests; any other is aborted, and so are images,
-stylesheets, fonts and media, which a check does not need.
+stylesheets, fonts and media, which a check does not need. Redirects are followed by the
+route, a hop at a time, each hop through `Fetcher.pace` as well (Playwright itself would
+route only a chain's first request); a hop off the site, past `MAX_REDIRECTS`, or of a
+request other than GET is not followed and the request is aborted. The browser is then given
+the last answer as the one to its request (its address stays the first URL's).
 
 Playwright's sync API belongs to the thread that started it, and a sync may fetch from several
 threads, so all browser work runs on one worker thread of its own.
@@ -37,16 +41,24 @@ from scraper.errors import (
     BudgetError,
     ConfigError,
     FetchError,
+    RedirectError,
     RobotsBlockedError,
     RobotsError,
 )
 from scraper.net.cookies import SiteCookie
-from scraper.net.fetch import Fetcher
+from scraper.net.fetch import MAX_REDIRECTS, REDIRECTS, Fetcher
 from scraper.net.source import Fetched
 from scraper.site.blockpage import is_block_page
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route
+    from playwright.sync_api import (
+        APIResponse,
+        Browser,
+        BrowserContext,
+        Page,
+        Playwright,
+        Route,
+    )
 
 log = logging.getLogger(__name__)
 
@@ -283,18 +295,41 @@ class BrowserSource:
 
     def _route(self, route: Route, refused: list[Refusal]) -> None:
         """Let a browser request go out only as the Fetcher would let its own."""
+        from playwright.sync_api import Error as PlaywrightError
+
         request = route.request
         if request.resource_type not in _NEEDED:
             route.abort()
             return
         try:
-            self._fetcher.pace(request.url)
+            response = self._gated_fetch(route)
         except FetchError as exc:
-            log.info("browser request %s not sent: %s", request.url, exc)
+            log.info("browser request %s not sent: %s", exc.url or request.url, exc)
             refused.append((request.resource_type, exc))
-            route.abort()
+        except PlaywrightError as exc:
+            log.info("browser request %s failed: %s", request.url, exc)
+        else:
+            route.fulfill(response=response)
             return
-        route.continue_()
+        route.abort()
+
+    def _gated_fetch(self, route: Route) -> APIResponse:
+        """The answer to a routed request, each redirect hop through `Fetcher.pace`.
+
+        Redirects are followed here, not by Playwright: it routes only a chain's first
+        request, so a hop it followed would skip the gate (and could leave the site)."""
+        request = route.request
+        url = request.url
+        for _ in range(MAX_REDIRECTS + 1):
+            self._fetcher.pace(url)
+            response = route.fetch(url=url, max_redirects=0, timeout=self._wait * 1000)
+            location = response.headers.get("location")
+            if response.status not in REDIRECTS or not location:
+                return response
+            if request.method != "GET":
+                raise RedirectError(f"{url}: a {request.method} redirected; not followed", url)
+            url = self._fetcher.redirect_target(url, location)
+        raise RedirectError(f"{request.url}: more than {MAX_REDIRECTS} redirects", request.url)
 
     def _ensure_context(self) -> BrowserContext:
         """The browser's one context for the run (started at first use)."""

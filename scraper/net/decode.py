@@ -8,6 +8,12 @@ they come, so memory stays near the limit whatever the ratio.
 Only gzip and deflate are asked for (``ACCEPT_ENCODING``) and only they are undone, in any
 number of layers; any other coding (br, zstd, compress) was not asked for and is refused,
 never passed on as if it were the page.
+
+Each layer must end where its coding says it ends. One the body stopped inside (a connection
+closed early, with no Content-Length to show it) raises `CutShortError`, which a caller
+retries: half a page is never taken for the whole. gzip may come in several members (RFC
+1952 §2.2), each decoded in turn and counted with the rest, and zero bytes after the last are
+padding; any other bytes after the end of a coding are refused, not dropped unread.
 """
 
 from __future__ import annotations
@@ -30,6 +36,10 @@ class DecodeError(Exception):
     """The body's coding is not one asked for, or its bytes do not decode."""
 
 
+class CutShortError(DecodeError):
+    """The body ended inside a layer of its coding: it was cut short on the way."""
+
+
 class _Layer:
     """One gzip or deflate layer, giving out at most STEP bytes per call."""
 
@@ -38,6 +48,7 @@ class _Layer:
         self._wbits = _CODINGS[coding]
         self._inflater = zlib.decompressobj(self._wbits)
         self._started = False
+        self._between = False  # gzip: a member has ended, the next has not begun
 
     def feed(self, data: bytes) -> Iterator[bytes]:
         """The bytes `data` decodes to, a STEP at most at a time."""
@@ -47,18 +58,46 @@ class _Layer:
                 out = self._inflate(pending)
             except zlib.error as exc:
                 raise DecodeError(f"its {self.coding} data does not decode ({exc})") from None
-            pending = self._inflater.unconsumed_tail
+            # Past the coding's end the rest of the input is in unused_data, not the tail.
+            pending = self._after_end() if self._ended() else self._inflater.unconsumed_tail
             if out:
                 yield out
             if not pending and len(out) < STEP:
                 return
 
+    def finish(self) -> None:
+        """CutShortError unless the layer ended where its coding ends (or never began)."""
+        if self._started and not self._between and not self._inflater.eof:
+            raise CutShortError(f"its {self.coding} data stops before its end")
+
     def _inflate(self, data: bytes) -> bytes:
-        if not self._started and data:
+        if self._between:
+            data = data.lstrip(b"\0")  # zeros after a member: padding, as gzip(1) reads it
+            if not data:
+                return b""
+            self._between = False
+            self._inflater = zlib.decompressobj(_GZIP)  # the next member
+        elif not self._started and data:
             self._started = True
             if self._wbits == _ZLIB and not _has_zlib_header(data):
                 self._inflater = zlib.decompressobj(_RAW)
         return self._inflater.decompress(data, STEP)
+
+    def _ended(self) -> bool:
+        """Whether the coding (or the gzip member) has ended: input left is past its end."""
+        return self._between or self._inflater.eof
+
+    def _after_end(self) -> bytes:
+        """Input past the end of the coding: the next gzip member's, else refused."""
+        if self._between:
+            return b""  # its unused_data handed on already
+        rest = self._inflater.unused_data
+        if self._wbits == _GZIP:
+            self._between = True
+            return rest
+        if rest:
+            raise DecodeError(f"{len(rest)} bytes follow the end of its {self.coding} data")
+        return b""
 
 
 def _has_zlib_header(data: bytes) -> bool:
@@ -85,6 +124,9 @@ class Decoder:
         """The decoded body of raw `chunks`, in pieces of at most STEP bytes (or the chunk's)."""
         for chunk in chunks:
             yield from self._through(chunk, 0)
+        # Outermost first: an inner layer can only be whole if the one around it is.
+        for layer in self._layers:
+            layer.finish()
 
     def _through(self, data: bytes, depth: int) -> Iterator[bytes]:
         if depth == len(self._layers):

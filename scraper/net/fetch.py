@@ -30,6 +30,8 @@ Decisions worth knowing:
   oversized bodies, codings not asked for, refused redirects.
 - Bodies: ``max_body_bytes`` bounds the decoded body, checked as it decodes a step at a time
   (`scraper.net.decode`), so a gzip bomb is refused near the cap, never inflated whole. A
+  body cut short is retried: fewer bytes than its Content-Length, or, with none, a gzip or
+  deflate coding that stops before its end. A
   body must arrive within ``BODY_TIMEOUT_FACTOR`` times ``timeout`` (a body dripped a byte
   at a time passes every per-read timeout); one slower is retried like a timeout.
 - Giving up: UnreachableError when the last try could not connect ("cannot reach ...");
@@ -67,7 +69,7 @@ from scraper.errors import (
     UnreachableError,
 )
 from scraper.net.cookies import SiteCookie, for_site, load_cookies
-from scraper.net.decode import ACCEPT_ENCODING, DecodeError, Decoder
+from scraper.net.decode import ACCEPT_ENCODING, CutShortError, DecodeError, Decoder
 from scraper.net.politeness import RateLimiter, RobotsRules, parse_retry_after, product_token
 from scraper.net.settings import DEFAULT_PORTS as _DEFAULT_PORTS
 from scraper.net.settings import FetchSettings, parse_url
@@ -81,7 +83,7 @@ MAX_REDIRECTS = 5
 BODY_TIMEOUT_FACTOR = 4
 # RFC 9309 §2.5: crawlers must read at least 500 KiB of a robots.txt; the rest may be ignored.
 ROBOTS_MAX_BYTES = 512 * 1024
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
 # Transport failures worth another try; others (bad URL, unsupported scheme) never heal.
 _TRANSIENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 # No connection made at all: these have their own, smaller budget (connect_attempts).
@@ -295,6 +297,11 @@ class Fetcher:
         if self._settings.obey_robots:
             self._check_robots(target)
         self._claim(target, robots=False)
+
+    def redirect_target(self, current: str, location: str) -> str:
+        """Where another client's redirect from `current` leads, as our own would be
+        followed; RedirectError when it must not be (off the site, not http(s))."""
+        return str(self._redirect_target(self._resolve(current), location))
 
     def take_cookies(self, cookies: list[SiteCookie], source: str) -> None:
         """Send these cookies (only those for the site's host) with every later request."""
@@ -643,7 +650,7 @@ class Fetcher:
         # Any 2xx is robots.txt's answer (RFC 9309 §2.3.1.1); pages come with 200.
         if status == 200 or (robots and 200 <= status <= 299) or (status == 304 and conditional):
             return _Response(status, headers, body)
-        if status in _REDIRECTS and headers.get("Location"):
+        if status in REDIRECTS and headers.get("Location"):
             return _Response(status, headers, body, location=headers["Location"])
         if status == 429 or 500 <= status <= 599:
             wait = parse_retry_after(headers.get("Retry-After"), date=headers.get("Date"))
@@ -696,6 +703,10 @@ def _decoded(url: httpx.URL, response: httpx.Response) -> Iterator[bytes]:
     try:
         decoder = Decoder(response.headers.get("Content-Encoding", ""))
         yield from decoder.decode(response.iter_raw())
+    except CutShortError as exc:
+        # Without a Content-Length only the coding shows it: retried like one that has.
+        received = response.num_bytes_downloaded
+        raise _Retryable(f"body cut short: {exc} ({received} bytes in)") from None
     except DecodeError as exc:
         raise FetchError(f"{url}: body not stored: {exc}", url=str(url)) from None
 
