@@ -230,3 +230,22 @@ def test_sigterm_while_a_request_hangs_stops_the_daemon_and_records_the_cut_off_
     sync_run = next(run for run in status["runs"] if run["job"] == "sync")
     assert sync_run["exit"] == 130 and "stopped by" in sync_run["note"]
     assert status["daemon"] == {"running": False}
+
+
+def test_a_browser_setting_that_cannot_work_stops_the_daemon_at_start(tmp_path: Path) -> None:
+    """Exit 2 (a service is not restarted), before any job or archive, naming the setting."""
+    from tests.support import invoke
+
+    archive = tmp_path / "archive"
+    run = invoke(
+        "daemon",
+        "--once",
+        "--init",
+        "--archive",
+        str(archive),
+        "--set",
+        "fetch.browser=/nonexistent",
+    )
+    assert run.code == 2, run.stderr
+    assert "'/nonexistent' is not an executable file" in run.stderr
+    assert "sync failed" not in run.stderr and not archive.exists()

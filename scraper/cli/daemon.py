@@ -84,7 +84,9 @@ def daemon_command(**opts: Any) -> None:
 
     def load() -> Config:
         """The settings: the file again (on each reload), then the command line."""
-        return config_from_options({**opts, "assignments": _assignments(opts)})
+        config = config_from_options({**opts, "assignments": _assignments(opts)})
+        _check_browser(config)
+        return config
 
     config = run(load)
     run(lambda: require_archive(config.archive, opts["init"], START_ONE))
@@ -182,3 +184,13 @@ def _log_stream(path: Path | None) -> Iterator[TextIO]:
         fail(f"cannot open the log file {path}: {exc.strerror or exc}", EXIT_USAGE)
     with stream:
         yield stream
+
+
+def _check_browser(config: Config) -> None:
+    """ConfigError now for a browser setting every job would fail on (at start: exit 2; on a
+    reload: refused), not a failure in each job, which a service would repeat for ever."""
+    if config.fetch.browser:
+        from scraper.net.browser import find_browser, require_playwright
+
+        require_playwright()
+        find_browser(config.fetch.browser)
