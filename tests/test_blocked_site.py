@@ -163,6 +163,15 @@ def test_a_browser_path_that_is_no_program_is_a_usage_error(
     assert site.requests == []
 
 
+def test_a_browser_that_cannot_work_makes_no_archive_folder(
+    site: StandIn, tmp_path: Path, config_file: Path
+) -> None:
+    folder = tmp_path / "new-archive"
+    run = sync(site, folder, config_file, "--init", "--browser", str(tmp_path / "no-chromium"))
+    assert run.code == EXIT_USAGE
+    assert not folder.exists() and site.requests == []
+
+
 def test_auto_with_no_browser_on_path_names_what_to_install(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -189,8 +189,6 @@ def _log_stream(path: Path | None) -> Iterator[TextIO]:
 def _check_browser(config: Config) -> None:
     """ConfigError now for a browser setting every job would fail on (at start: exit 2; on a
     reload: refused), not a failure in each job, which a service would repeat for ever."""
-    if config.fetch.browser:
-        from scraper.net.browser import find_browser, require_playwright
+    from scraper.net.browser import browser_for
 
-        require_playwright()
-        find_browser(config.fetch.browser)
+    browser_for(config.fetch.browser)

@@ -113,6 +113,16 @@ def find_browser(setting: str) -> Path:
     return path
 
 
+def browser_for(setting: str) -> Path | None:
+    """The browser a `fetch.browser` setting names, Playwright checked (None: off);
+    ConfigError, before anything is opened or made, when it cannot work."""
+    if not setting:
+        return None
+    executable = find_browser(setting)
+    require_playwright()
+    return executable
+
+
 def require_playwright() -> None:
     """ConfigError naming what to install when Playwright is missing."""
     try:

@@ -21,7 +21,7 @@ from scraper.dates import local_date
 from scraper.errors import StateError, StoreError
 from scraper.keep.pages import keeping
 from scraper.models import Failure
-from scraper.net.browser import BrowserSource, find_browser, require_playwright
+from scraper.net.browser import BrowserSource, browser_for
 from scraper.net.fetch import Fetcher
 from scraper.net.session import Session, StopCheck, Stopped
 from scraper.net.settings import FetchSettings
@@ -159,6 +159,7 @@ def sync_archive(
     `on_source` is handed the site's client once it is open (the daemon closes it to cut a
     request short when it must stop at once).
     """
+    browser_for(config.fetch.browser)  # a setting that cannot work makes no archive folder
     new = require_archive(config.archive, init, START_ONE)
     with (
         open_archive(config.archive, wait=lock_wait) as archive,
@@ -189,6 +190,7 @@ def dry_run(
     init: bool = False,
 ) -> DryRun:
     """The plan of a sync of the configured archive; nothing on disk is created or changed."""
+    browser_for(config.fetch.browser)
     require_archive(config.archive, init, START_ONE)
     with Archive.read_only(config.archive) as archive, open_source(config, archive) as source:
         result = plan_sync(archive, source, options, now=now, progress=progress)
@@ -205,9 +207,7 @@ def open_source(
     """The polite HTTP client for the configured site, keeping robots.txt in the archive;
     `budget`: at most this many page requests. With `fetch.browser` set, wrapped in the
     browser that clears the pages the bot check blocks (sync, verify and the daemon alike)."""
-    executable = find_browser(config.fetch.browser) if config.fetch.browser else None
-    if executable is not None:
-        require_playwright()  # before the client opens, so a missing one leaves nothing open
+    executable = browser_for(config.fetch.browser)  # before the client: nothing left open
     fetcher = Fetcher(config.fetch, validators=archive, robots_cache=archive, budget=budget)
     return fetcher if executable is None else BrowserSource(fetcher, executable)
 
