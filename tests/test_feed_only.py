@@ -37,6 +37,15 @@ def block_pages(site: StandIn) -> None:
         site.fail(pattern, "challenge", times=None)
 
 
+def one_from_the_feed(site: StandIn, archive: Path, config: Path, slug: str, title: str) -> str:
+    """Sync, publish one release, and write it with its page blocked: its relative path."""
+    assert sync(site, archive, config).code == EXIT_OK
+    site.publish(slug, title=title)
+    block_pages(site)
+    [new] = paths(sync(site, archive, config, "--feed-only").report["added"])
+    return new
+
+
 def publish_three(site: StandIn) -> None:
     """Three new releases, with ministers and portfolios (and one with an attachment).
 
@@ -188,10 +197,7 @@ def test_feed_only_on_a_blocked_feed_is_blocked_and_writes_nothing(
 def test_verify_fix_completes_an_incomplete_file_from_its_page(
     site: StandIn, archive: Path, config_file: Path
 ) -> None:
-    assert sync(site, archive, config_file).code == EXIT_OK
-    site.publish("feed-only-verified", title="Completed by verify")
-    block_pages(site)
-    [new] = paths(sync(site, archive, config_file, "--feed-only").report["added"])
+    new = one_from_the_feed(site, archive, config_file, "feed-only-verified", "Completed by verify")
     site.clear_faults()
     argv = ["verify", "--archive", str(archive), "--base-url", site.base_url]
     argv += ["--config", str(config_file), "--json", str(archive / new)]
@@ -232,10 +238,7 @@ def test_a_feed_item_without_text_is_not_written_and_stays_pending(
 def test_a_feed_only_file_edited_by_hand_keeps_its_mark_and_the_dry_run_lists_its_page(
     site: StandIn, archive: Path, config_file: Path
 ) -> None:
-    assert sync(site, archive, config_file).code == EXIT_OK
-    site.publish("feed-only-edited", title="Edited by hand")
-    block_pages(site)
-    [new] = paths(sync(site, archive, config_file, "--feed-only").report["added"])
+    new = one_from_the_feed(site, archive, config_file, "feed-only-edited", "Edited by hand")
     site.clear_faults()
     [(url, _)] = marks(archive)
     plan = sync(site, archive, config_file, "--dry-run")
@@ -252,10 +255,7 @@ def test_a_feed_only_file_removed_by_hand_is_written_whole_by_the_sync_that_comp
     site: StandIn, tmp_path: Path, config_file: Path
 ) -> None:
     archive, unblocked = tmp_path / "archive", tmp_path / "unblocked"
-    assert sync(site, archive, config_file).code == EXIT_OK
-    site.publish("feed-only-removed", title="Removed by hand")
-    block_pages(site)
-    [new] = paths(sync(site, archive, config_file, "--feed-only").report["added"])
+    new = one_from_the_feed(site, archive, config_file, "feed-only-removed", "Removed by hand")
     (archive / new).unlink()
     site.clear_faults()
     assert sync(site, unblocked, config_file).code == EXIT_OK
