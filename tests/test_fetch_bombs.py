@@ -101,8 +101,10 @@ def test_a_gzip_bomb_is_refused_naming_url_and_limit_in_bounded_memory(layers: i
     ],
     ids=["gzip", "x-gzip", "zlib", "raw-deflate", "gzip-gzip", "identity", "spelling"],
 )
-def test_encoded_pages_are_decoded(encoding: str, packed: bytes) -> None:
-    site = Site({"/release/a": [encoded(packed, encoding, chunk=7)]})
+@pytest.mark.parametrize("chunk", [1, 7], ids=["byte-chunks", "small-chunks"])
+def test_encoded_pages_are_decoded(encoding: str, packed: bytes, chunk: int) -> None:
+    # A byte a chunk: the zlib-or-raw choice for deflate must wait for its two header bytes.
+    site = Site({"/release/a": [encoded(packed, encoding, chunk=chunk)]})
     with make(site) as fetcher:
         assert fetcher.get("/release/a").body == PAGE
 

@@ -49,9 +49,16 @@ class _Layer:
         self._inflater = zlib.decompressobj(self._wbits)
         self._started = False
         self._between = False  # gzip: a member has ended, the next has not begun
+        # deflate: the first bytes, held until two tell a zlib header from raw deflate.
+        self._head = b""
 
     def feed(self, data: bytes) -> Iterator[bytes]:
         """The bytes `data` decodes to, a STEP at most at a time."""
+        if self._wbits == _ZLIB and not self._started:
+            self._head += data
+            if len(self._head) < 2:
+                return  # a chunk may hold one byte: the header check needs two
+            data, self._head = self._head, b""
         pending = data
         while True:
             try:
@@ -67,6 +74,8 @@ class _Layer:
 
     def finish(self) -> None:
         """CutShortError unless the layer ended where its coding ends (or never began)."""
+        if self._head:
+            raise CutShortError(f"its {self.coding} data stops before its end")
         if self._started and not self._between and not self._inflater.eof:
             raise CutShortError(f"its {self.coding} data stops before its end")
 
