@@ -21,7 +21,7 @@ import pytest
 
 from scraper.archive.store import Archive
 from scraper.cli import EXIT_INTERRUPTED, EXIT_OK
-from scraper.errors import BlockedError, BudgetError, RobotsError
+from scraper.errors import BlockedError, BudgetError, ConfigError, RobotsError
 from scraper.net.browser import BrowserSource
 from scraper.net.fetch import Fetcher
 from scraper.net.settings import FetchSettings
@@ -137,6 +137,25 @@ def test_a_page_the_browser_cannot_clear_stays_blocked(browser_site: StandIn) ->
             source.get("/releases?page=0")
         assert source.pages_opened == 1
         assert "the browser could not pass the site's check on 1 page" in source.notes()
+
+
+def test_a_browser_that_will_not_start_leaves_no_driver_behind(
+    browser_site: StandIn, tmp_path: Path
+) -> None:
+    """A program that is no browser: a ConfigError, and Playwright's driver is stopped."""
+    site = browser_site
+    site.fail("/releases*", "challenge", times=None)
+    not_a_browser = tmp_path / "chromium"
+    not_a_browser.write_text("#!/bin/sh\nexit 1\n")
+    not_a_browser.chmod(0o755)
+    before = descendants()
+    fetcher = Fetcher(FetchSettings(base_url=site.base_url, interval=0.0, max_attempts=1))
+    with BrowserSource(fetcher, not_a_browser, wait=1.0) as source:
+        for _ in range(2):  # the second page must not start a second driver either
+            with pytest.raises(ConfigError, match="cannot start the browser"):
+                source.get("/releases?page=0")
+        assert descendants() == before
+    assert descendants() == before
 
 
 def test_the_browser_keeps_to_the_page_budget(browser_site: StandIn) -> None:

@@ -144,11 +144,10 @@ class BrowserSource:
         self._executable = executable
         self._wait = wait
         self._worker = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="browser")
-        # One page opened at a time; `_cleared` counts cookies taken, so a thread that was
+        # One page opened at a time; `_passed` counts cookies taken, so a thread that was
         # blocked while another cleared the check tries the new cookies before the browser.
         self._open_lock = threading.Lock()
         self._state_lock = threading.Lock()  # for the figures: never held while browsing
-        self._cleared = 0
         self._opened: list[str] = []
         self._passed: list[str] = []
         self._closing = threading.Event()
@@ -194,7 +193,7 @@ class BrowserSource:
     def get(self, path_or_url: str, *, conditional: bool = False) -> Fetched:
         """Fetch over HTTP; when blocked, clear the check in the browser and fetch again."""
         with self._state_lock:
-            seen = self._cleared
+            seen = len(self._passed)
         try:
             return self._fetcher.get(path_or_url, conditional=conditional)
         except RobotsBlockedError:
@@ -234,7 +233,7 @@ class BrowserSource:
         """Whether cookies that may pass the check are in the jar now (new since `seen`)."""
         with self._open_lock:
             with self._state_lock:
-                if self._cleared != seen:
+                if len(self._passed) != seen:
                     return True  # another thread's page cleared it meanwhile: try those first
                 if self._closing.is_set():
                     return False
@@ -245,7 +244,6 @@ class BrowserSource:
             self._fetcher.take_cookies(cookies, "the browser")
             with self._state_lock:
                 self._passed.append(blocked.url)
-                self._cleared += 1
             return True
 
     def _on_worker(self, task: Callable[..., T], *args: Any) -> T:
@@ -354,6 +352,9 @@ class BrowserSource:
                 executable_path=self._executable, headless=True, args=_FLAGS
             )
         except PlaywrightError as exc:
+            # The driver just started would outlive the run, and a next page start another.
+            self._playwright.stop()
+            self._playwright = None
             raise ConfigError(
                 f"cannot start the browser {self._executable}: {exc}; name a working Chromium"
                 " or Chrome with --browser PATH"
