@@ -131,12 +131,19 @@ def test_the_stored_response_has_no_content_encoding_and_its_own_length(tmp_path
     with Archive(tmp_path) as archive:
         PageKeeper(archive, warc_dir(tmp_path), KeepSettings()).keep(page)
     (name,) = warc_files(warc_dir(tmp_path))
+    found = []
     with (warc_dir(tmp_path) / name).open("rb") as stream:
-        for response in ArchiveIterator(stream):
-            if response.rec_type == "response":  # read as it streams by
-                assert response.http_headers.get_header("Content-Encoding") is None
-                assert response.http_headers.get_header("Content-Length") == "14"
-                assert response.content_stream().read() == b"<p>decoded</p>"
+        for record in ArchiveIterator(stream):
+            if record.rec_type == "response":  # read as it streams by
+                headers = record.http_headers
+                found.append(
+                    (
+                        headers.get_header("Content-Encoding"),
+                        headers.get_header("Content-Length"),
+                        record.content_stream().read(),
+                    )
+                )
+    assert found == [(None, "14", b"<p>decoded</p>")]
 
 
 def test_files_rotate_by_size(tmp_path: Path) -> None:
@@ -145,7 +152,13 @@ def test_files_rotate_by_size(tmp_path: Path) -> None:
         for n in range(3):
             body = random.Random(n).randbytes(600_000)  # bytes that do not compress
             keeper.keep(Fetched(f"{PAGE}{n}", 200, body, None, None))
-    assert len(warc_files(warc_dir(tmp_path))) >= 2
+    # Each 600,000 bytes that do not compress: two never fit in a 1 MB file.
+    names = warc_files(warc_dir(tmp_path))
+    assert len(names) == 3
+    for name in names:
+        with (warc_dir(tmp_path) / name).open("rb") as stream:
+            kinds = [record.rec_type for record in ArchiveIterator(stream)]
+        assert kinds == ["request", "response"]
 
 
 # -- a torn last member ----------------------------------------------------------------------
@@ -259,3 +272,32 @@ def test_a_parser_change_is_stale_render_and_rebuild_fixes_exactly_those(
     assert site.requests == []
     clean = invoke("verify", "--archive", str(archive), "--offline", "--json")
     assert not [f for f in clean.report["findings"] if "stale-render" in f["kinds"]]
+
+
+def test_a_sync_says_it_cut_off_a_torn_end(site: StandIn, archive: Path, config_file: Path) -> None:
+    assert sync(site, archive, config_file).code == EXIT_OK
+    (name,) = warc_files(warc_dir(archive))
+    path = warc_dir(archive) / name
+    whole = path.read_bytes()
+    path.write_bytes(whole + whole[-50:-10])  # a killed write: part of a member
+    site.publish("kept-after-a-tear", copy_of="/release/district-court-judge-appointed-28")
+    run = sync(site, archive, config_file)
+    assert run.code == EXIT_OK
+    assert any("cut off 40 bytes of a kept-pages file" in note for note in run.report["notes"])
+    assert readable(path)
+
+
+def test_every_revisit_refers_to_the_response_that_holds_the_bytes(tmp_path: Path) -> None:
+    page = Fetched(PAGE, 200, b"<p>same</p>", None, None)
+    with Archive(tmp_path) as archive:
+        keeper = PageKeeper(archive, warc_dir(tmp_path), KeepSettings())
+        assert [keeper.keep(page) for _ in range(3)] == ["response", "revisit", "revisit"]
+    kept = []
+    for name in warc_files(warc_dir(tmp_path)):
+        with (warc_dir(tmp_path) / name).open("rb") as stream:
+            kept += [r.rec_headers for r in ArchiveIterator(stream) if r.rec_type != "request"]
+    response, *revisits = kept
+    assert len(revisits) == 2
+    for revisit in revisits:  # the third fetch's too, not the second's revisit
+        assert revisit.get_header("WARC-Refers-To") == response.get_header("WARC-Record-ID")
+        assert revisit.get_header("WARC-Refers-To-Date") == response.get_header("WARC-Date")

@@ -66,12 +66,6 @@ def indexed_end(state: State, file: str) -> int:
     return int(row[0] or 0)
 
 
-def kept_urls(state: State) -> set[str]:
-    """Every URL with a page kept."""
-    with state._reading() as db:
-        return {str(u) for (u,) in db.execute("SELECT DISTINCT url FROM pages")}
-
-
 def all_records(state: State) -> list[PageRecord]:
     """Every indexed record, in the order kept."""
     with state._reading() as db:

@@ -112,9 +112,12 @@ class PageKeeper:
         when = self.clock().astimezone(dt.UTC).isoformat(timespec="microseconds")
         when = when.replace("+00:00", "Z")
         last = index.newest_record(self.state, url)
-        data, at, record_id = self._records(url, fetched, when, digest, last)
+        # The same bytes as last time: a revisit of the response that holds them.
+        same = last is not None and last.digest == digest
+        refers = index.newest_response(self.state, url, digest) if same else None
+        data, at, record_id = self._records(url, fetched, when, digest, refers)
         file, start = self.files.append(data)
-        kind = "revisit" if _same(last, digest) else "response"
+        kind = "response" if refers is None else "revisit"
         row = PageRecord(
             url, kind, record_id, file, start, start + at, len(data) - at, digest, when, listed
         )
@@ -122,9 +125,10 @@ class PageKeeper:
         return row
 
     def _records(
-        self, url: str, fetched: Fetched, when: str, digest: str, last: PageRecord | None
+        self, url: str, fetched: Fetched, when: str, digest: str, refers: PageRecord | None
     ) -> tuple[bytes, int, str]:
-        """The request and response (or revisit) members: (bytes, response offset, its id)."""
+        """The request and response members, or a revisit of `refers`: (bytes, response
+        offset, its id)."""
         out = io.BytesIO()
         writer = WARCWriter(out, gzip=True, warc_version="1.1")
         request = writer.create_warc_record(
@@ -139,9 +143,15 @@ class PageKeeper:
         at = out.tell()
         headers = _response_headers(fetched)
         dated = {"WARC-Date": when, "WARC-Concurrent-To": _id(request)}
-        if last is not None and _same(last, digest):
+        if refers is not None:
+            dated["WARC-Refers-To"] = refers.record_id
             record = writer.create_revisit_record(
-                url, digest, last.url, last.fetched, http_headers=headers, warc_headers_dict=dated
+                url,
+                digest,
+                refers.url,
+                refers.fetched,
+                http_headers=headers,
+                warc_headers_dict=dated,
             )
         else:
             record = writer.create_warc_record(
@@ -172,11 +182,6 @@ def public_url(url: str, *, query: bool = False) -> str:
     public = canonical_url(url)
     found = urlsplit(url).query
     return f"{public}?{found}" if query and found else public
-
-
-def _same(last: PageRecord | None, digest: str) -> bool:
-    """Whether the page's bytes are those last kept for it."""
-    return last is not None and last.digest == digest
 
 
 def _id(record: object) -> str:
@@ -241,6 +246,7 @@ class Keeping:
         self.keeper = keeper
         self.notes = notes
         self.listings = listings
+        self._cut_said = False
 
     def __call__(self, fetched: Fetched, listed: dt.date | None) -> str | None:
         """Keep one fetched page: its record's WARC-Record-ID (None: it was not kept)."""
@@ -264,7 +270,17 @@ class Keeping:
             self.keeper = None
             self.notes.append(f"pages are no longer kept in this run: {exc}")
             return None
+        self._say_cut()
         return None if row is None else row.record_id
+
+    def _say_cut(self) -> None:
+        """Say once that a torn end of a WARC file (a killed write) was cut off."""
+        if self.keeper is not None and self.keeper.files.cut and not self._cut_said:
+            self._cut_said = True
+            self.notes.append(
+                f"cut off {self.keeper.files.cut} bytes of a kept-pages file: the torn end of a"
+                " write that was killed (the pages before it are whole)"
+            )
 
 
 def keeping(archive: Archive, settings: KeepSettings, notes: list[str]) -> Keeping:
