@@ -15,7 +15,7 @@ from typing import Any
 from click.testing import CliRunner
 
 from scraper.archive.paths import archive_relpath
-from scraper.archive.store import Archive
+from scraper.archive.store import Archive, open_archive
 from scraper.cli import main
 from scraper.net.fetch import Fetcher
 from scraper.net.settings import FetchSettings
@@ -118,12 +118,14 @@ def engine_sync(
     now: dt.datetime | None = None,
     fetch: FetchSettings = MOCK_FETCH,
     progress: Progress | None = None,
+    locked: bool = False,
     **options: Any,
 ) -> SyncReport:
-    """Run the sync engine in this process against the stand-in, with no socket and no wait."""
+    """Run the sync engine in this process against the stand-in, with no socket and no wait;
+    `locked`: under the archive's lock, as `scraper sync` runs it."""
     settings = SyncOptions(**options)
     with (
-        Archive(root) as archive,
+        open_archive(root) if locked else Archive(root) as archive,
         Fetcher(
             fetch,
             transport=mock_transport(site),

@@ -32,14 +32,10 @@ from scraper.keep.pages import PageKeeper, warc_folder
 from scraper.keep.settings import KeepSettings
 from scraper.keep.warcfiles import file_name
 from scraper.models import Release
-from scraper.net.fetch import Fetcher
 from scraper.net.source import Fetched
-from scraper.sync import SyncOptions, run_sync
-from scraper.sync.report import SyncReport
 from tests.standin import StandIn
-from tests.standin.transport import mock_transport
 from tests.state_support import NOW, SEED, SEED_FILE, snapshot
-from tests.support import MOCK_FETCH
+from tests.support import engine_sync
 from tests.tally import tally
 
 PUBLIC = "https://www.beehive.govt.nz"
@@ -518,21 +514,6 @@ def test_two_releases_with_unportable_names_never_share_a_file(
 COPY_OF = "/release/district-court-judge-appointed-28"
 
 
-def _sync_under_lock(model: StandIn, root: Path) -> SyncReport:
-    """Run the sync engine against the stand-in as `scraper sync` does: under the lock."""
-    with (
-        open_archive(root) as archive,
-        Fetcher(
-            MOCK_FETCH,
-            transport=mock_transport(model),
-            validators=archive,
-            robots_cache=archive,
-            sleep=lambda _seconds: None,
-        ) as source,
-    ):
-        return run_sync(archive, source, SyncOptions(), now=dt.datetime.now(dt.UTC))
-
-
 def test_a_full_disk_fails_one_page_and_the_next_sync_writes_it(
     root: Path, sentinel: Sentinel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -553,14 +534,14 @@ def test_a_full_disk_fails_one_page_and_the_next_sync_writes_it(
             real(path, data)
 
     monkeypatch.setattr(store, "atomic_write", full_for_one)
-    run = _sync_under_lock(model, root)
+    run = engine_sync(model, root, locked=True)
     assert run.exit_code == EXIT_FAILED
     assert [f.url for f in run.failed] == [item.public_url]
     assert "room" in run.failed[0].reason
     assert run.added and not list(root.rglob("*.tmp"))
     assert not list(root.rglob("*disk-full-today*"))
     monkeypatch.undo()
-    again = _sync_under_lock(model, root)
+    again = engine_sync(model, root, locked=True)
     assert again.exit_code == EXIT_OK, again.failed
     assert [w.url for w in again.added] == [item.public_url]
     assert sentinel.writes() == 0
@@ -576,7 +557,7 @@ def test_a_sync_whose_lock_file_is_deleted_stops_writing(root: Path, sentinel: S
 
     model.on_request = delete_the_lock
     with pytest.raises(LockedError, match="deleted or replaced"):
-        _sync_under_lock(model, root)
+        engine_sync(model, root, locked=True)
     assert len(list(root.rglob("*.md"))) == 1  # the seed alone
     assert sentinel.writes() == 0
 
