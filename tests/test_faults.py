@@ -281,6 +281,9 @@ def test_a_passing_fault_costs_a_retry_and_changes_no_file(
     run, archive = run_cell(cell, site, tmp_path)
     assert run.code == EXIT_OK, run.stderr
     assert run.report["failed"] == [] and run.report["blocked"] == []
+    # The fault was served, every time it was set for (a cell without words to look for
+    # would otherwise pass though its fault never fired).
+    assert site.faults == []
     # Each retry was told: a warning naming the page and what went wrong.
     warnings = [
         line for line in run.stderr.splitlines() if line.startswith("warning: ") and TARGET in line
