@@ -41,6 +41,7 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -136,6 +137,8 @@ class _Response:
     headers: httpx.Headers
     body: bytes
     location: str | None = None
+    #: The headers the request went out with (kept in WARC), as httpx sent them.
+    sent: tuple[tuple[str, str], ...] = ()
 
 
 class _Retryable(Exception):
@@ -276,7 +279,7 @@ class Fetcher:
             last_modified,
             key,
             tuple(response.headers.multi_items()),
-            self._sent(final, headers),
+            response.sent,
         )
 
     @property
@@ -307,12 +310,6 @@ class Fetcher:
         """Send these cookies (only those for the site's host) with every later request."""
         for cookie in for_site(cookies, self._site.host, source):
             self._client.cookies.jar.set_cookie(cookie.to_cookie())
-
-    def _sent(self, url: httpx.URL, headers: dict[str, str]) -> tuple[tuple[str, str], ...]:
-        """The headers the last request for `url` went with: the client's own (User-Agent,
-        Accept...), the validators and cookies, as `_send` builds them (kept in WARC)."""
-        sent = self._client.build_request("GET", url, headers=headers).headers
-        return tuple((k.decode(sent.encoding), v.decode(sent.encoding)) for k, v in sent.raw)
 
     def close(self) -> None:
         """Close the HTTP client and its connections; requests in flight are not retried."""
@@ -547,7 +544,7 @@ class Fetcher:
 
     def _attempt(self, url: httpx.URL, headers: dict[str, str], robots: bool) -> _Response:
         try:
-            status, response_headers, body = self._send(url, headers, robots=robots)
+            status, response_headers, body, sent = self._send(url, headers, robots=robots)
         except _TRANSIENT as exc:
             if self._closed.is_set():
                 # Closed under us (the run was interrupted): no further try may go out.
@@ -565,9 +562,10 @@ class Fetcher:
                 url=str(url),
                 status=status,
             )
-        return self._judge(
+        judged = self._judge(
             url, status, response_headers, body, conditional=bool(headers), robots=robots
         )
+        return dataclasses.replace(judged, sent=sent)
 
     def _claim(self, url: httpx.URL, *, robots: bool) -> None:
         """Claim one request: within the budget, after the interval, counted; or raise."""
@@ -589,14 +587,14 @@ class Fetcher:
 
     def _send(
         self, url: httpx.URL, headers: dict[str, str], *, robots: bool
-    ) -> tuple[int, httpx.Headers, bytes]:
+    ) -> tuple[int, httpx.Headers, bytes, tuple[tuple[str, str], ...]]:
         with self._slots:
             self._claim(url, robots=robots)
             request = self._client.build_request("GET", url, headers=headers)
             response = self._client.send(request, stream=True)
             try:
                 body = self._read_body(url, response, robots=robots)
-                return response.status_code, response.headers, body
+                return response.status_code, response.headers, body, _pairs(request.headers)
             finally:
                 response.close()
 
@@ -683,6 +681,11 @@ def _conditional_headers(stored: tuple[str | None, str | None] | None) -> dict[s
         if last_modified:
             headers["If-Modified-Since"] = last_modified
     return headers
+
+
+def _pairs(headers: httpx.Headers) -> tuple[tuple[str, str], ...]:
+    """Headers as (name, value) pairs, names cased as sent."""
+    return tuple((k.decode(headers.encoding), v.decode(headers.encoding)) for k, v in headers.raw)
 
 
 def _port(url: httpx.URL) -> int | None:
