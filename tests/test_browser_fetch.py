@@ -139,6 +139,35 @@ def test_a_page_the_browser_cannot_clear_stays_blocked(browser_site: StandIn) ->
         assert "the browser could not pass the site's check on 1 page" in source.notes()
 
 
+def test_closing_while_the_page_reloads_without_end_returns(browser_site: StandIn) -> None:
+    """A check that never passes reloads its page for good, so a request of the page's is
+    nearly always held in the route when the page is closed: close() still returns."""
+    site = browser_site
+    site.require_clearance(passes=False)
+    before = descendants()
+    source = open_source(site, wait=1.0)
+    closed = threading.Event()
+    try:
+        with pytest.raises(BlockedError):
+            source.get("/releases?page=0")
+        assert site.challenges["/releases?page=0"] > 2  # it kept reloading while open
+        sent = len(site.requests)
+    finally:
+
+        def close() -> None:
+            source.close()
+            closed.set()
+
+        threading.Thread(target=close, daemon=True).start()
+        if not closed.wait(timeout=60):
+            for pid in descendants() - before:  # so that this process can end, then fail
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+            pytest.fail("close() did not return while the page was reloading")
+    assert len(site.requests) == sent  # nothing the page asked for went out once it was over
+    assert descendants() == before
+
+
 def test_a_browser_that_will_not_start_leaves_no_driver_behind(
     browser_site: StandIn, tmp_path: Path
 ) -> None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import dataclasses
 import logging
 import os
 import shutil
@@ -156,6 +157,8 @@ class BrowserSource:
         self._playwright: Playwright | None = None
         self._browser: Browser | None = None
         self._context: BrowserContext | None = None
+        self._page: Page | None = None
+        self._visit: _Visit | None = None  # the page being cleared, and what it was refused
 
     @property
     def fetcher(self) -> Fetcher:
@@ -260,22 +263,22 @@ class BrowserSource:
         """Open `url`, let its check run; the site's cookies once it is content, else None."""
         from playwright.sync_api import Error as PlaywrightError
 
-        context = self._ensure_context()
-        refused: list[Refusal] = []
-        page = context.new_page()
-        page.route("**/*", lambda route: self._route(route, refused))
+        context, page = self._ensure_page()
+        visit = _Visit(url)
+        self._visit = visit
         try:
             log.info("%s: blocked; opening it in the browser", url)
             with contextlib.suppress(PlaywrightError):
                 page.goto(url, wait_until="commit", timeout=self._wait * 1000)
-            if not self._passes(page, refused):
-                _raise_refusal(refused)
+            if not self._passes(page, visit.refused):
+                _raise_refusal(visit.refused)
                 log.warning("%s: the browser did not get past the site's check", url)
                 return None
             return [_site_cookie(c) for c in context.cookies()]
         finally:
-            with contextlib.suppress(PlaywrightError):
-                page.close()
+            # Whatever the page asks for from now on (a check's script may reload it at any
+            # moment) is aborted; the page itself stays open for the next visit (see _shut).
+            visit.done = True
 
     def _passes(self, page: Page, refused: list[Refusal]) -> bool:
         """Wait (at most `wait` seconds) until the page is no longer the block page; give up
@@ -301,14 +304,22 @@ class BrowserSource:
         root = str(self._fetcher.site).rstrip("/")
         return url == root or url.startswith(root + "/")
 
-    def _route(self, route: Route, refused: list[Refusal]) -> None:
-        """Let a browser request go out only as the Fetcher would let its own."""
+    def _route(self, route: Route) -> None:
+        """Let a browser request go out only as the Fetcher would let its own, and only while
+        a page is being cleared (none between visits, none once the run is closing)."""
         from playwright.sync_api import Error as PlaywrightError
 
-        request = route.request
-        if request.resource_type not in _NEEDED:
-            route.abort()
+        request, visit = route.request, self._visit
+        if (
+            visit is None
+            or visit.done
+            or self._closing.is_set()
+            or request.resource_type not in _NEEDED
+        ):
+            with contextlib.suppress(PlaywrightError):
+                route.abort()
             return
+        refused = visit.refused
         try:
             response = self._gated_fetch(route)
         except FetchError as exc:
@@ -339,10 +350,17 @@ class BrowserSource:
             url = self._fetcher.redirect_target(url, location)
         raise RedirectError(f"{request.url}: more than {MAX_REDIRECTS} redirects", request.url)
 
-    def _ensure_context(self) -> BrowserContext:
-        """The browser's one context for the run (started at first use)."""
-        if self._context is not None:
-            return self._context
+    def _ensure_page(self) -> tuple[BrowserContext, Page]:
+        """The browser's one context and page for the run (started at first use), every
+        request of the page going through `_route`."""
+        if self._context is None or self._page is None:
+            self._context = self._start_context()
+            self._page = self._context.new_page()
+            self._page.route("**/*", self._route)
+        return self._context, self._page
+
+    def _start_context(self) -> BrowserContext:
+        """Start Playwright, launch the browser and open its context."""
         from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import sync_playwright
 
@@ -360,22 +378,35 @@ class BrowserSource:
                 " or Chrome with --browser PATH"
             ) from exc
         # Service workers would fetch outside the routing: none.
-        self._context = self._browser.new_context(
+        return self._browser.new_context(
             user_agent=self._fetcher.user_agent, service_workers="block"
         )
-        return self._context
 
     def _shut(self) -> None:
-        """Close the context, the browser and Playwright's driver."""
+        """Close the browser (its context and page with it), then Playwright's driver.
+
+        The page and context are never closed on their own: once `close()` is called on
+        them, Playwright stalls every request the page makes instead of routing it, and
+        Chromium does not finish closing a page whose navigation request is stalled, so a
+        check's reload just after the close would hold the run for good. Closing the browser
+        ends its process whatever its pages are doing, and until then `_route` aborts them."""
         from playwright.sync_api import Error as PlaywrightError
 
-        for part in (self._context, self._browser):
-            if part is not None:
-                with contextlib.suppress(PlaywrightError):
-                    part.close()
+        if self._browser is not None:
+            with contextlib.suppress(PlaywrightError):
+                self._browser.close()
         if self._playwright is not None:
             self._playwright.stop()
-        self._context = self._browser = self._playwright = None
+        self._page = self._context = self._browser = self._playwright = None
+
+
+@dataclasses.dataclass
+class _Visit:
+    """One blocked page opened in the browser: what of it was refused, and whether it is over."""
+
+    url: str
+    refused: list[Refusal] = dataclasses.field(default_factory=list)
+    done: bool = False
 
 
 def _raise_refusal(refused: list[Refusal]) -> None:

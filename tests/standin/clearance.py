@@ -49,11 +49,13 @@ def token(nonce: int) -> int:
 class Clearance:
     """Hands out nonces in block pages and admits requests with a valid clearance cookie."""
 
-    def __init__(self, valid_for: int | None) -> None:
-        """`valid_for`: page requests one cookie admits (None: forever)."""
+    def __init__(self, valid_for: int | None, *, passes: bool = True) -> None:
+        """`valid_for`: page requests one cookie admits (None: forever); `passes=False`: none
+        is ever admitted (a check that rejects every client, the page reloading without end)."""
         if valid_for is not None and valid_for < 1:
             raise ValueError("valid_for must be a positive number of requests, or None")
         self.valid_for = valid_for
+        self.passes = passes
         self._lock = threading.Lock()
         # nonce → page requests its cookie still admits (None: forever), from the first use.
         self._issued: dict[int, int | None] = {}
@@ -69,6 +71,8 @@ class Clearance:
         if path in EXEMPT:
             return True
         nonce = _clearance(headers.get("cookie", ""))
+        if not self.passes:
+            return False
         with self._lock:
             if nonce is None or nonce not in self._issued:
                 return False

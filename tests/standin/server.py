@@ -133,10 +133,11 @@ class StandIn:
         self._faults.clear()
         self._clearance = None
 
-    def require_clearance(self, valid_for: int | None = None) -> None:
+    def require_clearance(self, valid_for: int | None = None, *, passes: bool = True) -> None:
         """Serve every page (robots.txt, /rss.xml aside) without a valid clearance cookie the
-        block page whose script earns one; a cookie admits `valid_for` pages (None: all)."""
-        self._clearance = Clearance(valid_for)
+        block page whose script earns one; a cookie admits `valid_for` pages (None: all).
+        `passes=False`: no cookie is ever accepted, so a browser reloads the block page for good."""
+        self._clearance = Clearance(valid_for, passes=passes)
 
     def clearance_cookie(self) -> tuple[str, str]:
         """A valid clearance cookie (name, value), as a browser that ran the check holds."""
