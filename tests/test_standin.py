@@ -19,6 +19,7 @@ import httpx
 import pytest
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from scraper.site.blockpage import is_block_page
 from tests.standin import StandIn
 from tests.standin.blockpages import BLOCKED_DIR
 
@@ -815,3 +816,48 @@ def test_command_line_serves_and_exits_on_sigterm(links: str) -> None:
         if process.poll() is None:
             process.kill()
     assert process.returncode == 0 and out == ""
+
+
+@pytest.mark.parametrize(("given", "valid_for"), [([], None), (["3"], 3), (["all"], None)])
+def test_command_line_clearance_sets_the_check(given: list[str], valid_for: int | None) -> None:
+    """`--clearance [K|all]` puts the pages behind the check a browser passes."""
+    from tests.standin.__main__ import parse_args
+
+    assert parse_args([]).clearance is False
+    args = parse_args(["--clearance", *given])
+    assert args.clearance == valid_for
+
+
+@pytest.mark.parametrize("bad", ["0", "-2", "soon"])
+def test_command_line_clearance_refuses_a_bad_count(
+    bad: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A count that is not a positive number: a usage error naming the flag."""
+    from tests.standin.__main__ import parse_args
+
+    with pytest.raises(SystemExit) as stop:
+        parse_args(["--clearance", bad])
+    assert stop.value.code == 2 and "--clearance" in capsys.readouterr().err
+
+
+def test_command_line_with_clearance_serves_the_block_page() -> None:
+    """With `--clearance`, a page without the cookie is the block page; robots.txt is not."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.standin", "--port", "0", "--clearance"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        base = process.stdout.readline().split()[1]
+        page = httpx.get(base + "/releases?page=0")
+        assert page.status_code == 200 and is_block_page(page.text)
+        assert "Disallow" in httpx.get(base + "/robots.txt").text
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0

@@ -27,8 +27,27 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default="public",
         help="absolute links name the public site (public) or this server, as a mirror (own)",
     )
+    parser.add_argument(
+        "--clearance",
+        nargs="?",
+        const="all",
+        default=False,
+        type=_clearance,
+        metavar="K|all",
+        help="put every page behind a check only a browser passes; one cookie admits K pages"
+        " (all: every page, the default with the flag alone)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log requests to stderr")
     return parser.parse_args(argv)
+
+
+def _clearance(text: str) -> int | None:
+    """`--clearance`'s count: a positive number of pages, or None for "all"."""
+    if text == "all":
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of pages or 'all'")
+    return int(text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -41,6 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         verbose=args.verbose,
         links=args.links,
     )
+    if args.clearance is not False:
+        site.require_clearance(args.clearance)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
