@@ -159,6 +159,27 @@ def test_feed_only_keeps_a_blocked_archive_current_and_a_later_sync_completes_it
     assert incomplete_findings(verify_offline(archive)) == []
 
 
+def test_a_feed_only_dry_run_says_what_it_would_write_from_the_feed(
+    site: StandIn, tmp_path: Path, config_file: Path
+) -> None:
+    """No page would be fetched: the dry run says what it would write, from the feed alone."""
+    archive = tmp_path / "archive"
+    assert sync(site, archive, config_file).code == EXIT_OK
+    publish_three(site)
+    block_pages(site)
+    before = every_file(archive)
+    argv = (*sync_argv(site, archive, config_file), "--feed-only", "--dry-run")
+    run = invoke(*argv)
+    assert run.code == EXIT_OK, run.stderr
+    assert len(run.stdout.splitlines()) == 3
+    assert "would write 3 new files from the feed (0 more left pending)" in run.stderr
+    assert "fetch" not in run.stderr.splitlines()[-1]
+    plan = sync(site, archive, config_file, "--feed-only", "--dry-run")
+    assert plan.report["from_feed"] is True and len(plan.report["fetch"]) == 3
+    assert sync(site, archive, config_file, "--dry-run").report["from_feed"] is False
+    assert every_file(archive) == before and not marks(archive)
+
+
 def test_feed_only_never_downgrades_a_complete_file_and_writes_nothing_when_nothing_is_new(
     site: StandIn, archive: Path, config_file: Path
 ) -> None:

@@ -27,7 +27,10 @@ if TYPE_CHECKING:
     help="Read only the feed; write new releases from its text, marked incomplete.",
 )
 @click.option(
-    "--dry-run", is_flag=True, help="Print the URLs a sync would fetch; create and write nothing."
+    "--dry-run",
+    is_flag=True,
+    help="Print the URLs a sync would fetch (with --feed-only: write from the feed);"
+    " create and write nothing.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary (or plan) as JSON.")
 @wait_option("Seconds to wait for another sync holding the archive.")

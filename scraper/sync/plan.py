@@ -37,6 +37,8 @@ class Plan:
     #: (url, relpath) of files written from the feed alone, whose pages complete them: of
     #: the types asked for, not before --since, within what --limit leaves after `fetch`.
     complete: list[tuple[str, str]] = field(default_factory=list)
+    #: `fetch` is written from the feed's text alone (--feed-only): no page is fetched.
+    from_feed: bool = False
 
 
 def make_plan(
@@ -50,7 +52,7 @@ def make_plan(
 ) -> Plan:
     """Read the sources and the snapshot into a plan (nothing is written to the archive's
     files; `seen`, handed each feed and listing page, may keep them)."""
-    plan = Plan(moves=unfinished_moves(snapshot))
+    plan = Plan(moves=unfinished_moves(snapshot), from_feed=options.feed_only)
     plan.discovery = Finder(snapshot, session, report, options, progress, seen).find()
     plan.fetch = plan.discovery.new[: options.limit]
     if options.feed_only:
@@ -93,6 +95,7 @@ def plan_dict(plan: Plan, report: SyncReport) -> dict[str, Any]:
         "complete": [{"url": url, "path": path} for url, path in plan.complete],
         "finish_moves": [{"url": m.url, "remove": m.old} for m in plan.moves if m.remove_old],
         "feed_unchanged": plan.discovery.feed_unchanged,
+        "from_feed": plan.from_feed,
     }
 
 
@@ -100,8 +103,12 @@ def plan_summary(plan: Plan, report: SyncReport) -> str:
     """One line saying what the plan holds (the dry run's stderr)."""
     later = len(plan.discovery.new) - len(plan.fetch)
     moves = sum(m.remove_old for m in plan.moves)
+    if plan.from_feed:
+        new = f"would write {plural(len(plan.fetch), 'new file')} from the feed"
+    else:
+        new = f"would fetch {plural(len(plan.fetch), 'new page')}"
     return (
-        f"would fetch {plural(len(plan.fetch), 'new page')} ({later} more left pending),"
+        f"{new} ({later} more left pending),"
         f" recheck {plural(len(plan.recheck), 'recent file')},"
         f" complete {plural(len(plan.complete), 'feed-only file')},"
         f" finish {plural(moves, 'move')}; {plural(report.requests, 'request')} made"
