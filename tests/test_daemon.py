@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from scraper.cli import EXIT_LOCKED, EXIT_OK
+from scraper.cli import EXIT_BLOCKED, EXIT_LOCKED, EXIT_OK
 from tests.standin import StandIn
 from tests.support import arrival, files, invoke, sync, sync_argv
+from tests.test_feed_only import block_pages, every_file, marks, publish_three
 
 PAGE = "/release/te-huia-service-extension-welcomed"
 
@@ -249,3 +250,46 @@ def test_a_browser_setting_that_cannot_work_stops_the_daemon_at_start(tmp_path: 
     assert run.code == 2, run.stderr
     assert "'/nonexistent' is not an executable file" in run.stderr
     assert "sync failed" not in run.stderr and not archive.exists()
+
+
+def test_feed_only_when_blocked_keeps_a_blocked_daemon_current_until_pages_come_back(
+    site: StandIn, archive: Path, config_file: Path, tmp_path: Path
+) -> None:
+    """Pages blocked, feed open: with the setting, the daemon's sync writes the new releases
+    from the feed (marked incomplete) and still backs off; without it, nothing is written;
+    once the pages come back, its next sync completes them."""
+    log = tmp_path / "daemon.log"
+    assert sync(site, archive, config_file).code == EXIT_OK
+    publish_three(site)
+    block_pages(site)
+    before = every_file(archive)
+    plain = subprocess.run(daemon_argv(site, archive, config_file, "--once"), capture_output=True)
+    assert plain.returncode == EXIT_BLOCKED and every_file(archive) == before
+    fallback = daemon_argv(
+        site, archive, config_file, "--once", "--feed-only-when-blocked", "--log-file", str(log)
+    )
+    run = subprocess.run(fallback, capture_output=True, text=True)
+    assert run.returncode == EXIT_BLOCKED, run.stderr  # pages still blocked: it backs off
+    written = sorted(p for _, p in marks(archive))
+    assert len(written) == 3 and set(every_file(archive)) - set(before) == set(written)
+    text = log.read_text(encoding="utf-8")
+    assert "feed-only sync started" in text and "feed-only sync finished exit=0 added=3" in text
+    site.clear_faults()
+    assert subprocess.run(daemon_argv(site, archive, config_file, "--once")).returncode == 0
+    assert not marks(archive) and set(every_file(archive)) - set(before) == set(written)
+
+
+def test_feed_only_when_blocked_does_nothing_when_the_feed_is_blocked_too(
+    site: StandIn, archive: Path, config_file: Path, tmp_path: Path
+) -> None:
+    """The feed blocked as well: no feed-only run is tried."""
+    log = tmp_path / "daemon.log"
+    assert sync(site, archive, config_file).code == EXIT_OK
+    publish_three(site)
+    block_pages(site)
+    site.fail("/rss.xml", "challenge", times=None)
+    fallback = daemon_argv(
+        site, archive, config_file, "--once", "--feed-only-when-blocked", "--log-file", str(log)
+    )
+    assert subprocess.run(fallback, capture_output=True).returncode == EXIT_BLOCKED
+    assert not marks(archive) and "feed-only" not in log.read_text(encoding="utf-8")

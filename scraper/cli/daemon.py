@@ -34,6 +34,7 @@ _DAEMON_OPTIONS = {
     "log_format": "daemon.log_format",
     "log_file": "daemon.log_file",
     "git_commit": "daemon.git_commit",
+    "feed_only_when_blocked": "daemon.feed_only_when_blocked",
 }
 
 
@@ -73,6 +74,13 @@ _DAEMON_OPTIONS = {
     is_flag=True,
     default=None,
     help="Commit each sync's files (in a git work tree)." + default_help("off"),
+)
+@click.option(
+    "--feed-only-when-blocked",
+    is_flag=True,
+    default=None,
+    help="After a sync blocked on its pages but not on the feed, write the new releases"
+    " from the feed (marked incomplete)." + default_help("off"),
 )
 @click.option("--init", is_flag=True, help="Start a new archive if the folder holds none.")
 def daemon_command(**opts: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,6 +16,8 @@ from scraper.exitcodes import EXIT_FAILED, EXIT_LOCKED, exit_code_for
 from scraper.net.session import StopCheck
 from scraper.net.source import PageSource
 from scraper.sync import SyncOptions, sync_archive
+from scraper.sync.engine import feed_only_may_help
+from scraper.sync.report import SyncReport
 from scraper.verify.engine import VerifyOptions, verify_archive
 
 #: Hands the run's site client to the daemon, which may close it to stop at once.
@@ -43,29 +46,51 @@ class Runner:
         self.now = now or (lambda: dt.datetime.now(dt.UTC))
 
     def sync(self, config: Config, stop: StopCheck, on_source: SourceHook) -> Outcome:
-        """One sync of the configured archive (and a commit of its files, when asked)."""
-        self.log("sync started", archive=str(config.archive))
+        """One sync of the configured archive (then, when its pages were blocked but not the
+        feed and the settings ask for it, one from the feed alone), and a commit of its
+        files, when asked."""
         options = SyncOptions.from_config(config)
+        report = self._synced("sync", config, options, stop, on_source)
+        if isinstance(report, Outcome):
+            return report
+        written, counts = _written(report), report.counts()
+        wanted = config.daemon.feed_only_when_blocked and stop() is None
+        if wanted and feed_only_may_help(report, options):
+            # The run stays a blocked one (the daemon backs off); the feed's news lands.
+            feed_options = dataclasses.replace(options, feed_only=True)
+            fed = self._synced("feed-only sync", config, feed_options, stop, on_source)
+            if not isinstance(fed, Outcome):
+                written += _written(fed)
+                counts = {key: value + fed.counts()[key] for key, value in counts.items()}
+        code = report.exit_code
+        if config.daemon.git_commit and not self._commit(config.archive, written, counts):
+            code = code or EXIT_FAILED
+        return Outcome("sync", code, report.stop_kind, counts)
+
+    def _synced(
+        self,
+        job: str,
+        config: Config,
+        options: SyncOptions,
+        stop: StopCheck,
+        on_source: SourceHook,
+    ) -> SyncReport | Outcome:
+        """One sync run, logged as `job`: its report, or the Outcome of a run refused."""
+        self.log(f"{job} started", archive=str(config.archive))
         try:
             report = sync_archive(config, options, now=self.now(), stop=stop, on_source=on_source)
         except ScraperError as exc:
-            return self._refused("sync", exc)
-        counts = report.counts()
+            return self._refused(job, exc)
         self.log(
-            "sync finished",
+            f"{job} finished",
             exit=report.exit_code,
-            **counts,
+            **report.counts(),
             seconds=round(report.seconds, 1),
             **({"stopped": report.stopped} if report.stopped else {}),
         )
         for note in report.notes:
-            self.log("note", job="sync", text=note)
-        code = report.exit_code
-        if config.daemon.git_commit:
-            written = [w.path for w in report.added + report.updated] + report.removed
-            if not self._commit(config.archive, written, counts):
-                code = code or EXIT_FAILED
-        return Outcome("sync", code, report.stop_kind, counts)
+            self.log("note", job=job, text=note)
+        return report
 
     def verify(self, config: Config, stop: StopCheck, on_source: SourceHook) -> Outcome:
         """One budgeted verify: a sample of files, within a request budget."""
@@ -112,3 +137,8 @@ class Runner:
             return False
         self.log("committed", commit=commit, files=len(paths), message=message)
         return True
+
+
+def _written(report: SyncReport) -> list[str]:
+    """The archive paths a sync wrote or removed."""
+    return [w.path for w in report.added + report.updated] + report.removed

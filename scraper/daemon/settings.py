@@ -38,6 +38,8 @@ class DaemonSettings:
     log_format: str = "plain"  # "plain" or "json", one line per event
     log_file: Path | None = None  # None: stderr
     git_commit: bool = False  # commit each sync's files, when the archive is a git work tree
+    #: A sync blocked on its pages but not on the feed is followed by a feed-only sync.
+    feed_only_when_blocked: bool = False
 
     def __post_init__(self) -> None:
         """Refuse a value out of its range, naming the setting."""

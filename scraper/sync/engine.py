@@ -129,12 +129,19 @@ def _note_backfill(
         )
 
 
+def feed_only_may_help(report: SyncReport, options: SyncOptions) -> bool:
+    """Whether a run was blocked on pages while the feed got through (a feed-only run may
+    then write what is new)."""
+    if options.feed_only or not report.blocked or FEED_PATH in report.blocked:
+        return False
+    # robots.txt blocked: nothing at all got through, the feed included.
+    return not any(url.endswith("/robots.txt") for url in report.blocked)
+
+
 def _suggest_feed_only(report: SyncReport, options: SyncOptions) -> None:
     """After pages were blocked while the feed got through, say what keeps the archive current."""
-    if options.feed_only or not report.blocked or FEED_PATH in report.blocked:
+    if not feed_only_may_help(report, options):
         return
-    if any(url.endswith("/robots.txt") for url in report.blocked):
-        return  # nothing at all got through, the feed included
     report.notes.append(
         "the site blocked its pages, not its feed: `scraper sync --feed-only` keeps the"
         " archive current meanwhile from the feed's text (files marked incomplete, without"
