@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import re
@@ -791,11 +792,12 @@ def test_stop_frees_the_port() -> None:
         httpx.get(base + "/robots.txt")
 
 
-@pytest.mark.parametrize("links", ["public", "own"])
-def test_command_line_serves_and_exits_on_sigterm(links: str) -> None:
-    """`python -m tests.standin --port 0` prints one line, serves, and exits 0 on SIGTERM."""
+@contextlib.contextmanager
+def command_line(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """`python -m tests.standin --port 0 ARGS`, its first line read: the process and that
+    line; killed if still running when the block ends."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.standin", "--port", "0", "--links", links],
+        [sys.executable, "-m", "tests.standin", "--port", "0", *args],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -803,7 +805,17 @@ def test_command_line_serves_and_exits_on_sigterm(links: str) -> None:
     )
     try:
         assert process.stdout is not None
-        line = process.stdout.readline()
+        yield process, process.stdout.readline()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+@pytest.mark.parametrize("links", ["public", "own"])
+def test_command_line_serves_and_exits_on_sigterm(links: str) -> None:
+    """`python -m tests.standin --port 0` prints one line, serves, and exits 0 on SIGTERM."""
+    with command_line("--links", links) as (process, line):
         assert re.fullmatch(r"serving http://127\.0\.0\.1:\d+\n", line)
         base = line.split()[1]
         feed = httpx.get(base + "/rss.xml")
@@ -812,9 +824,6 @@ def test_command_line_serves_and_exits_on_sigterm(links: str) -> None:
         assert f"<link>{origin}/</link>" in feed.text
         process.send_signal(signal.SIGTERM)
         out, _ = process.communicate(timeout=10)
-    finally:
-        if process.poll() is None:
-            process.kill()
     assert process.returncode == 0 and out == ""
 
 
@@ -842,22 +851,11 @@ def test_command_line_clearance_refuses_a_bad_count(
 
 def test_command_line_with_clearance_serves_the_block_page() -> None:
     """With `--clearance`, a page without the cookie is the block page; robots.txt is not."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.standin", "--port", "0", "--clearance"],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        base = process.stdout.readline().split()[1]
+    with command_line("--clearance") as (process, line):
+        base = line.split()[1]
         page = httpx.get(base + "/releases?page=0")
         assert page.status_code == 200 and is_block_page(page.text)
         assert "Disallow" in httpx.get(base + "/robots.txt").text
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=10)
-    finally:
-        if process.poll() is None:
-            process.kill()
     assert process.returncode == 0
