@@ -739,8 +739,8 @@ def test_a_move_killed_after_the_new_file_and_before_its_record_is_finished_next
     _, now = synced_then_redated(model, archive)
     real_write = atomic.atomic_write
 
-    def killed_after_the_rename(path: Path, data: bytes) -> None:
-        real_write(path, data)
+    def killed_after_the_rename(path: Path, data: bytes, *, inside: Path | None = None) -> None:
+        real_write(path, data, inside=inside)
         raise Killed  # the new file is in place; the state never heard of it
 
     monkeypatch.setattr("scraper.archive.store.atomic_write", killed_after_the_rename)

@@ -20,6 +20,7 @@ from click.testing import CliRunner
 
 from scraper.archive import store
 from scraper.archive.atomic import atomic_write
+from scraper.archive.confine import check_inside
 from scraper.archive.document import dumps
 from scraper.archive.paths import NAME_MAX, candidate_relpaths, portable_name
 from scraper.archive.placing import free_relpath
@@ -161,6 +162,57 @@ def test_a_month_folder_linked_outside_gets_no_file(
         with pytest.raises(StoreError, match=r"releases/2026/09.*symbolic link"):
             write(archive, relpath, item)
         assert archive.at(relpath) is None
+    assert sentinel.writes() == 0
+
+
+@pytest.mark.parametrize("planted", ["releases/2026/09", "releases/2026", "releases"])
+def test_a_folder_swapped_for_a_link_after_the_check_gets_no_file(
+    root: Path, outside: Path, sentinel: Sentinel, monkeypatch: pytest.MonkeyPatch, planted: str
+) -> None:
+    """The race: a folder on the way is replaced by a link between the check and the write;
+    the write itself refuses to go through it, and names the link."""
+    (root / "releases/2026/09").mkdir(parents=True, exist_ok=True)
+    checked = check_inside
+
+    def check_then_plant(archive_root: Path, path: Path) -> None:
+        checked(archive_root, path)
+        folder = root / planted
+        shutil.move(folder, root.parent / "aside")  # out of the way, as an attacker would
+        folder.symlink_to(outside / "month", target_is_directory=True)
+
+    item = release("raced-month")
+    with open_archive(root) as archive:
+        archive.refresh_index()
+        relpath = free_relpath(archive, "release", item)
+        monkeypatch.setattr(store, "check_inside", check_then_plant)
+        with pytest.raises(StoreError, match=f"{planted}.*symbolic link"):
+            write(archive, relpath, item)
+        assert archive.at(relpath) is None
+    assert not any((outside / "month").iterdir()) and sentinel.writes() == 0
+
+
+def test_a_rewrite_whose_folder_is_swapped_for_a_link_is_refused(
+    root: Path, outside: Path, sentinel: Sentinel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same race for a rewrite in place: the link is not written through."""
+    text = dumps(release("raced-rewrite"))
+    relpath = "releases/2026/09/2026-09-01-raced-rewrite.md"
+    (root / relpath).parent.mkdir(parents=True)
+    (root / relpath).write_text(text)
+    (outside / "month" / (root / relpath).name).write_text(text)
+    sentinel.before = snapshot(outside)
+    checked = check_inside
+
+    def check_then_plant(archive_root: Path, path: Path) -> None:
+        checked(archive_root, path)
+        shutil.rmtree(root / "releases/2026/09")
+        (root / "releases/2026/09").symlink_to(outside / "month", target_is_directory=True)
+
+    with open_archive(root) as archive:
+        archive.refresh_index()
+        monkeypatch.setattr(store, "check_inside", check_then_plant)
+        with pytest.raises(StoreError, match="symbolic link"):
+            archive.rewrite(relpath, text.replace("Text.", "Changed."), text)
     assert sentinel.writes() == 0
 
 
@@ -521,9 +573,9 @@ def test_a_full_disk_fails_one_page_and_the_next_sync_writes_it(
     item = model.publish("disk-full-today", copy_of=COPY_OF)
     real = atomic_write
 
-    def full_for_one(path: Path, data: bytes) -> None:
+    def full_for_one(path: Path, data: bytes, *, inside: Path | None = None) -> None:
         if "disk-full-today" not in path.name:
-            real(path, data)
+            real(path, data, inside=inside)
             return
 
         def enospc(_fd: int, _data: object) -> int:
@@ -531,7 +583,7 @@ def test_a_full_disk_fails_one_page_and_the_next_sync_writes_it(
 
         with monkeypatch.context() as patched:
             patched.setattr(os, "write", enospc)  # atomic_write's, for this one file
-            real(path, data)
+            real(path, data, inside=inside)
 
     monkeypatch.setattr(store, "atomic_write", full_for_one)
     run = engine_sync(model, root, locked=True)

@@ -106,7 +106,7 @@ def test_a_write_killed_before_its_rename_is_forgotten_and_the_old_record_stays(
 def test_a_write_whose_rename_fails_leaves_no_intent(
     root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def refused(*_args: object) -> None:
+    def refused(*_args: object, **_kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
     with open_archive(root) as archive:

@@ -101,11 +101,14 @@ def format_paths(paths: Sequence[Path], check: bool) -> FormatReport:
         for root in sorted(locked):
             held.enter_context(hold_lock(root))
         litter = _clear_litter(paths, locked, check)
-        return _format(paths, check, tuple(sorted(litter)))
+        return _format(paths, check, tuple(sorted(litter)), locked)
 
 
-def _format(paths: Sequence[Path], check: bool, litter: tuple[Path, ...]) -> FormatReport:
-    """Check or fix the files under `paths` (see `format_paths`)."""
+def _format(
+    paths: Sequence[Path], check: bool, litter: tuple[Path, ...], archives: set[Path]
+) -> FormatReport:
+    """Check or fix the files under `paths` (see `format_paths`); a file in one of the
+    `archives` is written from that archive's folder down, following no link."""
     checked = 0
     not_canonical: list[Path] = []
     unreadable: list[FileProblem] = []
@@ -129,7 +132,7 @@ def _format(paths: Sequence[Path], check: bool, litter: tuple[Path, ...]) -> For
                 if loads(fixed, source) != release:  # a bug in scraper.archive.document: be safe
                     unreadable.append(FileProblem(path, _LOSSY))
                     continue
-                atomic_write(path, fixed.encode("utf-8"))
+                atomic_write(path, fixed.encode("utf-8"), inside=_archive_of(path, archives))
                 rewritten.append(path)
     return FormatReport(
         checked=checked,
@@ -144,6 +147,12 @@ _LINKED = (
     "a symbolic link: not followed, so that nothing is written through it; format the file"
     " it points to"
 )
+
+
+def _archive_of(path: Path, archives: set[Path]) -> Path | None:
+    """The one of `archives` that `path` lies in (as given, or from the working folder)."""
+    where = path.absolute()
+    return next((root for root in archives if where.is_relative_to(root)), None)
 
 
 def _archives_of(paths: Sequence[Path]) -> set[Path]:

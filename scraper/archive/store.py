@@ -269,15 +269,10 @@ class Archive(State):
         intent = Intent(relpath, sha256, url, published, now, incomplete, source)
         self._begin(path, intent)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(path, data)
-        except (OSError, StoreError) as exc:
+            atomic_write(path, data, inside=self.root)  # its folders made, no link followed
+        except StoreError:
             self._abandon(relpath)
-            if isinstance(exc, StoreError):
-                raise
-            raise StoreError(
-                f"cannot write {path}: {exc.strerror}; check the folder and its permissions"
-            ) from exc
+            raise
         self._record(path, intent, text, "written", "then sync again")
 
     def rewrite(self, relpath: str, text: str, was: str) -> None:
@@ -299,7 +294,7 @@ class Archive(State):
         intent = Intent(relpath, hashlib.sha256(data).hexdigest())
         self._begin(path, intent)
         try:
-            atomic_write(path, data)
+            atomic_write(path, data, inside=self.root)
         except StoreError:
             self._abandon(relpath)
             raise
