@@ -168,6 +168,21 @@ def test_closing_while_the_page_reloads_without_end_returns(browser_site: StandI
     assert descendants() == before
 
 
+def test_a_page_closed_under_the_browser_is_opened_again(browser_site: StandIn) -> None:
+    """The run's one page closed (by a script, a crash): the next blocked page gets a new one."""
+    site = browser_site
+    site.require_clearance(valid_for=2)  # the browser's reload, then plain HTTP's page
+    with open_source(site) as source:
+        source.get("/releases?page=0")
+        page = source._on_worker(lambda: source._page)
+        assert page is not None
+        source._on_worker(page.close)
+        source.get("/releases?page=1")  # that cookie is used up: blocked again
+        assert source.pages_opened == 2 and "passed the site's check on 2 pages" in str(
+            source.notes()
+        )
+
+
 def test_a_browser_that_will_not_start_leaves_no_driver_behind(
     browser_site: StandIn, tmp_path: Path
 ) -> None:

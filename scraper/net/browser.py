@@ -353,8 +353,9 @@ class BrowserSource:
     def _ensure_page(self) -> tuple[BrowserContext, Page]:
         """The browser's one context and page for the run (started at first use), every
         request of the page going through `_route`."""
-        if self._context is None or self._page is None:
+        if self._context is None:
             self._context = self._start_context()
+        if self._page is None or self._page.is_closed():  # a script may close its own page
             self._page = self._context.new_page()
             self._page.route("**/*", self._route)
         return self._context, self._page
