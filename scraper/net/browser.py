@@ -34,8 +34,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from scraper.errors import (
     BlockedError,
@@ -48,7 +47,7 @@ from scraper.errors import (
 )
 from scraper.net.cookies import SiteCookie
 from scraper.net.fetch import MAX_REDIRECTS, REDIRECTS, Fetcher
-from scraper.net.source import Fetched
+from scraper.net.source import ClosedOnExit, Fetched
 from scraper.site.blockpage import is_block_page
 
 if TYPE_CHECKING:
@@ -135,7 +134,7 @@ def require_playwright() -> None:
         ) from exc
 
 
-class BrowserSource:
+class BrowserSource(ClosedOnExit):
     """Plain HTTP through the Fetcher; a blocked page is opened once in a real browser."""
 
     def __init__(self, fetcher: Fetcher, executable: Path, *, wait: float = CHALLENGE_WAIT) -> None:
@@ -219,17 +218,6 @@ class BrowserSource:
             finally:
                 self._worker.shutdown(wait=True)
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
     # -- on the caller's thread ---------------------------------------------------------------
 
     def _clear(self, blocked: BlockedError, seen: int) -> bool:
@@ -264,7 +252,7 @@ class BrowserSource:
         from playwright.sync_api import Error as PlaywrightError
 
         context, page = self._ensure_page()
-        visit = _Visit(url)
+        visit = _Visit()
         self._visit = visit
         try:
             log.info("%s: blocked; opening it in the browser", url)
@@ -405,7 +393,6 @@ class BrowserSource:
 class _Visit:
     """One blocked page opened in the browser: what of it was refused, and whether it is over."""
 
-    url: str
     refused: list[Refusal] = dataclasses.field(default_factory=list)
     done: bool = False
 

@@ -47,8 +47,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
 import httpx
 from tenacity import (
@@ -74,7 +73,7 @@ from scraper.net.decode import ACCEPT_ENCODING, CutShortError, DecodeError, Deco
 from scraper.net.politeness import RateLimiter, RobotsRules, parse_retry_after, product_token
 from scraper.net.settings import DEFAULT_PORTS as _DEFAULT_PORTS
 from scraper.net.settings import FetchSettings, parse_url
-from scraper.net.source import Fetched
+from scraper.net.source import ClosedOnExit, Fetched
 from scraper.site.blockpage import BLOCK_ADVICE, is_block_page
 
 log = logging.getLogger(__name__)
@@ -187,7 +186,7 @@ class _GaveUp(Exception):
         )
 
 
-class Fetcher:
+class Fetcher(ClosedOnExit):
     """Polite GETs against one site; see the module docstring for the policies."""
 
     def __init__(
@@ -315,17 +314,6 @@ class Fetcher:
         """Close the HTTP client and its connections; requests in flight are not retried."""
         self._closed.set()
         self._client.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- addresses ---------------------------------------------------------------------------
 

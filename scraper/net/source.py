@@ -11,7 +11,8 @@ import contextlib
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from types import TracebackType
+from typing import Protocol, Self
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,25 @@ class PageSource(Protocol):
     def close(self) -> None:
         """Release connections; requests in flight are not retried."""
         ...
+
+
+class ClosedOnExit:
+    """A source that a `with` block closes: `__enter__` gives it, `__exit__` calls `close()`."""
+
+    def close(self) -> None:
+        """Release what the source holds."""
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
 class Figures(Protocol):
