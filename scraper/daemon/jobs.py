@@ -60,8 +60,8 @@ class Runner:
             feed_options = dataclasses.replace(options, feed_only=True)
             fed = self._synced("feed-only sync", config, feed_options, stop, on_source)
             if not isinstance(fed, Outcome):
-                written += _written(fed)
-                counts = {key: value + fed.counts()[key] for key, value in counts.items()}
+                written, more = written + _written(fed), fed.counts()
+                counts = {key: value + more[key] for key, value in counts.items()}
         code = report.exit_code
         if config.daemon.git_commit and not self._commit(config.archive, written, counts):
             code = code or EXIT_FAILED

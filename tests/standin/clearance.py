@@ -70,9 +70,9 @@ class Clearance:
         """Whether a request gets the page (and uses up one of its cookie's requests)."""
         if path in EXEMPT:
             return True
-        nonce = _clearance(headers.get("cookie", ""))
         if not self.passes:
             return False
+        nonce = _clearance(headers.get("cookie", ""))
         with self._lock:
             if nonce is None or nonce not in self._issued:
                 return False
